@@ -1,0 +1,128 @@
+"""Building the gate from its settings: the one place that picks backends.
+
+Which pin factory, which reader path and which clock are decided here and
+nowhere else; the rest of the daemon receives ready objects.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from gpiozero.pins import Factory
+
+from firmware.clock import Clock, FlooredClock, SystemClock
+from firmware.config import Settings
+from firmware.events import PersonPassed, Shutdown
+from firmware.gate.decision import Rules
+from firmware.gate.hardware import GateHardware, make_pin_factory
+from firmware.gate.loop import GateLoop
+from firmware.journal.journal import Journal
+from firmware.store.store import PassStore, build_base_list
+
+log = logging.getLogger("portique")
+
+JOURNAL_FILE = "journal.sqlite"
+PASSES_FILE = "passes.sqlite"
+
+
+@dataclass
+class Gate:
+    """A built gate: its loop and the parts the loop owns."""
+
+    settings: Settings
+    loop: GateLoop
+    journal: Journal
+    store: PassStore
+    hardware: GateHardware
+    clock: FlooredClock
+    closed: bool = False
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.hardware.close()
+        self.store.close()
+        self.journal.close()
+
+
+def build_gate(settings: Settings, clock: Clock | None = None,
+               pin_factory: Factory | None = None) -> Gate:  # fmt: skip
+    """Open the data directory and build every part; raises StorageError or ListError."""
+    data_dir = settings.gate.data_dir
+    journal = Journal.open(data_dir / JOURNAL_FILE)
+    try:
+        store = _open_store(settings, data_dir, journal)
+        floored = FlooredClock(clock or SystemClock(), floor=journal.stored_floor())
+        factory = pin_factory or make_pin_factory(settings.gpio.pin_factory)
+        loop_ref: list[GateLoop] = []
+        hardware = GateHardware(
+            settings.gpio,
+            factory,
+            on_passage=lambda: loop_ref[0].post(PersonPassed(floored.source.monotonic())),
+        )
+    except Exception:
+        journal.close()
+        raise
+    gpio = settings.gpio
+    loop = GateLoop(
+        museum=settings.gate.museum,
+        gate=settings.gate.gate,
+        zone=settings.zone,
+        rules=Rules(
+            anti_passback_s=settings.rules.anti_passback_s,
+            renewal_window_months=settings.rules.renewal_window_months,
+            paper_pass_last_day=settings.rules.paper_pass_last_day,
+        ),
+        clock=floored,
+        journal=journal,
+        store=store,
+        hardware=hardware,
+        relay_pulse_s=gpio.relay_pulse_ms / 1000,
+        passage_timeout_s=gpio.passage_timeout_s if gpio.passage_sensor_pin else None,
+    )
+    loop_ref.append(loop)
+    return Gate(settings, loop, journal, store, hardware, floored)
+
+
+def _open_store(settings: Settings, data_dir: Path, journal: Journal) -> PassStore:
+    base = data_dir / PASSES_FILE
+    demo = settings.passes
+    if demo.demo_csv is not None and demo.types_csv is not None:
+        count = build_base_list(demo.demo_csv, demo.types_csv, base)
+        log.info("pass list built from %s: %d passes", demo.demo_csv, count)
+    store = PassStore(base, journal)
+    if not base.exists():
+        log.warning("no pass list in %s yet: every pass will be refused as unknown", data_dir)
+    return store
+
+
+def run_gate(gate: Gate, start_reader: bool = True) -> None:
+    """Run until SIGTERM/SIGINT; the reader thread feeds the loop."""
+    from firmware.reader import NfcReader
+
+    loop = gate.loop
+    reader = NfcReader(gate.settings.reader, loop.post, gate.clock.source) if start_reader else None
+
+    def on_signal(signum: int, _frame: object) -> None:
+        loop.post(Shutdown(signal.Signals(signum).name))
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+    if reader is not None:
+        reader.start()
+    log.info("gate %s/%s running; %d passes in list version %d",
+             gate.settings.gate.museum, gate.settings.gate.gate,
+             gate.store.count, gate.store.version)  # fmt: skip
+    try:
+        loop.run()
+    finally:
+        if reader is not None:
+            reader.stop()
+        gate.close()
+        log.info("gate stopped: relay in safe state, reader and journal closed")

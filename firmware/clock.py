@@ -1,0 +1,122 @@
+"""Time for the whole daemon comes from one clock object.
+
+A Raspberry Pi has no real-time clock: after a power cut it may boot at 1970,
+at the time of its last shutdown, or anywhere else. Every piece of code asks a
+``Clock`` for wall and monotonic time, so tests can set both, and the
+``FlooredClock`` makes sure wall time never goes below what the gate already
+knows to be true (see ``docs/architecture.md``, "Time").
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """What every time source provides: epoch seconds and monotonic seconds."""
+
+    def wall(self) -> float: ...
+
+    def monotonic(self) -> float: ...
+
+
+class SystemClock:
+    """The operating system's clocks; the only one used on a gate."""
+
+    def wall(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+class ManualClock:
+    """A clock that moves only when told to; for tests and benchmarks.
+
+    Like gpiozero's ``MockFactory`` it lives beside the real one, and only the
+    code that builds the application chooses it.
+    """
+
+    def __init__(self, wall: float = 1_780_000_000.0, monotonic: float = 1000.0) -> None:
+        self._lock = threading.Lock()
+        self._wall = wall
+        self._mono = monotonic
+
+    def wall(self) -> float:
+        with self._lock:
+            return self._wall
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._mono
+
+    def advance(self, seconds: float) -> None:
+        """Let time pass: wall and monotonic move together."""
+        with self._lock:
+            self._wall += seconds
+            self._mono += seconds
+
+    def set_wall(self, wall: float) -> None:
+        """Jump the wall clock (an NTP step, a wrong RTC) without moving monotonic time."""
+        with self._lock:
+            self._wall = wall
+
+
+@dataclass(frozen=True)
+class Now:
+    """One reading of the floored clock."""
+
+    wall: float
+    monotonic: float
+    trusted: bool
+
+
+class FlooredClock:
+    """Wall time that never goes below a floor.
+
+    The floor is the newest moment the gate has proof of: the last time it
+    persisted something, or the issue time of the newest signed data it holds.
+    Once a floor is known it also advances with monotonic time, so a clock
+    that jumps back while running cannot rewind the gate's idea of today.
+    A reading is ``trusted`` only when the system clock needed no correction.
+    """
+
+    def __init__(self, clock: Clock, floor: float = 0.0) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._floor_wall = floor
+        self._floor_mono = clock.monotonic()
+
+    @property
+    def source(self) -> Clock:
+        return self._clock
+
+    def raise_floor(self, wall: float) -> None:
+        """Record proof that it is at least ``wall`` now (never lowers the floor)."""
+        with self._lock:
+            if wall > self._floor_now_locked():
+                self._floor_wall = wall
+                self._floor_mono = self._clock.monotonic()
+
+    def floor(self) -> float:
+        with self._lock:
+            return self._floor_now_locked()
+
+    def now(self) -> Now:
+        with self._lock:
+            mono = self._clock.monotonic()
+            wall = self._clock.wall()
+            floor = self._floor_now_locked()
+            if wall >= floor:
+                # A trusted reading is itself proof: later readings may not go below it.
+                self._floor_wall, self._floor_mono = wall, mono
+                return Now(wall=wall, monotonic=mono, trusted=True)
+            return Now(wall=floor, monotonic=mono, trusted=False)
+
+    def _floor_now_locked(self) -> float:
+        # The floor was true at _floor_mono; monotonic time since then has
+        # certainly passed in the real world too.
+        return self._floor_wall + max(0.0, self._clock.monotonic() - self._floor_mono)

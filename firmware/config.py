@@ -1,0 +1,209 @@
+"""The gate's configuration: one TOML file, parsed once into typed settings.
+
+Every key is declared here with its type, default and allowed range. Unknown
+sections and keys are refused, so a typo never silently falls back to a
+default; every message names the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_PATH = Path("/etc/portique/portique.toml")
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the technician who must fix it."""
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    museum: str = "DEMO"
+    gate: str = "gate-1"
+    data_dir: Path = Path("/var/lib/portique")
+    timezone: str = "Europe/Paris"
+    language: str = "fr"
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    # nfcpy device path: tty:AMA0:pn532 (Pi UART), tty:USB0:pn532, udp:HOST:PORT
+    path: str = "tty:AMA0:pn532"
+    poll_interval_ms: int = 50
+    # A card unseen for this long has been taken away; shown again is a new tap.
+    removal_ms: int = 300
+    retry_initial_s: float = 1.0
+    retry_max_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class GpioSettings:
+    pin_factory: str = "lgpio"
+    relay_pin: int = 17
+    relay_active_high: bool = True
+    relay_pulse_ms: int = 1500
+    green_led_pin: int = 27
+    red_led_pin: int = 22
+    buzzer_pin: int = 23
+    # 0 means no passage sensor is fitted.
+    passage_sensor_pin: int = 0
+    passage_timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class RulesSettings:
+    anti_passback_s: int = 120
+    renewal_window_months: int = 3
+    paper_pass_last_day: date = date(2023, 3, 31)
+
+
+@dataclass(frozen=True)
+class PassesSettings:
+    # CSV files loaded into the pass store at every start (simulation and demos
+    # only: a real gate receives signed lists from the hub).
+    demo_csv: Path | None = None
+    types_csv: Path | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: str = "<defaults>"
+    gate: GateSettings = field(default_factory=GateSettings)
+    reader: ReaderSettings = field(default_factory=ReaderSettings)
+    gpio: GpioSettings = field(default_factory=GpioSettings)
+    rules: RulesSettings = field(default_factory=RulesSettings)
+    passes: PassesSettings = field(default_factory=PassesSettings)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.gate.timezone)
+
+
+# Ranges and choices, by (section, key). Keys absent here take any value of their type.
+_LIMITS: dict[tuple[str, str], tuple[float, float] | tuple[str, ...]] = {
+    ("gate", "language"): ("fr", "de", "en"),
+    ("reader", "poll_interval_ms"): (5, 1000),
+    ("reader", "removal_ms"): (50, 5000),
+    ("reader", "retry_initial_s"): (0.1, 60),
+    ("reader", "retry_max_s"): (1, 3600),
+    ("gpio", "pin_factory"): ("lgpio", "rpigpio", "pigpio", "native", "mock"),
+    ("gpio", "relay_pin"): (0, 27),
+    ("gpio", "relay_pulse_ms"): (50, 30000),
+    ("gpio", "green_led_pin"): (0, 27),
+    ("gpio", "red_led_pin"): (0, 27),
+    ("gpio", "buzzer_pin"): (0, 27),
+    ("gpio", "passage_sensor_pin"): (0, 27),
+    ("gpio", "passage_timeout_s"): (1, 600),
+    ("rules", "anti_passback_s"): (0, 86400),
+    ("rules", "renewal_window_months"): (0, 12),
+}
+
+_SECTION_CLASSES = {
+    "gate": GateSettings,
+    "reader": ReaderSettings,
+    "gpio": GpioSettings,
+    "rules": RulesSettings,
+    "passes": PassesSettings,
+}
+
+
+def load(path: Path) -> Settings:
+    """Read and check the file at ``path``; raise ConfigError saying what is wrong."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return from_dict(data, source=str(path), base=path.parent)
+
+
+def from_dict(data: dict[str, Any], source: str = "<dict>", base: Path | None = None) -> Settings:
+    """Build settings from parsed TOML; relative paths are taken from ``base``."""
+    sections: dict[str, Any] = {}
+    for name, table in data.items():
+        if name not in _SECTION_CLASSES:
+            raise ConfigError(_unknown(source, f"section [{name}]", name, _SECTION_CLASSES))
+        if not isinstance(table, dict):
+            raise ConfigError(f"{source}: [{name}] must be a table of keys")
+        sections[name] = _section(source, name, table, base)
+    settings = Settings(source=source, **sections)
+    _check_zone(source, settings.gate.timezone)
+    return settings
+
+
+def _section(source: str, name: str, table: dict[str, Any], base: Path | None) -> Any:
+    cls = _SECTION_CLASSES[name]
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in fields:
+            raise ConfigError(_unknown(source, f"key '{key}' in [{name}]", key, fields))
+        values[key] = _convert(source, name, key, fields[key].type, value, base)
+    return cls(**values)
+
+
+def _convert(source: str, section: str, key: str, kind: Any, value: Any, base: Path | None) -> Any:
+    where = f"{source}: [{section}] {key}"
+    kind = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} = {value!r}: must be true or false")
+        return value
+    if kind in ("int", "float"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where} = {value!r}: must be a number")
+        if kind == "int" and not isinstance(value, int):
+            raise ConfigError(f"{where} = {value!r}: must be a whole number")
+        limits = _LIMITS.get((section, key))
+        if limits and not (limits[0] <= value <= limits[1]):
+            raise ConfigError(f"{where} = {value!r}: must be from {limits[0]} to {limits[1]}")
+        return int(value) if kind == "int" else float(value)
+    if kind == "str":
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{where} = {value!r}: must be a non-empty string")
+        choices = _LIMITS.get((section, key))
+        if choices and value not in choices:
+            raise ConfigError(f"{where} = {value!r}: must be one of {', '.join(choices)}")
+        return value
+    if kind in ("Path", "Path | None"):
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{where} = {value!r}: must be a path")
+        path = Path(value)
+        return path if path.is_absolute() or base is None else (base / path).resolve()
+    if kind == "date":
+        # A TOML date-time is a datetime, itself a date subclass: refuse it too.
+        if not isinstance(value, date) or isinstance(value, datetime):
+            raise ConfigError(f"{where} = {value!r}: must be a date such as 2023-03-31")
+        return value
+    raise AssertionError(f"no converter for {kind}")  # a programming error, not a config one
+
+
+def _check_zone(source: str, zone: str) -> None:
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{source}: [gate] timezone = {zone!r}: not a known time zone "
+            "(use a name such as Europe/Paris, Europe/Berlin or Europe/Zurich)"
+        ) from None
+
+
+def _unknown(source: str, what: str, name: str, allowed: Any) -> str:
+    allowed = sorted(allowed)
+    hint = difflib.get_close_matches(name, allowed, n=1)
+    guess = f" (did you mean '{hint[0]}'?)" if hint else ""
+    return f"{source}: unknown {what}{guess}; allowed: {', '.join(allowed)}"

@@ -1,0 +1,81 @@
+"""A demonstration pass list: a few named passes to try, plus filler.
+
+Dates are relative to the day it is generated, so the demo behaves the same
+whenever it is run. The serials are the ones the README tells you to tap.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from datetime import date, timedelta
+from pathlib import Path
+
+from firmware.gate.passes import add_months, last_valid_day
+
+TYPES = (("solo", 1, 5), ("duo", 2, 5), ("family", 2, 5), ("single", 1, 0))
+
+# serial, pass number, what the README says happens when it is tapped
+NAMED = (
+    ("04A1B2C3D4E501", "100001", "active, valid: admitted"),
+    ("04A1B2C3D4E502", "100002", "sold, never used: admitted and activated for one year"),
+    ("04A1B2C3D4E503", "100003", "expired last month: refused, renewal possible"),
+    ("04A1B2C3D4E504", "100004", "blocked by the central office: refused"),
+    ("04A1B2C3D4E505", "100005", "still in a museum's stock: refused, not sold"),
+    ("04A1B2C3D4E506", "100006", "ends in 3 weeks: admitted with a renewal hint"),
+    ("04A1B2C3D4E507", "100007", "family pass with 5 children allowed: admitted"),
+)
+
+
+def _named_rows(today: date) -> list[list[str]]:
+    def active(activated: date, kind: str = "solo") -> tuple[str, str, str, str]:
+        return kind, "active", activated.isoformat(), last_valid_day(activated).isoformat()
+
+    rows = {
+        "04A1B2C3D4E501": active(today - timedelta(days=40)),
+        "04A1B2C3D4E502": ("solo", "sold", "", ""),
+        "04A1B2C3D4E503": active(add_months(today, -13)),
+        "04A1B2C3D4E504": ("duo", "blocked", "", ""),
+        "04A1B2C3D4E505": ("solo", "stock", "", ""),
+        "04A1B2C3D4E506": active(add_months(today, -12) + timedelta(days=22)),
+        "04A1B2C3D4E507": active(today - timedelta(days=100), "family"),
+    }
+    return [[serial, number, f"ID{number}", *rows[serial]] for serial, number, _ in NAMED]
+
+
+def write_demo(out_dir: Path, today: date, filler: int = 2000, seed: int = 7) -> tuple[Path, Path]:
+    """Write ``passes.csv`` and ``types.csv`` into ``out_dir``; return their paths.
+
+    ``filler`` extra passes (mostly active) make the list a realistic size;
+    they are reproducible for a given ``seed``.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    types_path, passes_path = out_dir / "types.csv", out_dir / "passes.csv"
+    with open(types_path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(("code", "persons", "children"))
+        writer.writerows(TYPES)
+    with open(passes_path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(("serial", "pass_number", "id_number", "pass_type", "state",
+                         "activated_on", "expires_on"))  # fmt: skip
+        writer.writerows(_named_rows(today))
+        writer.writerows(filler_rows(today, filler, seed))
+    return passes_path, types_path
+
+
+def filler_rows(today: date, count: int, seed: int) -> list[list[str]]:
+    """``count`` random passes with unique 7-byte serials starting 0x05 (never a named one)."""
+    rng = random.Random(seed)
+    rows = []
+    for index in range(count):
+        serial = "05" + f"{index:06X}" + rng.randbytes(3).hex().upper()
+        number = f"{200000 + index}"
+        kind = rng.choice(("solo", "solo", "solo", "duo", "family"))
+        if rng.random() < 0.9:
+            activated = today - timedelta(days=rng.randrange(0, 330))
+            state, act, exp = "active", activated.isoformat(), last_valid_day(activated).isoformat()
+        else:
+            state, act, exp = "sold", "", ""
+        rows.append([serial, number, f"ID{number}", kind, state, act, exp])
+    return rows

@@ -1,0 +1,227 @@
+"""The append-only journal: every tap, admitted or refused, is one record.
+
+Records carry a UUID (so a re-upload is harmless), a per-gate sequence
+number without gaps, and the hash of the previous record, so the hub can
+prove nothing was removed or rewritten. ``append`` returns only once the
+record is durable; the gate moves the relay after that, never before.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO
+
+import peewee
+
+from firmware.journal.database import StorageError, open_sqlite
+from firmware.journal.models import Models, Record, bind_models
+
+log = logging.getLogger("portique.journal")
+
+GENESIS_HASH = "0" * 64
+FLOOR_KEY = "clock_floor"
+
+# The order of the columns in exports and of the fields in the hash.
+COLUMNS = (
+    "seq", "uuid", "kind", "prev_hash", "hash", "wall", "monotonic", "time_trusted", "day",
+    "museum", "gate", "credential_kind", "credential", "pass_number", "admitted", "reason",
+    "billable", "children", "valid_until", "list_version", "operator", "refers_to", "detail",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the gate knows about one event; the journal adds seq, uuid and hashes."""
+
+    kind: str
+    wall: float
+    monotonic: float
+    time_trusted: bool
+    day: str
+    museum: str
+    gate: str
+    credential_kind: str
+    credential: str
+    admitted: bool
+    reason: str
+    billable: bool = False
+    children: int = 0
+    pass_number: str | None = None
+    valid_until: str | None = None
+    list_version: int = 0
+    operator: str | None = None
+    refers_to: int | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class PassChange:
+    """A change this gate makes to a pass (its activation), stored with the record."""
+
+    serial: str
+    pass_number: str
+    id_number: str
+    pass_type: str
+    state: str
+    activated_on: str | None
+    expires_on: str | None
+
+
+class JournalFull(StorageError):
+    """The disk (or the configured size cap) is full: nothing more can be recorded."""
+
+
+def record_hash(fields: dict[str, object]) -> str:
+    """SHA-256 over the canonical JSON of every field but ``hash`` itself."""
+    body = {name: fields[name] for name in COLUMNS if name != "hash"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Journal:
+    """The gate's journal database. Only the gate's loop writes to it."""
+
+    def __init__(self, path: Path, db: peewee.SqliteDatabase) -> None:
+        self.path = path
+        self.db = db
+        self.models: Models = bind_models(db)
+        last = self.models.record.select().order_by(self.models.record.seq.desc()).first()
+        self._next_seq = (last.seq + 1) if last else 1
+        self._last_hash = last.hash if last else GENESIS_HASH
+        self._check_sequence()
+
+    @classmethod
+    def open(cls, path: Path, readonly: bool = False) -> Journal:
+        db = open_sqlite(path, "journal", readonly=readonly)
+        try:
+            return cls(path, db)
+        except peewee.DatabaseError as exc:
+            db.close()
+            raise StorageError(
+                f"journal {path} is damaged ({exc}). It was left untouched: "
+                "move it aside (keep it for recovery) and restart."
+            ) from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    @property
+    def last_seq(self) -> int:
+        return self._next_seq - 1
+
+    def append(self, entry: Entry, change: PassChange | None = None) -> Record:
+        """Commit ``entry`` (and ``change``, atomically) and return the stored record.
+
+        Raises JournalFull or StorageError when the record could not be made
+        durable; the caller must then not act on it.
+        """
+        fields = asdict(entry)
+        fields.update(seq=self._next_seq, uuid=str(uuid.uuid4()), prev_hash=self._last_hash)
+        fields["hash"] = record_hash(fields)
+        connection = self.db.connection()
+        try:
+            # BEGIN IMMEDIATE takes the write lock first, so a reader holding the
+            # database (an export) makes us wait here, not fail at COMMIT.
+            self.db.execute_sql("BEGIN IMMEDIATE")
+            record = self.models.record.create(**fields)
+            if change is not None:
+                self.models.local_pass.replace(seq=record.seq, **asdict(change)).execute()
+            self.db.execute_sql("COMMIT")
+        except peewee.DatabaseError as exc:
+            # SQLite may already have rolled back (a failed COMMIT on a full disk does).
+            if connection.in_transaction:
+                connection.rollback()
+            raise self._storage_error(exc, fields["uuid"]) from None
+        self._next_seq += 1
+        self._last_hash = fields["hash"]
+        return record
+
+    def last_admitted_wall(self, pass_number: str, gate: str) -> float | None:
+        """Wall time of this pass's last admission at ``gate`` (for anti-passback)."""
+        r = self.models.record
+        row = (
+            r.select(r.wall)
+            .where((r.pass_number == pass_number) & (r.gate == gate) & r.admitted)
+            .order_by(r.seq.desc())
+            .first()
+        )
+        return row.wall if row else None
+
+    def billed_on(self, pass_number: str, day: str) -> bool:
+        """Whether a billable entry of this pass exists on ``day`` (any gate of the museum)."""
+        r = self.models.record
+        query = r.select(r.seq).where((r.pass_number == pass_number) & (r.day == day) & r.billable)
+        return query.exists()
+
+    def records(self, after_seq: int = 0) -> Iterator[Record]:
+        r = self.models.record
+        yield from r.select().where(r.seq > after_seq).order_by(r.seq).iterator()
+
+    def export_csv(self, out: IO[str]) -> int:
+        """Write every record as CSV with a header; return how many were written."""
+        writer = csv.writer(out)
+        writer.writerow(COLUMNS)
+        count = 0
+        for record in self.records():
+            writer.writerow([_csv_value(getattr(record, name)) for name in COLUMNS])
+            count += 1
+        return count
+
+    def verify_chain(self) -> list[str]:
+        """Check every record's hash and link; return one line per problem found."""
+        problems, prev, expected_seq = [], GENESIS_HASH, 1
+        for record in self.records():
+            fields = {name: getattr(record, name) for name in COLUMNS}
+            if record.seq != expected_seq:
+                problems.append(f"seq {expected_seq} missing before {record.seq}")
+            if record.prev_hash != prev:
+                problems.append(f"seq {record.seq}: previous-hash link broken")
+            if record_hash(fields) != record.hash:
+                problems.append(f"seq {record.seq}: content does not match its hash")
+            prev, expected_seq = record.hash, record.seq + 1
+        return problems
+
+    # -- small facts kept beside the journal --------------------------------
+
+    def stored_floor(self) -> float:
+        """The newest wall time this gate has proof of (its last record or heartbeat)."""
+        s = self.models.setting
+        row = s.get_or_none(s.key == FLOOR_KEY)
+        last = self.models.record.select(peewee.fn.MAX(self.models.record.wall)).scalar()
+        return max(float(row.value) if row else 0.0, last or 0.0)
+
+    def store_floor(self, wall: float) -> None:
+        try:
+            self.models.setting.replace(key=FLOOR_KEY, value=repr(wall)).execute()
+        except peewee.OperationalError as exc:
+            raise self._storage_error(exc, "clock floor") from None
+
+    # -- internals ---------------------------------------------------------
+
+    def _check_sequence(self) -> None:
+        count = self.models.record.select().count()
+        if count != self.last_seq:
+            # Never repaired here: the hub holds the copies and reports the gap.
+            log.error(
+                "journal %s: %d records for sequence 1..%d: records are missing",
+                self.path, count, self.last_seq,
+            )  # fmt: skip
+
+    def _storage_error(self, exc: Exception, what: str = "entry") -> StorageError:
+        text = str(exc)
+        if "full" in text:
+            return JournalFull(f"journal {self.path}: disk full, {what} not recorded ({text})")
+        return StorageError(f"journal {self.path}: {what} not recorded ({text})")
+
+
+def _csv_value(value: object) -> object:
+    if isinstance(value, bool):
+        return int(value)
+    return "" if value is None else value

@@ -1,0 +1,85 @@
+"""Tables of the gate's journal database (``journal.sqlite``).
+
+``Record`` is the append-only journal. ``LocalPass`` holds what this gate
+changed about a pass (an activation) and is written in the same transaction
+as the record that caused it. ``Setting`` keeps small facts such as the
+clock floor. Models are bound per database with ``bind_models`` so that
+several journals (tests, the hub's tools) can live in one process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import peewee
+
+
+class Record(peewee.Model):
+    seq = peewee.IntegerField(primary_key=True)  # per gate, from 1, no gaps
+    uuid = peewee.CharField(unique=True)
+    kind = peewee.CharField()  # "decision", "not_passed", ...
+    prev_hash = peewee.CharField()
+    hash = peewee.CharField()
+    wall = peewee.FloatField()  # floored wall time, epoch seconds
+    monotonic = peewee.FloatField()
+    time_trusted = peewee.BooleanField()
+    day = peewee.CharField()  # museum-local date, ISO; the billing day
+    museum = peewee.CharField()
+    gate = peewee.CharField()
+    credential_kind = peewee.CharField()
+    credential = peewee.CharField()
+    pass_number = peewee.CharField(null=True)
+    admitted = peewee.BooleanField()
+    reason = peewee.CharField()
+    billable = peewee.BooleanField()
+    children = peewee.IntegerField()
+    valid_until = peewee.CharField(null=True)
+    list_version = peewee.IntegerField()
+    operator = peewee.CharField(null=True)
+    refers_to = peewee.IntegerField(null=True)  # seq of the record this one completes
+    detail = peewee.CharField(null=True)
+
+    class Meta:
+        table_name = "record"
+        indexes = ((("pass_number", "day"), False),)
+
+
+class LocalPass(peewee.Model):
+    serial = peewee.CharField(primary_key=True)
+    pass_number = peewee.CharField(index=True)
+    id_number = peewee.CharField()
+    pass_type = peewee.CharField()
+    state = peewee.CharField()
+    activated_on = peewee.CharField(null=True)
+    expires_on = peewee.CharField(null=True)
+    seq = peewee.IntegerField()  # the journal record that made the change
+
+    class Meta:
+        table_name = "local_pass"
+
+
+class Setting(peewee.Model):
+    key = peewee.CharField(primary_key=True)
+    value = peewee.CharField()
+
+    class Meta:
+        table_name = "setting"
+
+
+@dataclass(frozen=True)
+class Models:
+    record: type[Record]
+    local_pass: type[LocalPass]
+    setting: type[Setting]
+
+
+def bind_models(db: peewee.Database) -> Models:
+    """Subclasses of the models bound to ``db`` (leaves the base classes unbound)."""
+
+    def bound(base: type[peewee.Model]) -> type:
+        meta = type("Meta", (), {"database": db, "table_name": base._meta.table_name})
+        return type(base.__name__, (base,), {"Meta": meta, "__module__": __name__})
+
+    models = Models(bound(Record), bound(LocalPass), bound(Setting))
+    db.create_tables([models.record, models.local_pass, models.setting], safe=True)
+    return models

@@ -1,0 +1,127 @@
+"""Small worlds for the tests: a gate on real SQLite files, gpiozero's MockFactory
+and a clock the test moves."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from gpiozero.pins.mock import MockFactory, MockPin
+
+from firmware import config
+from firmware.app import Gate, build_gate
+from firmware.clock import ManualClock
+from firmware.demo import write_demo
+from firmware.events import CardTapped
+
+PARIS = ZoneInfo("Europe/Paris")
+DEMO_DAY = date(2026, 6, 1)
+
+# The demo list's named serials (see firmware/demo.py).
+ACTIVE = "04A1B2C3D4E501"
+SOLD = "04A1B2C3D4E502"
+EXPIRED = "04A1B2C3D4E503"
+BLOCKED = "04A1B2C3D4E504"
+STOCK = "04A1B2C3D4E505"
+ENDING_SOON = "04A1B2C3D4E506"
+FAMILY = "04A1B2C3D4E507"
+
+
+def paris(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> float:
+    """Epoch seconds for a museum-local time."""
+    return datetime(year, month, day, hour, minute, tzinfo=PARIS).timestamp()
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class WatchedPin(MockPin):
+    """A mock pin that calls ``on_change(pin, state)`` whenever an output changes."""
+
+    on_change: Callable[[WatchedPin, bool], None] | None = None
+
+    def _change_state(self, value: bool) -> bool:
+        changed = super()._change_state(value)
+        if changed and WatchedPin.on_change is not None:
+            WatchedPin.on_change(self, value)
+        return changed
+
+
+@pytest.fixture
+def demo_list(tmp_path: Path) -> tuple[Path, Path]:
+    return write_demo(tmp_path / "demo", DEMO_DAY, filler=50)
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, demo_list: tuple[Path, Path]) -> Callable[..., config.Settings]:
+    """Settings for a gate in ``tmp_path``; keyword sections override the defaults."""
+
+    def make(**sections: dict[str, Any]) -> config.Settings:
+        passes, types = demo_list
+        data: dict[str, dict[str, Any]] = {
+            "gate": {"museum": "M1", "gate": "G1", "data_dir": str(tmp_path / "data")},
+            "gpio": {"pin_factory": "mock"},
+            "passes": {"demo_csv": str(passes), "types_csv": str(types)},
+        }
+        for name, values in sections.items():
+            data.setdefault(name, {}).update(values)
+        return config.from_dict(data, source="test.toml")
+
+    return make
+
+
+class World:
+    """A built gate plus the handles a test needs to drive and observe it."""
+
+    def __init__(self, gate: Gate, clock: ManualClock, factory: MockFactory) -> None:
+        self.gate, self.clock, self.factory = gate, clock, factory
+        self.loop, self.journal = gate.loop, gate.journal
+
+    def tap(self, serial: str) -> None:
+        self.loop.handle(CardTapped(bytes.fromhex(serial), self.clock.monotonic()))
+
+    def pin(self, number: int) -> MockPin:
+        return self.factory.pin(number)
+
+    @property
+    def relay_on(self) -> bool:
+        return self.gate.hardware.relay.value == 1
+
+    def last(self) -> Any:
+        record = self.journal.models.record
+        return record.select().order_by(record.seq.desc()).get()
+
+    def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self.loop.run_due_timers()
+
+
+@pytest.fixture
+def make_world(make_settings: Callable[..., config.Settings]) -> Iterator[Callable[..., World]]:
+    worlds: list[World] = []
+
+    def make(wall: float | None = None, **sections: dict[str, Any]) -> World:
+        clock = ManualClock(wall=paris(2026, 6, 1) if wall is None else wall)
+        factory = MockFactory(pin_class=WatchedPin)
+        gate = build_gate(make_settings(**sections), clock=clock, pin_factory=factory)
+        world = World(gate, clock, factory)
+        worlds.append(world)
+        return world
+
+    yield make
+    WatchedPin.on_change = None
+    for world in worlds:
+        world.gate.close()
+
+
+@pytest.fixture
+def world(make_world: Callable[..., World]) -> World:
+    return make_world()
