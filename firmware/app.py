@@ -14,7 +14,7 @@ from pathlib import Path
 
 from gpiozero.pins import Factory
 
-from firmware.clock import Clock, FlooredClock, SystemClock
+from firmware.clock import RELEASE_FLOOR, Clock, FlooredClock, SystemClock
 from firmware.config import Settings
 from firmware.events import PersonPassed, Shutdown
 from firmware.gate.decision import Rules
@@ -57,7 +57,8 @@ def build_gate(settings: Settings, clock: Clock | None = None,
     journal = Journal.open(data_dir / JOURNAL_FILE)
     try:
         store = _open_store(settings, data_dir, journal)
-        floored = FlooredClock(clock or SystemClock(), floor=journal.stored_floor())
+        floor = max(journal.stored_floor(), RELEASE_FLOOR)
+        floored = FlooredClock(clock or SystemClock(), floor=floor)
         factory = pin_factory or make_pin_factory(settings.gpio.pin_factory)
         loop_ref: list[GateLoop] = []
         hardware = GateHardware(
@@ -122,7 +123,9 @@ def run_gate(gate: Gate, start_reader: bool = True) -> None:
     try:
         loop.run()
     finally:
+        # Outputs and journal first: they close at once, while the reader may
+        # be inside a poll of up to a second before it can close.
+        gate.close()
         if reader is not None:
             reader.stop()
-        gate.close()
-        log.info("gate stopped: relay in safe state, reader and journal closed")
+        log.info("gate stopped: relay in safe state, journal and reader closed")

@@ -18,12 +18,20 @@ EXIT_STORAGE = 1
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
+        level=logging.DEBUG if args_verbose(args) else logging.INFO,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
     )
-    # nfcpy logs every poll at INFO when nothing answers; only its warnings matter here.
-    logging.getLogger("nfc").setLevel(logging.WARNING)
+    # nfcpy logs each failed open as an error and its polls at debug level; the
+    # reader reports both itself, naming the path, so nfcpy speaks only with -v.
+    # nfcpy sets its own level when imported, so import it first.
+    import nfc  # noqa: F401
+
+    logging.getLogger("nfc").setLevel(logging.DEBUG if args_verbose(args) else logging.CRITICAL)
     return int(args.func(args) or 0)
+
+
+def args_verbose(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "verbose", False))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     tap.add_argument(
         "--hold",
         type=float,
-        default=1.5,
+        default=2.5,
         help="seconds the card stays on the reader (default %(default)s)",
     )
     tap.set_defaults(func=_cmd_tap)
@@ -109,7 +117,7 @@ def _cmd_tap(args: argparse.Namespace) -> int:
     try:
         serial = parse_serial(args.serial)
         seen = present_card(args.reader, serial, hold_s=args.hold)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         print(f"portique tap: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     if not seen:

@@ -14,6 +14,10 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
+# No gate runs this firmware before it was written: a fresh gate with no
+# journal yet, booting at 1970, starts from here (like systemd's TIME_EPOCH).
+RELEASE_FLOOR = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+
 
 class Clock(Protocol):
     """What every time source provides: epoch seconds and monotonic seconds."""

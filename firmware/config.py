@@ -49,7 +49,7 @@ class GpioSettings:
     relay_pin: int = 17
     relay_active_high: bool = True
     relay_pulse_ms: int = 1500
-    green_led_pin: int = 27
+    green_led_pin: int = 24
     red_led_pin: int = 22
     buzzer_pin: int = 23
     # 0 means no passage sensor is fitted.
@@ -142,6 +142,7 @@ def from_dict(data: dict[str, Any], source: str = "<dict>", base: Path | None = 
         sections[name] = _section(source, name, table, base)
     settings = Settings(source=source, **sections)
     _check_zone(source, settings.gate.timezone)
+    _check_pins(source, settings.gpio)
     return settings
 
 
@@ -200,6 +201,25 @@ def _check_zone(source: str, zone: str) -> None:
             f"{source}: [gate] timezone = {zone!r}: not a known time zone "
             "(use a name such as Europe/Paris, Europe/Berlin or Europe/Zurich)"
         ) from None
+
+
+def _check_pins(source: str, gpio: GpioSettings) -> None:
+    pins = {
+        "relay_pin": gpio.relay_pin,
+        "green_led_pin": gpio.green_led_pin,
+        "red_led_pin": gpio.red_led_pin,
+        "buzzer_pin": gpio.buzzer_pin,
+    }
+    if gpio.passage_sensor_pin:
+        pins["passage_sensor_pin"] = gpio.passage_sensor_pin
+    seen: dict[int, str] = {}
+    for key, pin in pins.items():
+        if pin in seen:
+            raise ConfigError(
+                f"{source}: [gpio] {key} = {pin}: GPIO{pin} is already used by {seen[pin]}; "
+                "each device needs its own pin"
+            )
+        seen[pin] = key
 
 
 def _unknown(source: str, what: str, name: str, allowed: Any) -> str:

@@ -370,3 +370,9 @@ def test_non_utf8_file_is_refused_naming_the_file(tmp_path: Path) -> None:
 def test_utf8_text_is_accepted(tmp_path: Path) -> None:
     settings = load(write(tmp_path, '[gate]\nmuseum = "Musée d\'Orsay — Zürich"\n'))
     assert settings.gate.museum == "Musée d'Orsay — Zürich"
+
+
+def test_two_devices_on_one_pin_are_refused_naming_both(tmp_path: Path) -> None:
+    path, message = load_error(tmp_path, "[gpio]\nrelay_pin = 17\nbuzzer_pin = 17\n")
+    assert str(path) in message
+    assert "[gpio] buzzer_pin = 17: GPIO17 is already used by relay_pin" in message

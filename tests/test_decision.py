@@ -166,6 +166,23 @@ def test_sold_pass_first_entry_is_admitted_and_activated_for_one_year() -> None:
     assert decision.record == record
 
 
+def test_pass_renewed_before_it_ran_out_is_used_under_its_current_year() -> None:
+    record = make_pass(state=PassState.SOLD, expires_on=date(2027, 1, 9))
+    decision = decide_now(record, day=date(2026, 12, 1))
+    assert decision.reason is Reason.OK
+    assert decision.valid_until == date(2027, 1, 9)
+    assert decision.activated_on is None
+    assert decision.renewal_hint is False  # the renewal is already bought
+
+
+def test_renewed_pass_activates_its_new_year_at_the_first_entry_after_the_old_one() -> None:
+    record = make_pass(state=PassState.SOLD, expires_on=date(2027, 1, 9))
+    decision = decide_now(record, day=date(2027, 1, 10))
+    assert decision.reason is Reason.ACTIVATED
+    assert decision.activated_on == date(2027, 1, 10)
+    assert decision.valid_until == date(2028, 1, 9)
+
+
 def test_active_pass_is_admitted_ok_and_billable() -> None:
     record = make_pass(expires_on=date(2027, 1, 9))
     decision = decide_now(record)

@@ -206,3 +206,10 @@ def test_heartbeat_floor_survives_an_idle_gate(make_world) -> None:
     rebooted.tap(FAMILY)
     assert rebooted.last().day == "2026-06-04"
     assert not rebooted.last().time_trusted
+
+
+def test_a_fresh_gate_booting_at_1970_starts_from_the_release_floor(make_world) -> None:
+    world = make_world(wall=0.0)
+    world.tap("DEADBEEF")
+    assert world.last().day == "2026-01-01"
+    assert not world.last().time_trusted

@@ -9,6 +9,7 @@ are separate small functions rather than flags on ``decide``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -16,6 +17,7 @@ from enum import StrEnum
 from firmware.gate.passes import PassRecord, PassState, add_months, last_valid_day
 
 VALID_SERIAL_BYTES = (4, 7, 10)  # ISO 14443-A single, double and triple size UIDs
+_HEX = re.compile(r"(?:[0-9A-Fa-f]{2})+")
 
 
 class Reason(StrEnum):
@@ -102,7 +104,11 @@ def decide(
         return _refuse(Reason.NOT_SOLD, record)
 
     activated_on, valid_until = record.activated_on, record.expires_on
-    activating = record.state is PassState.SOLD or valid_until is None
+    # A pass renewed before it ran out is "sold" again while its current year
+    # still runs: it is used under that year, and the renewal starts at the
+    # first entry after it, so the holder loses no day.
+    still_running = valid_until is not None and moment.today <= valid_until
+    activating = valid_until is None or (record.state is PassState.SOLD and not still_running)
     if activating:
         activated_on, valid_until = moment.today, last_valid_day(moment.today)
     elif moment.today > valid_until:
@@ -120,7 +126,8 @@ def decide(
         billable=not history.billed_today,
         record=record,
         valid_until=valid_until,
-        renewal_hint=valid_until < add_months(moment.today, rules.renewal_window_months),
+        renewal_hint=record.state is PassState.ACTIVE
+        and valid_until < add_months(moment.today, rules.renewal_window_months),
         children_allowed=record.pass_type.children,
         activated_on=activated_on if activating else None,
     )
@@ -146,10 +153,7 @@ def decide_forced(record: PassRecord | None, history: History) -> Decision:
 
 
 def _well_formed_serial(value: str) -> bool:
-    try:
-        return len(bytes.fromhex(value)) in VALID_SERIAL_BYTES
-    except ValueError:
-        return False
+    return _HEX.fullmatch(value) is not None and len(value) // 2 in VALID_SERIAL_BYTES
 
 
 def _within_anti_passback(history: History, moment: Moment, rules: Rules) -> bool:

@@ -37,7 +37,7 @@ FLOOR_HEARTBEAT_S = 300.0
 class GateStatus:
     """What the gate reports about itself (logs now; status and the hub later)."""
 
-    reader_up: bool = False
+    reader_up: bool | None = None  # None until the reader first reports
     reader_detail: str = "not started"
     journal_ok: bool = True
     journal_detail: str = ""
@@ -104,9 +104,17 @@ class GateLoop:
                     event = self._queue.get(timeout=self._wait_time())
                 except queue.Empty:
                     continue
-                self.handle(event)
+                self._handle_safely(event)
         finally:
             self._stop()
+
+    def _handle_safely(self, event: object) -> None:
+        # One bad event must not stop the gate. Anything that fails before the
+        # journal commit leaves no trace and moves nothing; the log has the detail.
+        try:
+            self.handle(event)
+        except Exception:
+            log.exception("loop: handling %r failed; the gate carries on", event)
 
     def handle(self, event: object) -> None:
         if isinstance(event, CardTapped):
@@ -131,7 +139,7 @@ class GateLoop:
                 event = self._queue.get_nowait()
             except queue.Empty:
                 return count
-            self.handle(event)
+            self._handle_safely(event)
             count += 1
 
     def run_due_timers(self) -> None:

@@ -35,6 +35,9 @@ def open_sqlite(path: Path, what: str, readonly: bool = False) -> peewee.SqliteD
         str(path),
         pragmas={} if readonly else PRAGMAS,
         check_same_thread=False,
+        # One connection shared by the loop thread that uses it and the thread
+        # that opened it (peewee's default is a connection per thread).
+        thread_safe=False,
         autoconnect=False,
     )
     try:

@@ -14,7 +14,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, astuple, dataclass
 from pathlib import Path
 from typing import IO
 
@@ -34,6 +34,22 @@ COLUMNS = (
     "museum", "gate", "credential_kind", "credential", "pass_number", "admitted", "reason",
     "billable", "children", "valid_until", "list_version", "operator", "refers_to", "detail",
 )  # fmt: skip
+
+
+# The statements on the tap path are written out once: building them through
+# peewee's query builder costs more than the durable commit itself.
+_INSERT_RECORD = (
+    f"INSERT INTO record ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+)
+_REPLACE_LOCAL_PASS = (
+    "INSERT OR REPLACE INTO local_pass (serial, pass_number, id_number, pass_type, state,"
+    " activated_on, expires_on, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_LAST_ADMITTED = (
+    "SELECT wall FROM record WHERE pass_number = ? AND gate = ? AND admitted"
+    " ORDER BY seq DESC LIMIT 1"
+)
+_BILLED_ON = "SELECT 1 FROM record WHERE pass_number = ? AND day = ? AND billable LIMIT 1"
 
 
 @dataclass(frozen=True)
@@ -130,9 +146,9 @@ class Journal:
             # BEGIN IMMEDIATE takes the write lock first, so a reader holding the
             # database (an export) makes us wait here, not fail at COMMIT.
             self.db.execute_sql("BEGIN IMMEDIATE")
-            record = self.models.record.create(**fields)
+            self.db.execute_sql(_INSERT_RECORD, [fields[name] for name in COLUMNS])
             if change is not None:
-                self.models.local_pass.replace(seq=record.seq, **asdict(change)).execute()
+                self.db.execute_sql(_REPLACE_LOCAL_PASS, (*astuple(change), fields["seq"]))
             self.db.execute_sql("COMMIT")
         except peewee.DatabaseError as exc:
             # SQLite may already have rolled back (a failed COMMIT on a full disk does).
@@ -141,24 +157,16 @@ class Journal:
             raise self._storage_error(exc, fields["uuid"]) from None
         self._next_seq += 1
         self._last_hash = fields["hash"]
-        return record
+        return self.models.record(**fields)
 
     def last_admitted_wall(self, pass_number: str, gate: str) -> float | None:
         """Wall time of this pass's last admission at ``gate`` (for anti-passback)."""
-        r = self.models.record
-        row = (
-            r.select(r.wall)
-            .where((r.pass_number == pass_number) & (r.gate == gate) & r.admitted)
-            .order_by(r.seq.desc())
-            .first()
-        )
-        return row.wall if row else None
+        row = self.db.execute_sql(_LAST_ADMITTED, (pass_number, gate)).fetchone()
+        return row[0] if row else None
 
     def billed_on(self, pass_number: str, day: str) -> bool:
         """Whether a billable entry of this pass exists on ``day`` (any gate of the museum)."""
-        r = self.models.record
-        query = r.select(r.seq).where((r.pass_number == pass_number) & (r.day == day) & r.billable)
-        return query.exists()
+        return self.db.execute_sql(_BILLED_ON, (pass_number, day)).fetchone() is not None
 
     def records(self, after_seq: int = 0) -> Iterator[Record]:
         r = self.models.record
