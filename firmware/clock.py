@@ -19,6 +19,12 @@ from typing import Protocol
 RELEASE_FLOOR = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 
 
+# How far the wall clock may fall behind the floor and still be trusted: a fixed
+# margin plus what a slewing NTP client may take away (up to 0.1 %).
+SLACK_S = 2.0
+DRIFT = 0.001
+
+
 class Clock(Protocol):
     """What every time source provides: epoch seconds and monotonic seconds."""
 
@@ -114,8 +120,12 @@ class FlooredClock:
             mono = self._clock.monotonic()
             wall = self._clock.wall()
             floor = self._floor_now_locked()
-            if wall >= floor:
+            # Wall and monotonic clocks drift apart a little (NTP slews the wall
+            # clock), so a wall clock just behind the floor is still trusted.
+            slack = SLACK_S + DRIFT * max(0.0, mono - self._floor_mono)
+            if wall >= floor - slack:
                 # A trusted reading is itself proof: later readings may not go below it.
+                wall = max(wall, floor)
                 self._floor_wall, self._floor_mono = wall, mono
                 return Now(wall=wall, monotonic=mono, trusted=True)
             return Now(wall=floor, monotonic=mono, trusted=False)

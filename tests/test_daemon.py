@@ -130,6 +130,7 @@ def test_tapped_cards_are_admitted_activated_refused_and_journaled(
         (EXPIRED, "expired", "0"),
     ]
     assert [r["seq"] for r in rows] == ["1", "2", "3"]
+    assert {r["time_trusted"] for r in rows} == {"1"}  # the system clock is right here
 
 
 def test_sigterm_puts_the_relay_in_its_safe_state_and_exits_cleanly(daemon: Daemon) -> None:
