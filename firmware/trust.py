@@ -1,0 +1,346 @@
+"""Who may sign what the gate believes: a pinned root key certifies signing keys.
+
+The central office keeps the root private key offline. A gate pins the root
+public key at provisioning and nothing else. The root signs *certificates*
+for the keys that sign lists and hub messages, each with its purposes and a
+validity period, so a signing key can be rotated, or revoked by a signed
+revocation list, without touching the gates. A new root is accepted only
+when signed by the current root and by itself. No private key lives on a
+gate. Every document is canonical JSON (sorted keys, no spaces) and every
+signature is Ed25519 over those exact bytes.
+
+See ``docs/validity-list.md`` for the formats and the threats they answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+PURPOSES = ("list", "hub")
+
+
+class TrustError(Exception):
+    """A signature or certificate that cannot be trusted; ``code`` is stable for logs and status."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def canonical(document: dict[str, Any]) -> bytes:
+    """The exact bytes that are signed: sorted keys, no spaces, UTF-8."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text: object, what: str) -> bytes:
+    if not isinstance(text, str):
+        raise TrustError("malformed", f"{what} is not base64 text")
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:
+        raise TrustError("malformed", f"{what} is not valid base64") from None
+
+
+def raw_public(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_id(public: bytes) -> str:
+    """A short, stable name for a public key: the first 16 hex digits of its SHA-256."""
+    return hashlib.sha256(public).hexdigest()[:16]
+
+
+def load_public(raw: bytes) -> Ed25519PublicKey:
+    if len(raw) != 32:
+        raise TrustError("malformed", f"an Ed25519 public key has 32 bytes, not {len(raw)}")
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def verify_signature(public: bytes, signature: bytes, data: bytes) -> bool:
+    try:
+        load_public(public).verify(signature, data)
+    except (InvalidSignature, TrustError):
+        return False
+    return True
+
+
+# -- key files ----------------------------------------------------------------
+
+
+def generate_private_key(path: Path) -> Ed25519PrivateKey:
+    """Create a new private key file readable by its owner only (mode 0600)."""
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    return key
+
+
+def load_private_key(path: Path) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except OSError as exc:
+        raise TrustError(
+            "malformed", f"private key {path} cannot be read ({exc.strerror})"
+        ) from None
+    except ValueError as exc:
+        raise TrustError("malformed", f"private key {path} is not a PEM key ({exc})") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise TrustError("malformed", f"private key {path} is not an Ed25519 key")
+    return key
+
+
+def write_public_key(key: Ed25519PrivateKey, path: Path) -> str:
+    """Write the public half as base64 text; return its key id."""
+    raw = raw_public(key.public_key())
+    path.write_text(b64(raw) + "\n")
+    return key_id(raw)
+
+
+def read_public_key(path: Path) -> bytes:
+    try:
+        text = path.read_text().strip()
+    except OSError as exc:
+        raise TrustError(
+            "malformed", f"public key {path} cannot be read ({exc.strerror})"
+        ) from None
+    raw = unb64(text, f"public key {path}")
+    load_public(raw)
+    return raw
+
+
+# -- documents signed by the root ----------------------------------------------
+
+
+def certify(
+    root: Ed25519PrivateKey,
+    public: bytes,
+    purposes: list[str],
+    not_before: float,
+    not_after: float,
+    label: str = "",
+) -> dict[str, Any]:
+    """A root-signed certificate for the signing key ``public``."""
+    cert = {
+        "type": "portique-key-cert",
+        "key_id": key_id(public),
+        "public_key": b64(public),
+        "purposes": sorted(purposes),
+        "not_before": not_before,
+        "not_after": not_after,
+        "root_id": key_id(raw_public(root.public_key())),
+        "label": label,
+    }
+    return {"cert": cert, "signature": b64(root.sign(canonical(cert)))}
+
+
+def revocations(root: Ed25519PrivateKey, version: int, revoked: list[str]) -> dict[str, Any]:
+    """A root-signed list of revoked key ids; a higher version replaces a lower one."""
+    body = {
+        "type": "portique-revocations",
+        "version": version,
+        "revoked": sorted(revoked),
+        "root_id": key_id(raw_public(root.public_key())),
+    }
+    return {"revocations": body, "signature": b64(root.sign(canonical(body)))}
+
+
+def rotate_root(old: Ed25519PrivateKey, new: Ed25519PrivateKey) -> dict[str, Any]:
+    """A new root, signed by the old root and by itself."""
+    new_raw = raw_public(new.public_key())
+    body = {
+        "type": "portique-root",
+        "key_id": key_id(new_raw),
+        "public_key": b64(new_raw),
+        "previous_id": key_id(raw_public(old.public_key())),
+    }
+    data = canonical(body)
+    return {
+        "root": body,
+        "old_signature": b64(old.sign(data)),
+        "new_signature": b64(new.sign(data)),
+    }
+
+
+# -- the gate's view -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Certificate:
+    key_id: str
+    public_key: bytes
+    purposes: tuple[str, ...]
+    not_before: float
+    not_after: float
+    label: str
+
+
+@dataclass
+class TrustStore:
+    """The keys a gate trusts: the pinned root, the certificates it signed, the revocations.
+
+    Persisted as JSON beside the gate's other state so that a rotation or a
+    revocation survives a restart; written atomically.
+    """
+
+    root: bytes
+    path: Path | None = None
+    certificates: dict[str, Certificate] = field(default_factory=dict)
+    revoked: frozenset[str] = frozenset()
+    revocations_version: int = 0
+    pinned: bytes = b""  # the root provisioning pinned; ``root`` may have rotated since
+    _documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.pinned = self.pinned or self.root
+
+    @property
+    def root_id(self) -> str:
+        return key_id(self.root)
+
+    @classmethod
+    def open(cls, root: bytes, path: Path) -> TrustStore:
+        """The trust store in ``path`` for the pinned ``root`` (a new one if none is saved).
+
+        A saved store whose root chain does not start from the pinned root is
+        ignored, so re-provisioning with another root starts afresh.
+        """
+        store = cls(root=root, path=path)
+        if not path.exists():
+            return store
+        try:
+            saved = json.loads(path.read_text())
+            if saved.get("pinned_root") != b64(root):
+                return store
+            store.root = unb64(saved["root"], f"{path} root")
+            store.revoked = frozenset(saved.get("revoked", []))
+            store.revocations_version = int(saved.get("revocations_version", 0))
+            for document in saved.get("certificates", []):
+                store.accept_certificate(document, now=None)
+        except (ValueError, KeyError, TypeError, TrustError) as exc:
+            raise TrustError("malformed", f"trust store {path} is damaged ({exc})") from None
+        return store
+
+    def accept_certificate(self, document: object, now: float | None) -> Certificate:
+        """Check a root-signed certificate and remember it; raise TrustError if it is not good.
+
+        ``now`` None skips the validity period (used when reloading saved state).
+        """
+        body, signature = _signed(document, "cert")
+        if body.get("type") != "portique-key-cert":
+            raise TrustError("malformed", "not a key certificate")
+        if not verify_signature(self.root, signature, canonical(body)):
+            raise TrustError("bad_certificate", f"certificate of key {body.get('key_id')} "
+                             f"is not signed by the root {self.root_id}")  # fmt: skip
+        cert = Certificate(
+            key_id=str(body["key_id"]),
+            public_key=unb64(body["public_key"], "certificate public_key"),
+            purposes=tuple(body["purposes"]),
+            not_before=float(body["not_before"]),
+            not_after=float(body["not_after"]),
+            label=str(body.get("label", "")),
+        )
+        if cert.key_id != key_id(cert.public_key):
+            raise TrustError("bad_certificate", f"certificate key id {cert.key_id} does not match")
+        if cert.key_id in self.revoked:
+            raise TrustError("revoked_key", f"key {cert.key_id} has been revoked")
+        if now is not None and not cert.not_before <= now <= cert.not_after:
+            raise TrustError("expired_key", f"key {cert.key_id} is not valid now")
+        self.certificates[cert.key_id] = cert
+        self._documents[cert.key_id] = document  # type: ignore[assignment]
+        return cert
+
+    def accept_revocations(self, document: object) -> bool:
+        """Apply a newer root-signed revocation list; return whether it changed anything."""
+        body, signature = _signed(document, "revocations")
+        if body.get("type") != "portique-revocations":
+            raise TrustError("malformed", "not a revocation list")
+        if not verify_signature(self.root, signature, canonical(body)):
+            raise TrustError("bad_signature", "revocation list is not signed by the root")
+        version = int(body["version"])
+        if version <= self.revocations_version:
+            return False
+        self.revocations_version = version
+        self.revoked = frozenset(body["revoked"])
+        for revoked in self.revoked:
+            self.certificates.pop(revoked, None)
+            self._documents.pop(revoked, None)
+        return True
+
+    def accept_root(self, document: object) -> bool:
+        """Move to a new root signed by the current root and by itself."""
+        if not isinstance(document, dict) or not isinstance(document.get("root"), dict):
+            raise TrustError("malformed", "not a root rotation")
+        body = document["root"]
+        data = canonical(body)
+        new_root = unb64(body.get("public_key"), "root public_key")
+        if new_root == self.root:
+            return False
+        old_ok = verify_signature(self.root, unb64(document.get("old_signature"), "old"), data)
+        new_ok = verify_signature(new_root, unb64(document.get("new_signature"), "new"), data)
+        if not (old_ok and new_ok):
+            raise TrustError(
+                "bad_signature", "a new root must be signed by the old and the new root"
+            )
+        self.root = new_root
+        self.certificates.clear()  # certificates of the old root must be re-issued
+        self._documents.clear()
+        return True
+
+    def verify(self, data: bytes, signature: bytes, signer: str, purpose: str, now: float) -> None:
+        """Raise TrustError unless ``signer`` may sign for ``purpose`` and signed ``data``."""
+        cert = self.certificates.get(signer)
+        if signer in self.revoked:
+            raise TrustError("revoked_key", f"key {signer} has been revoked")
+        if cert is None:
+            raise TrustError("unknown_key", f"key {signer} is not certified by root {self.root_id}")
+        if purpose not in cert.purposes:
+            raise TrustError("wrong_purpose", f"key {signer} may not sign {purpose} data")
+        if not cert.not_before <= now <= cert.not_after:
+            raise TrustError("expired_key", f"key {signer} is valid only from "
+                             f"{cert.not_before:.0f} to {cert.not_after:.0f}")  # fmt: skip
+        if not verify_signature(cert.public_key, signature, data):
+            raise TrustError("bad_signature", f"signature by key {signer} does not match the data")
+
+    def save(self) -> None:
+        """Persist the current root, certificates and revocations atomically."""
+        if self.path is None:
+            return
+        state = {
+            "pinned_root": b64(self.pinned),
+            "root": b64(self.root),
+            "revoked": sorted(self.revoked),
+            "revocations_version": self.revocations_version,
+            "certificates": list(self._documents.values()),
+        }
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with open(tmp, "w") as handle:
+            handle.write(json.dumps(state, indent=1, sort_keys=True))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+
+
+def _signed(document: object, name: str) -> tuple[dict[str, Any], bytes]:
+    if not isinstance(document, dict) or not isinstance(document.get(name), dict):
+        raise TrustError("malformed", f"expected a signed {name} document")
+    return document[name], unb64(document.get("signature"), f"{name} signature")
