@@ -21,12 +21,15 @@ from firmware.gate.decision import Rules
 from firmware.gate.hardware import GateHardware, make_pin_factory
 from firmware.gate.loop import GateLoop
 from firmware.journal.journal import Journal
-from firmware.store.store import PassStore, build_base_list
+from firmware.lists import format as fmt
+from firmware.lists.manager import ListManager
+from firmware.lists.verify import ListRejected
+from firmware.store.store import PassStore
+from firmware.trust import TrustStore, read_public_key
 
 log = logging.getLogger("portique")
 
 JOURNAL_FILE = "journal.sqlite"
-PASSES_FILE = "passes.sqlite"
 
 
 @dataclass
@@ -52,13 +55,19 @@ class Gate:
 
 def build_gate(settings: Settings, clock: Clock | None = None,
                pin_factory: Factory | None = None) -> Gate:  # fmt: skip
-    """Open the data directory and build every part; raises StorageError or ListError."""
+    """Open the data directory and build every part.
+
+    Raises StorageError (data directory, databases), TrustError (the pinned
+    root key) or ListRejected (a list to install at start).
+    """
     data_dir = settings.gate.data_dir
     journal = Journal.open(data_dir / JOURNAL_FILE)
     try:
-        store = _open_store(settings, data_dir, journal)
         floor = max(journal.stored_floor(), RELEASE_FLOOR)
         floored = FlooredClock(clock or SystemClock(), floor=floor)
+        # Certificates are checked against the floored time, never a clock at 1970.
+        store = _open_store(settings, data_dir, journal, floored.now().wall)
+        floored.raise_floor(store.lists.issued_at)
         factory = pin_factory or make_pin_factory(settings.gpio.pin_factory)
         loop_ref: list[GateLoop] = []
         hardware = GateHardware(
@@ -85,21 +94,47 @@ def build_gate(settings: Settings, clock: Clock | None = None,
         hardware=hardware,
         relay_pulse_s=gpio.relay_pulse_ms / 1000,
         passage_timeout_s=gpio.passage_timeout_s if gpio.passage_sensor_pin else None,
+        list_refuse_after_s=settings.lists.refuse_after_expiry_hours * 3600,
     )
     loop_ref.append(loop)
     return Gate(settings, loop, journal, store, hardware, floored)
 
 
-def _open_store(settings: Settings, data_dir: Path, journal: Journal) -> PassStore:
-    base = data_dir / PASSES_FILE
-    demo = settings.passes
-    if demo.demo_csv is not None and demo.types_csv is not None:
-        count = build_base_list(demo.demo_csv, demo.types_csv, base)
-        log.info("pass list built from %s: %d passes", demo.demo_csv, count)
-    store = PassStore(base, journal)
-    if not base.exists():
+def open_lists(settings: Settings) -> ListManager:
+    """The gate's list state, trusting the root key pinned in the configuration."""
+    config = settings.lists
+    if config.root_key is None:
+        log.warning("no [lists] root_key pinned: no pass list can be accepted")
+        root = b""
+    else:
+        root = read_public_key(config.root_key)
+    data_dir = settings.gate.data_dir
+    trust = TrustStore.open(root, data_dir / "trust.json", allow_demo=config.allow_demo_keys)
+    return ListManager(data_dir, trust, config.max_list_mb << 20)
+
+
+def _open_store(settings: Settings, data_dir: Path, journal: Journal, now: float) -> PassStore:
+    config = settings.lists
+    lists = open_lists(settings)
+    if config.install_at_start is not None:
+        install_list(lists, config.install_at_start, now)
+    if lists.version == 0:
         log.warning("no pass list in %s yet: every pass will be refused as unknown", data_dir)
-    return store
+    return PassStore(lists, journal)
+
+
+def install_list(lists: ListManager, path: Path, now: float) -> None:
+    """Apply the list file at ``path`` unless the same or a newer version is in force."""
+    try:
+        with open(path, "rb") as handle:
+            prefix = handle.read(len(fmt.MAGIC) + 4 + fmt.MAX_HEADER_BYTES)
+        version = fmt.read_header(prefix, path.stat().st_size).version
+    except (OSError, fmt.ListFormatError) as exc:
+        raise ListRejected("malformed", f"list {path} cannot be read ({exc})") from None
+    if version <= lists.version:
+        log.info("list %s: version %d already in force", path, lists.version)
+        return
+    lists.apply_file(path, now)
 
 
 def run_gate(gate: Gate, start_reader: bool = True) -> None:

@@ -68,10 +68,17 @@ def _parser() -> argparse.ArgumentParser:
     _config_option(verify)
     verify.set_defaults(func=_cmd_verify)
 
-    demo = sub.add_parser("demo", help="write a demonstration pass list (CSV)")
-    demo.add_argument("--out", type=Path, required=True, help="folder for passes.csv, types.csv")
+    demo = sub.add_parser("demo", help="write a demonstration pass list, signed by demo keys")
+    demo.add_argument("--out", type=Path, required=True,
+                      help="folder for passes.csv, types.csv and list.pql")  # fmt: skip
+    demo.add_argument("--keys", type=Path, default=Path("provisioning/demo-keys"),
+                      help="the demonstration keys (default %(default)s)")  # fmt: skip
     demo.add_argument("--filler", type=int, default=2000, help="extra random passes")
     demo.set_defaults(func=_cmd_demo)
+
+    from firmware.lists.cli import add_commands
+
+    add_commands(sub, _config_option)
     return parser
 
 
@@ -86,7 +93,7 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _load(path: Path) -> config.Settings | None:
+def load_settings(path: Path) -> config.Settings | None:
     try:
         return config.load(path)
     except config.ConfigError as exc:
@@ -97,14 +104,15 @@ def _load(path: Path) -> config.Settings | None:
 def _cmd_run(args: argparse.Namespace) -> int:
     from firmware.app import build_gate, run_gate
     from firmware.journal.database import StorageError
-    from firmware.store.csvlist import ListError
+    from firmware.lists.verify import ListRejected
+    from firmware.trust import TrustError
 
-    settings = _load(args.config)
+    settings = load_settings(args.config)
     if settings is None:
         return EXIT_CONFIG
     try:
         gate = build_gate(settings)
-    except (StorageError, ListError) as exc:
+    except (StorageError, ListRejected, TrustError) as exc:
         print(f"portique: cannot start: {exc}", file=sys.stderr)
         return EXIT_STORAGE
     run_gate(gate)
@@ -132,7 +140,7 @@ def _open_journal_readonly(path: Path):  # noqa: ANN202 - Journal, imported lazi
     from firmware.app import JOURNAL_FILE
     from firmware.journal.journal import Journal
 
-    settings = _load(path)
+    settings = load_settings(path)
     if settings is None:
         return None
     return Journal.open(settings.gate.data_dir / JOURNAL_FILE, readonly=True)
@@ -178,11 +186,18 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from firmware.clock import SystemClock
-    from firmware.demo import NAMED, write_demo
+    from firmware.demo import NAMED, write_demo, write_demo_list
+    from firmware.trust import TrustError
 
-    today = datetime.fromtimestamp(SystemClock().wall()).date()
-    passes, types = write_demo(args.out, today, filler=args.filler)
-    print(f"wrote {passes} and {types}; serials to try with `portique tap`:")
+    now = SystemClock().wall()
+    passes, types = write_demo(args.out, datetime.fromtimestamp(now).date(), filler=args.filler)
+    try:
+        listed = write_demo_list(passes, types, args.keys, args.out / "list.pql", now)
+    except TrustError as exc:
+        print(f"portique demo: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {passes}, {types} and {listed} (signed by the DEMO key: simulation only)")
+    print("serials to try with `portique tap`:")
     for serial, number, what in NAMED:
         print(f"  {serial}  pass {number}: {what}")
     return 0

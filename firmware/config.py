@@ -65,11 +65,18 @@ class RulesSettings:
 
 
 @dataclass(frozen=True)
-class PassesSettings:
-    # CSV files loaded into the pass store at every start (simulation and demos
-    # only: a real gate receives signed lists from the hub).
-    demo_csv: Path | None = None
-    types_csv: Path | None = None
+class ListsSettings:
+    # The root public key pinned at provisioning: it certifies the list signers.
+    root_key: Path | None = None
+    # Demonstration keys are refused unless this is set (simulation only).
+    allow_demo_keys: bool = False
+    max_list_mb: int = 256
+    # Past the list's signed expiry the gate keeps admitting passes it knows
+    # to be valid and warns staff; this many hours later it refuses with
+    # list_expired unless staff force the entry.
+    refuse_after_expiry_hours: int = 168
+    # A list file installed at every start (simulation and demos).
+    install_at_start: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +86,7 @@ class Settings:
     reader: ReaderSettings = field(default_factory=ReaderSettings)
     gpio: GpioSettings = field(default_factory=GpioSettings)
     rules: RulesSettings = field(default_factory=RulesSettings)
-    passes: PassesSettings = field(default_factory=PassesSettings)
+    lists: ListsSettings = field(default_factory=ListsSettings)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -103,6 +110,8 @@ _LIMITS: dict[tuple[str, str], tuple[float, float] | tuple[str, ...]] = {
     ("gpio", "passage_timeout_s"): (1, 600),
     ("rules", "anti_passback_s"): (0, 86400),
     ("rules", "renewal_window_months"): (0, 12),
+    ("lists", "max_list_mb"): (1, 4096),
+    ("lists", "refuse_after_expiry_hours"): (0, 8760),
 }
 
 _SECTION_CLASSES = {
@@ -110,7 +119,7 @@ _SECTION_CLASSES = {
     "reader": ReaderSettings,
     "gpio": GpioSettings,
     "rules": RulesSettings,
-    "passes": PassesSettings,
+    "lists": ListsSettings,
 }
 
 

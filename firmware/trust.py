@@ -138,8 +138,13 @@ def certify(
     not_before: float,
     not_after: float,
     label: str = "",
+    demo: bool = False,
 ) -> dict[str, Any]:
-    """A root-signed certificate for the signing key ``public``."""
+    """A root-signed certificate for the signing key ``public``.
+
+    ``demo`` marks a key for simulations and demonstrations: gates refuse it
+    unless their configuration explicitly allows demo keys.
+    """
     cert = {
         "type": "portique-key-cert",
         "key_id": key_id(public),
@@ -149,6 +154,7 @@ def certify(
         "not_after": not_after,
         "root_id": key_id(raw_public(root.public_key())),
         "label": label,
+        "demo": demo,
     }
     return {"cert": cert, "signature": b64(root.sign(canonical(cert)))}
 
@@ -208,6 +214,7 @@ class TrustStore:
     revoked: frozenset[str] = frozenset()
     revocations_version: int = 0
     pinned: bytes = b""  # the root provisioning pinned; ``root`` may have rotated since
+    allow_demo: bool = False
     _documents: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -218,13 +225,13 @@ class TrustStore:
         return key_id(self.root)
 
     @classmethod
-    def open(cls, root: bytes, path: Path) -> TrustStore:
+    def open(cls, root: bytes, path: Path, allow_demo: bool = False) -> TrustStore:
         """The trust store in ``path`` for the pinned ``root`` (a new one if none is saved).
 
         A saved store whose root chain does not start from the pinned root is
         ignored, so re-provisioning with another root starts afresh.
         """
-        store = cls(root=root, path=path)
+        store = cls(root=root, path=path, allow_demo=allow_demo)
         if not path.exists():
             return store
         try:
@@ -263,6 +270,10 @@ class TrustStore:
             raise TrustError("bad_certificate", f"certificate key id {cert.key_id} does not match")
         if cert.key_id in self.revoked:
             raise TrustError("revoked_key", f"key {cert.key_id} has been revoked")
+        if body.get("demo") and not self.allow_demo:
+            raise TrustError(
+                "demo_key", f"key {cert.key_id} is a demonstration key; this gate refuses it"
+            )
         if now is not None and not cert.not_before <= now <= cert.not_after:
             raise TrustError("expired_key", f"key {cert.key_id} is not valid now")
         self.certificates[cert.key_id] = cert

@@ -16,7 +16,7 @@ from gpiozero.pins.mock import MockFactory, MockPin
 from firmware import config
 from firmware.app import Gate, build_gate
 from firmware.clock import ManualClock
-from firmware.demo import write_demo
+from firmware.demo import write_demo, write_demo_list
 from firmware.events import CardTapped
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -55,24 +55,41 @@ class WatchedPin(MockPin):
         return changed
 
 
+DEMO_KEYS = Path(__file__).parent.parent / "provisioning" / "demo-keys"
+
+
 @pytest.fixture
 def demo_list(tmp_path: Path) -> tuple[Path, Path]:
     return write_demo(tmp_path / "demo", DEMO_DAY, filler=50)
 
 
 @pytest.fixture
-def make_settings(tmp_path: Path, demo_list: tuple[Path, Path]) -> Callable[..., config.Settings]:
+def demo_signed_list(demo_list: tuple[Path, Path]) -> Path:
+    """The demo passes as a snapshot signed by the demonstration keys, issued on DEMO_DAY."""
+    passes, types = demo_list
+    out = passes.parent / "list.pql"
+    return write_demo_list(passes, types, DEMO_KEYS, out, paris(2026, 6, 1, 6), 60 * 86400)
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, demo_signed_list: Path) -> Callable[..., config.Settings]:
     """Settings for a gate in ``tmp_path``; keyword sections override the defaults."""
 
     def make(**sections: dict[str, Any]) -> config.Settings:
-        passes, types = demo_list
         data: dict[str, dict[str, Any]] = {
             "gate": {"museum": "M1", "gate": "G1", "data_dir": str(tmp_path / "data")},
             "gpio": {"pin_factory": "mock"},
-            "passes": {"demo_csv": str(passes), "types_csv": str(types)},
+            "lists": {
+                "root_key": str(DEMO_KEYS / "root.pub"),
+                "allow_demo_keys": True,
+                "install_at_start": str(demo_signed_list),
+            },
         }
         for name, values in sections.items():
-            data.setdefault(name, {}).update(values)
+            section = data.setdefault(name, {})
+            section.update(values)
+            for key in [k for k, v in values.items() if v is None]:  # None removes a key
+                del section[key]
         return config.from_dict(data, source="test.toml")
 
     return make

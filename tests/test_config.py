@@ -43,9 +43,9 @@ anti_passback_s = 300
 renewal_window_months = 2
 paper_pass_last_day = 2023-03-31
 
-[passes]
-demo_csv = "demo/passes.csv"
-types_csv = "/srv/portique/types.csv"
+[lists]
+install_at_start = "demo/list.pql"
+root_key = "/srv/portique/root.pub"
 """
 
 
@@ -105,8 +105,8 @@ def test_good_file_is_parsed_into_typed_settings(tmp_path: Path) -> None:
     assert settings.rules.paper_pass_last_day == date(2023, 3, 31)
     assert type(settings.rules.paper_pass_last_day) is date
 
-    assert same_file(settings.passes.demo_csv, tmp_path / "demo" / "passes.csv")
-    assert settings.passes.types_csv == Path("/srv/portique/types.csv")
+    assert same_file(settings.lists.install_at_start, tmp_path / "demo" / "list.pql")
+    assert settings.lists.root_key == Path("/srv/portique/root.pub")
 
 
 def test_empty_file_gives_the_defaults(tmp_path: Path) -> None:
@@ -115,7 +115,7 @@ def test_empty_file_gives_the_defaults(tmp_path: Path) -> None:
     assert settings == Settings(source=str(path))
     assert settings.gate.timezone == "Europe/Paris"
     assert settings.rules.anti_passback_s == 120
-    assert settings.passes.demo_csv is None
+    assert settings.lists.install_at_start is None
 
 
 def test_partial_section_keeps_defaults_for_the_other_keys(tmp_path: Path) -> None:
@@ -132,15 +132,15 @@ def test_relative_paths_are_resolved_against_the_config_files_folder(tmp_path: P
         write(
             folder,
             '[gate]\ndata_dir = "data"\n'
-            '[passes]\ndemo_csv = "../demo.csv"\ntypes_csv = "lists/types.csv"\n',
+            '[lists]\ninstall_at_start = "../demo.csv"\nroot_key = "lists/types.csv"\n',
         )
     )
-    for path in (settings.gate.data_dir, settings.passes.demo_csv, settings.passes.types_csv):
+    for path in (settings.gate.data_dir, settings.lists.install_at_start, settings.lists.root_key):
         assert path is not None
         assert path.is_absolute()
     assert same_file(settings.gate.data_dir, folder / "data")
-    assert same_file(settings.passes.demo_csv, tmp_path / "etc" / "demo.csv")
-    assert same_file(settings.passes.types_csv, folder / "lists" / "types.csv")
+    assert same_file(settings.lists.install_at_start, tmp_path / "etc" / "demo.csv")
+    assert same_file(settings.lists.root_key, folder / "lists" / "types.csv")
 
 
 def test_absolute_paths_are_kept(tmp_path: Path) -> None:
@@ -187,7 +187,7 @@ def test_unknown_section_is_refused_with_did_you_mean(tmp_path: Path) -> None:
     assert str(path) in message
     assert "unknown section [gat]" in message
     assert "did you mean 'gate'?" in message
-    assert "allowed: gate, gpio, passes, reader, rules" in message
+    assert "allowed: gate, gpio, lists, reader, rules" in message
 
 
 def test_unknown_key_is_refused_with_did_you_mean(tmp_path: Path) -> None:
@@ -210,7 +210,7 @@ def test_top_level_key_outside_any_section_is_refused(tmp_path: Path) -> None:
     path, message = load_error(tmp_path, 'museum = "X"\n')
     assert str(path) in message
     assert "unknown section [museum]" in message
-    assert "allowed: gate, gpio, passes, reader, rules" in message
+    assert "allowed: gate, gpio, lists, reader, rules" in message
 
 
 @pytest.mark.parametrize("text", ["gate = 3\n", '[[gate]]\nmuseum = "X"\n'])
@@ -300,7 +300,7 @@ def test_unknown_time_zone_is_refused_with_examples(tmp_path: Path, zone: str) -
         ("gate", "language", "[]", "must be a non-empty string"),
         ("gate", "data_dir", "3", "must be a path"),
         ("gate", "data_dir", '""', "must be a path"),
-        ("passes", "demo_csv", "false", "must be a path"),
+        ("lists", "install_at_start", "false", "must be a path"),
         ("rules", "paper_pass_last_day", '"2023-03-31"', "must be a date such as 2023-03-31"),
         ("rules", "paper_pass_last_day", "20230331", "must be a date such as 2023-03-31"),
         ("rules", "paper_pass_last_day", "12:00:00", "must be a date such as 2023-03-31"),

@@ -12,10 +12,14 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import ACTIVE, EXPIRED, SOLD, free_port
+from conftest import ACTIVE, DEMO_KEYS, EXPIRED, SOLD, free_port
+
+from firmware.clock import SystemClock
+from firmware.demo import write_demo, write_demo_list
 
 PORTIQUE = [sys.executable, "-m", "firmware"]
 WAIT_S = 20  # an upper bound for a process to say something, never a timing assertion
@@ -55,8 +59,7 @@ class Daemon:
         return self.proc.wait(timeout=WAIT_S)
 
 
-def write_config(tmp_path: Path, demo_list: tuple[Path, Path], reader: str, **extra: str) -> Path:
-    passes, types = demo_list
+def write_config(tmp_path: Path, signed_list: Path, reader: str, **extra: str) -> Path:
     path = tmp_path / "portique.toml"
     path.write_text(
         f"""
@@ -69,13 +72,22 @@ path = "{reader}"
 retry_initial_s = 0.2
 [gpio]
 pin_factory = "mock"
-[passes]
-demo_csv = "{passes}"
-types_csv = "{types}"
+[lists]
+root_key = "{DEMO_KEYS / "root.pub"}"
+allow_demo_keys = true
+install_at_start = "{signed_list}"
 {extra.get("tail", "")}
 """
     )
     return path
+
+
+@pytest.fixture
+def demo_signed_list(tmp_path: Path) -> Path:
+    """The demo list for today: the daemon runs on the system clock."""
+    now = SystemClock().wall()
+    passes, types = write_demo(tmp_path / "demo", datetime.fromtimestamp(now).date(), filler=50)
+    return write_demo_list(passes, types, DEMO_KEYS, tmp_path / "demo" / "list.pql", now)
 
 
 @pytest.fixture
@@ -84,8 +96,8 @@ def udp_reader() -> str:
 
 
 @pytest.fixture
-def daemon(tmp_path: Path, demo_list: tuple[Path, Path], udp_reader: str) -> Iterator[Daemon]:
-    running = Daemon(write_config(tmp_path, demo_list, udp_reader))
+def daemon(tmp_path: Path, demo_signed_list: Path, udp_reader: str) -> Iterator[Daemon]:
+    running = Daemon(write_config(tmp_path, demo_signed_list, udp_reader))
     yield running
     if running.proc.poll() is None:
         running.proc.kill()
@@ -140,9 +152,9 @@ def test_sigterm_puts_the_relay_in_its_safe_state_and_exits_cleanly(daemon: Daem
 
 
 def test_missing_reader_is_reported_and_the_daemon_keeps_running(
-    tmp_path: Path, demo_list: tuple[Path, Path]
+    tmp_path: Path, demo_signed_list: Path
 ) -> None:
-    config = write_config(tmp_path, demo_list, "tty:PORTIQUENONE0:pn532")
+    config = write_config(tmp_path, demo_signed_list, "tty:PORTIQUENONE0:pn532")
     running = Daemon(config)
     try:
         line = running.wait_for("reader down")
@@ -165,9 +177,9 @@ def test_config_typo_exits_2_naming_file_and_key(tmp_path: Path) -> None:
 
 
 def test_corrupt_journal_exits_1_and_says_what_to_do(
-    tmp_path: Path, demo_list: tuple[Path, Path], udp_reader: str
+    tmp_path: Path, demo_signed_list: Path, udp_reader: str
 ) -> None:
-    config = write_config(tmp_path, demo_list, udp_reader)
+    config = write_config(tmp_path, demo_signed_list, udp_reader)
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "journal.sqlite").write_bytes(b"\x00garbage" * 512)
     done = subprocess.run([*PORTIQUE, "run", "-c", str(config)], capture_output=True, text=True)
@@ -175,16 +187,16 @@ def test_corrupt_journal_exits_1_and_says_what_to_do(
     assert "journal.sqlite is damaged" in done.stderr and "move it aside" in done.stderr
 
 
-def test_bad_row_in_the_pass_list_is_named_with_its_line(
-    tmp_path: Path, demo_list: tuple[Path, Path], udp_reader: str
+def test_a_tampered_list_stops_the_start_naming_the_check(
+    tmp_path: Path, demo_signed_list: Path, udp_reader: str
 ) -> None:
-    passes, _ = demo_list
-    with open(passes, "a") as handle:
-        handle.write("04ZZ,999,ID999,solo,active,2026-01-01,2026-12-31\n")
-    config = write_config(tmp_path, demo_list, udp_reader)
+    data = bytearray(demo_signed_list.read_bytes())
+    data[-5] ^= 0x01  # one bit of one pass flipped
+    demo_signed_list.write_bytes(bytes(data))
+    config = write_config(tmp_path, demo_signed_list, udp_reader)
     done = subprocess.run([*PORTIQUE, "run", "-c", str(config)], capture_output=True, text=True)
     assert done.returncode == 1
-    assert f"{passes}:" in done.stderr and "'04ZZ' is not hexadecimal" in done.stderr
+    assert "hash_mismatch" in done.stderr and str(demo_signed_list) in done.stderr
 
 
 def test_tap_refuses_a_serial_that_is_not_hex(udp_reader: str) -> None:

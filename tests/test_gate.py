@@ -6,10 +6,23 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import ACTIVE, EXPIRED, FAMILY, SOLD, STOCK, WatchedPin, World, paris
+from conftest import (
+    ACTIVE,
+    DEMO_DAY,
+    DEMO_KEYS,
+    EXPIRED,
+    FAMILY,
+    SOLD,
+    STOCK,
+    WatchedPin,
+    World,
+    paris,
+)
 
 from firmware.app import JOURNAL_FILE, build_gate
 from firmware.clock import ManualClock
+from firmware.demo import write_demo, write_demo_list
+from firmware.gate.decision import Credential, History, decide_forced
 from firmware.journal.database import StorageError
 
 
@@ -208,8 +221,58 @@ def test_heartbeat_floor_survives_an_idle_gate(make_world) -> None:
     assert not rebooted.last().time_trusted
 
 
-def test_a_fresh_gate_booting_at_1970_starts_from_the_release_floor(make_world) -> None:
+def test_a_fresh_gate_booting_at_1970_starts_from_its_lists_issue_time(make_world) -> None:
     world = make_world(wall=0.0)
+    world.tap(ACTIVE)
+    assert world.last().day == "2026-06-01"  # the demo list was issued that morning
+    assert world.last().reason == "ok"
+    assert not world.last().time_trusted
+
+
+def test_a_fresh_gate_without_a_list_starts_from_the_release_floor(make_world) -> None:
+    world = make_world(wall=0.0, lists={"install_at_start": None})
     world.tap("DEADBEEF")
     assert world.last().day == "2026-01-01"
     assert not world.last().time_trusted
+
+
+LIST_EXPIRES = paris(2026, 6, 1, 6) + 60 * 86400  # the demo list: issued 1 June, 60 days
+WEEK = 168 * 3600
+
+
+@pytest.mark.parametrize(
+    ("wall", "freshness", "reason"),
+    [
+        (LIST_EXPIRES - 1, "fresh", "ok"),
+        (LIST_EXPIRES + 1, "stale", "ok"),  # past expiry: known-valid passes still admitted
+        (LIST_EXPIRES + WEEK, "stale", "ok"),
+        (LIST_EXPIRES + WEEK + 1, "expired", "list_expired"),  # past the hard limit
+    ],
+)
+def test_list_freshness_policy_on_both_sides_of_each_limit(
+    make_world, wall: float, freshness: str, reason: str
+) -> None:
+    world = make_world(wall=wall, lists={"refuse_after_expiry_hours": 168})
+    assert world.loop.list_freshness(world.clock.wall()) == freshness
+    world.tap(FAMILY)
+    assert world.last().reason == reason
+
+
+def test_list_expired_refusal_is_lifted_by_a_forced_entry(make_world) -> None:
+    world = make_world(wall=LIST_EXPIRES + WEEK + 60)
+    record = world.gate.store.lookup(FAMILY)
+    seq = world.loop.admit_or_refuse(
+        Credential("chip", FAMILY), decide_forced(record, History()), world.gate.clock.now()
+    )
+    assert seq is not None and world.relay_on
+    assert world.last().reason == "forced"
+
+
+def test_a_received_list_raises_the_clock_floor(make_world, tmp_path: Path) -> None:
+    world = make_world(wall=paris(2026, 6, 1))
+    passes, types = write_demo(tmp_path / "newer", DEMO_DAY, filler=5)
+    newer = write_demo_list(passes, types, DEMO_KEYS, tmp_path / "newer.pql", paris(2026, 6, 20))
+    assert world.loop.apply_list(newer.read_bytes())
+    world.clock.set_wall(paris(2026, 6, 2))  # the Pi's clock is behind what the hub signed
+    world.tap(ACTIVE)
+    assert world.last().day == "2026-06-20" and not world.last().time_trusted

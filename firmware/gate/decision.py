@@ -35,6 +35,7 @@ class Reason(StrEnum):
     EXPIRED = "expired"
     ALREADY_ENTERED = "already_entered"
     PAPER_PASS_WITHDRAWN = "paper_pass_withdrawn"
+    LIST_EXPIRED = "list_expired"  # the gate's data is too old to trust: staff must decide
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class Moment:
     wall: float
     today: date
     trusted: bool
+    # The signed list's expiry is further past than the configured limit.
+    list_expired: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ def decide(
     """Decide whether ``credential`` may enter now. Never raises for bad data."""
     if credential.kind == "chip" and not _well_formed_serial(credential.value):
         return _refuse(Reason.INVALID_SERIAL)
+    if moment.list_expired:
+        return _refuse(Reason.LIST_EXPIRED, record)
     if record is None:
         return _refuse(Reason.UNKNOWN_PASS)
     if record.state is PassState.BLOCKED:

@@ -71,11 +71,13 @@ class GateLoop:
         hardware: GateHardware,
         relay_pulse_s: float,
         passage_timeout_s: float | None,
+        list_refuse_after_s: float = 7 * 86400,
     ) -> None:
         self.museum, self.gate, self.zone, self.rules = museum, gate, zone, rules
         self.clock, self.journal, self.store, self.hardware = clock, journal, store, hardware
         self.relay_pulse_s = relay_pulse_s
         self.passage_timeout_s = passage_timeout_s
+        self.list_refuse_after_s = list_refuse_after_s
         self.status = GateStatus()
         self._queue: queue.Queue[object] = queue.Queue()
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
@@ -299,7 +301,33 @@ class GateLoop:
     # -- time --------------------------------------------------------------
 
     def _moment(self, now: Now) -> Moment:
-        return Moment(wall=now.wall, today=self._date(now), trusted=now.trusted)
+        return Moment(
+            wall=now.wall,
+            today=self._date(now),
+            trusted=now.trusted,
+            list_expired=self.list_freshness(now.wall) == "expired",
+        )
+
+    def list_freshness(self, wall: float) -> str:
+        """``fresh``, ``stale`` (past its signed expiry: staff are warned) or ``expired``."""
+        expires = self.store.lists.expires_at
+        if not expires or wall <= expires:
+            return "fresh"
+        return "stale" if wall <= expires + self.list_refuse_after_s else "expired"
+
+    # -- lists -------------------------------------------------------------
+
+    def apply_list(self, data: bytes) -> bool:
+        """Verify and apply a list file received from the hub; the old one stays if refused."""
+        from firmware.lists.verify import ListRejected
+
+        now = self.clock.now()
+        try:
+            header = self.store.lists.apply_bytes(data, now.wall)
+        except ListRejected:
+            return False  # logged and counted by the list manager
+        self.clock.raise_floor(header.issued_at)
+        return True
 
     def _date(self, now: Now) -> date:
         return datetime.fromtimestamp(now.wall, self.zone).date()

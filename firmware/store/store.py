@@ -1,147 +1,90 @@
 """The pass store: what the decision reads about a pass.
 
-Two layers. The *base list* (``passes.sqlite``) is the list the gate
-received, replaced whole when a new one arrives; it is never written in
-place. The *local layer* is the ``local_pass`` table of the journal
-database: changes this gate made itself (activations), committed in the
-same transaction as the journal record that caused them. A lookup asks the
-local layer first, then the base list.
+Two sources. The *list* (``firmware/lists``) is what the hub signed: the
+newest snapshot and the deltas since. The *local layer* is the
+``local_pass`` table of the journal database: changes this gate made itself
+(activations), committed in the same transaction as the journal record that
+caused them, and so known here before the hub has heard of them.
+``merge`` decides between the two when both know a pass.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
 from datetime import date
-from pathlib import Path
 
 from firmware.gate.passes import PassRecord, PassState, PassType
-from firmware.journal.database import StorageError
 from firmware.journal.journal import Journal
-from firmware.store.csvlist import read_passes, read_types
+from firmware.lists.manager import ListManager
 
-_SCHEMA = """
-CREATE TABLE pass (
-    serial TEXT PRIMARY KEY, pass_number TEXT NOT NULL, id_number TEXT NOT NULL,
-    pass_type TEXT NOT NULL, state TEXT NOT NULL, activated_on TEXT, expires_on TEXT
-) WITHOUT ROWID;
-CREATE TABLE pass_type (code TEXT PRIMARY KEY, persons INTEGER, children INTEGER);
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-"""
-_COLUMNS = "serial, pass_number, id_number, pass_type, state, activated_on, expires_on"
-
-Row = tuple[str, str, str, str, str, str | None, str | None]
+_LOCAL = "SELECT serial, pass_number, id_number, pass_type, state, activated_on, expires_on"
 
 
-def build_base_list(passes_csv: Path, types_csv: Path, target: Path, version: int = 0) -> int:
-    """Build ``target`` from CSV files, atomically; return the number of passes.
+def merge(local: PassRecord | None, listed: PassRecord | None) -> PassRecord | None:
+    """The record to decide on when this gate and the list may disagree.
 
-    The new file is written beside the target, synced, then renamed over it,
-    so a crash leaves either the old list or the new one, never half of one.
+    - a block from the central office always wins;
+    - both active (activated here and elsewhere while offline): the earliest
+      activation wins, as at the hub;
+    - the list says sold or in stock: this gate's activation wins unless the
+      list's validity runs past it (a renewal sold after our activation).
     """
-    types = read_types(types_csv)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    con = sqlite3.connect(tmp)
-    try:
-        con.executescript(_SCHEMA)
-        con.executemany("INSERT INTO pass_type VALUES (?, ?, ?)",
-                        [(t.code, t.persons, t.children) for t in types.values()])  # fmt: skip
-        try:
-            con.executemany(f"INSERT INTO pass ({_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
-                            read_passes(passes_csv, types))  # fmt: skip
-        except sqlite3.IntegrityError as exc:
-            raise StorageError(f"{passes_csv}: the same serial appears twice ({exc})") from None
-        con.execute("CREATE INDEX pass_number_idx ON pass (pass_number)")
-        con.execute("INSERT INTO meta VALUES ('version', ?)", (str(version),))
-        count = con.execute("SELECT count(*) FROM pass").fetchone()[0]
-        con.commit()
-    finally:
-        con.close()
-    _replace(tmp, target)
-    return count
-
-
-def _replace(tmp: Path, target: Path) -> None:
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, target)
-    directory = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    if local is None or listed is None:
+        return local or listed
+    if listed.state is PassState.BLOCKED:
+        return listed
+    if listed.state is PassState.ACTIVE:
+        if listed.activated_on is None or local.activated_on is None:
+            return listed
+        return local if local.activated_on < listed.activated_on else listed
+    if listed.expires_on is None or local.activated_on is None:
+        return local
+    return local if local.activated_on > listed.expires_on else listed
 
 
 class PassStore:
-    """Looks passes up by chip serial or printed number (local layer first)."""
+    """Looks passes up by chip serial or printed number."""
 
-    def __init__(self, base_path: Path, journal: Journal) -> None:
-        self.base_path = base_path
+    def __init__(self, lists: ListManager, journal: Journal) -> None:
+        self.lists = lists
         self._journal = journal
-        self._base: sqlite3.Connection | None = None
-        self._types: dict[str, PassType] = {}
-        self.version = 0
-        self.count = 0
-        if base_path.exists():
-            self._open_base()
 
-    def _open_base(self) -> None:
-        try:
-            con = sqlite3.connect(f"file:{self.base_path}?mode=ro", uri=True,
-                                  check_same_thread=False)  # fmt: skip
-            self._types = {
-                code: PassType(code, persons, children)
-                for code, persons, children in con.execute(
-                    "SELECT code, persons, children FROM pass_type"
-                )
-            }
-            self.version = int(con.execute("SELECT value FROM meta WHERE key='version'")
-                               .fetchone()[0])  # fmt: skip
-            self.count = con.execute("SELECT count(*) FROM pass").fetchone()[0]
-        except (sqlite3.DatabaseError, TypeError) as exc:
-            raise StorageError(
-                f"pass list {self.base_path} is damaged ({exc}); "
-                "the gate cannot decide without it: restore it from the hub"
-            ) from None
-        self._base = con
+    @property
+    def version(self) -> int:
+        return self.lists.version
 
-    def close(self) -> None:
-        if self._base is not None:
-            self._base.close()
-            self._base = None
+    @property
+    def count(self) -> int:
+        return self.lists.count
 
     def lookup(self, serial: str) -> PassRecord | None:
         """The pass with chip serial ``serial`` (upper-case hex), or None."""
-        local = self._journal.db.execute_sql(
-            f"SELECT {_COLUMNS} FROM local_pass WHERE serial = ?", (serial,)
-        ).fetchone()
-        return self._record(local or self._base_row("serial", serial))
+        local = self._local("serial", serial)
+        return merge(local, self.lists.lookup(serial))
 
     def lookup_number(self, pass_number: str) -> PassRecord | None:
         """The pass with printed number ``pass_number``, or None."""
-        local = self._journal.db.execute_sql(
-            f"SELECT {_COLUMNS} FROM local_pass WHERE pass_number = ?", (pass_number,)
+        local = self._local("pass_number", pass_number)
+        return merge(local, self.lists.lookup_number(pass_number))
+
+    def _local(self, column: str, value: str) -> PassRecord | None:
+        row = self._journal.db.execute_sql(
+            f"{_LOCAL} FROM local_pass WHERE {column} = ?", (value,)
         ).fetchone()
-        return self._record(local or self._base_row("pass_number", pass_number))
-
-    def _base_row(self, column: str, value: str) -> Row | None:
-        if self._base is None:
-            return None
-        query = f"SELECT {_COLUMNS} FROM pass WHERE {column} = ?"
-        return self._base.execute(query, (value,)).fetchone()
-
-    def _record(self, row: Row | None) -> PassRecord | None:
         if row is None:
             return None
         serial, number, id_number, type_code, state, activated, expires = row
-        pass_type = self._types.get(type_code) or PassType(type_code, persons=1, children=0)
         return PassRecord(
             serial=serial,
             pass_number=number,
             id_number=id_number,
-            pass_type=pass_type,
+            pass_type=self.lists.pass_type(type_code),
             state=PassState(state),
             activated_on=date.fromisoformat(activated) if activated else None,
             expires_on=date.fromisoformat(expires) if expires else None,
         )
+
+    def close(self) -> None:
+        self.lists.close()
+
+
+__all__ = ["PassStore", "PassType", "merge"]
