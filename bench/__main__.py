@@ -7,9 +7,9 @@ import logging
 import sys
 from pathlib import Path
 
-from bench import tap
+from bench import lists, tap
 
-BENCHMARKS = (tap,)
+BENCHMARKS = (tap, lists)
 OUT = Path("build/bench.json")
 
 

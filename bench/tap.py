@@ -9,6 +9,7 @@ on the same disk: the durable commit no gate can skip.
 
 from __future__ import annotations
 
+import csv
 import shutil
 import sqlite3
 import statistics
@@ -22,7 +23,7 @@ from gpiozero.pins.mock import MockFactory, MockPin
 from firmware import config
 from firmware.app import build_gate
 from firmware.clock import SystemClock
-from firmware.demo import write_demo
+from firmware.demo import write_demo, write_demo_list
 from firmware.events import CardTapped, Shutdown
 
 PASSES = 100_000
@@ -48,26 +49,35 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 1000) - 1]
 
 
+KEYS = Path("provisioning/demo-keys")
+
+
 def _settings(workdir: Path) -> config.Settings:
-    today = datetime.fromtimestamp(SystemClock().wall()).date()
-    passes, types = write_demo(workdir / "list", today, filler=PASSES)
+    now = SystemClock().wall()
+    passes, types = write_demo(workdir / "list", datetime.fromtimestamp(now).date(), filler=PASSES)
+    signed = write_demo_list(passes, types, KEYS, workdir / "list" / "list.pql", now)
     return config.from_dict(
         {
             "gate": {"data_dir": str(workdir / "data")},
             "gpio": {"pin_factory": "mock"},
-            "passes": {"demo_csv": str(passes), "types_csv": str(types)},
+            "lists": {
+                "root_key": str(KEYS / "root.pub"),
+                "allow_demo_keys": True,
+                "install_at_start": str(signed),
+            },
         },
         source="bench",
     )
 
 
 def _active_serials(settings: config.Settings, count: int) -> list[bytes]:
-    with sqlite3.connect(settings.gate.data_dir / "passes.sqlite") as con:
-        rows = con.execute(
-            "SELECT serial FROM pass WHERE state = 'active' AND expires_on > date('now') LIMIT ?",
-            (count,),
-        ).fetchall()
-    return [bytes.fromhex(serial) for (serial,) in rows]
+    """Serials of passes that will be admitted, from the demo CSV."""
+    assert settings.lists.install_at_start is not None
+    today = datetime.fromtimestamp(SystemClock().wall()).date().isoformat()
+    with open(settings.lists.install_at_start.with_name("passes.csv"), newline="") as handle:
+        rows = csv.DictReader(handle)
+        serials = [r["serial"] for r in rows if r["state"] == "active" and r["expires_on"] > today]
+    return [bytes.fromhex(serial) for serial in serials[:count]]
 
 
 def _wait_change() -> float:

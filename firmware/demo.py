@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import random
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -64,10 +65,9 @@ def write_demo(out_dir: Path, today: date, filler: int = 2000, seed: int = 7) ->
     return passes_path, types_path
 
 
-def filler_rows(today: date, count: int, seed: int) -> list[list[str]]:
+def filler_rows(today: date, count: int, seed: int) -> Iterator[list[str]]:
     """``count`` random passes with unique 7-byte serials starting 0x05 (never a named one)."""
     rng = random.Random(seed)
-    rows = []
     for index in range(count):
         serial = "05" + f"{index:06X}" + rng.randbytes(3).hex().upper()
         number = f"{200000 + index}"
@@ -77,8 +77,7 @@ def filler_rows(today: date, count: int, seed: int) -> list[list[str]]:
             state, act, exp = "active", activated.isoformat(), last_valid_day(activated).isoformat()
         else:
             state, act, exp = "sold", "", ""
-        rows.append([serial, number, f"ID{number}", kind, state, act, exp])
-    return rows
+        yield [serial, number, f"ID{number}", kind, state, act, exp]
 
 
 def write_demo_list(

@@ -6,6 +6,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class PassState(StrEnum):
@@ -24,8 +25,9 @@ class PassType:
     children: int
 
 
-@dataclass(frozen=True)
-class PassRecord:
+class PassRecord(NamedTuple):
+    """A pass as the store knows it (a named tuple: built on every lookup, so cheap)."""
+
     serial: str  # chip UID, upper-case hex
     pass_number: str  # printed on the card; staff type it when the chip fails
     id_number: str  # printed ID number

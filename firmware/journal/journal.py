@@ -112,6 +112,10 @@ class Journal:
         self._next_seq = (last.seq + 1) if last else 1
         self._last_hash = last.hash if last else GENESIS_HASH
         self._check_sequence()
+        # Serials this gate changed itself: the pass store asks the table only for these.
+        self.local_serials: set[str] = {
+            row[0] for row in db.execute_sql("SELECT serial FROM local_pass")
+        }
 
     @classmethod
     def open(cls, path: Path, readonly: bool = False) -> Journal:
@@ -157,6 +161,8 @@ class Journal:
             raise self._storage_error(exc, fields["uuid"]) from None
         self._next_seq += 1
         self._last_hash = fields["hash"]
+        if change is not None:
+            self.local_serials.add(change.serial)
         return self.models.record(**fields)
 
     def last_admitted_wall(self, pass_number: str, gate: str) -> float | None:

@@ -40,6 +40,7 @@ KINDS = ("snapshot", "delta")
 RECORD = struct.Struct("<10sB12s12sBBHH")
 KEY_SIZE = 11  # the UID and its length: the sort key
 EPOCH = date(2000, 1, 1)
+_EPOCH_ORDINAL = EPOCH.toordinal()
 STATES = (PassState.STOCK, PassState.SOLD, PassState.ACTIVE, PassState.BLOCKED)
 STATE_CODES = {state: code for code, state in enumerate(STATES)}
 
@@ -250,8 +251,8 @@ def decode_record(data: bytes, types_by_index: list[PassType]) -> PassRecord:
         id_number=id_number.rstrip(b"\0").decode(),
         pass_type=types_by_index[type_index],
         state=STATES[state],
-        activated_on=date.fromisoformat(day_text(activated)) if activated else None,
-        expires_on=date.fromisoformat(day_text(expires)) if expires else None,
+        activated_on=date.fromordinal(_EPOCH_ORDINAL + activated) if activated else None,
+        expires_on=date.fromordinal(_EPOCH_ORDINAL + expires) if expires else None,
     )
 
 

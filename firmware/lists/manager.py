@@ -79,11 +79,12 @@ class ListManager:
         return self._types.get(code) or PassType(code, persons=1, children=0)
 
     def lookup(self, serial: str) -> PassRecord | None:
-        row = self.db.execute_sql(
-            f"SELECT {_OVERLAY_COLUMNS} FROM overlay WHERE serial = ?", (serial,)
-        ).fetchone()
-        if row is not None:
-            return self._record(row)
+        if self._overlay_rows:  # most of the time there is no delta since the snapshot
+            row = self.db.execute_sql(
+                f"SELECT {_OVERLAY_COLUMNS} FROM overlay WHERE serial = ?", (serial,)
+            ).fetchone()
+            if row is not None:
+                return self._record(row)
         if self.snapshot is None:
             return None
         try:
@@ -178,6 +179,7 @@ class ListManager:
             self._set_state(header)
             self._set_types(header.types)
         self._types = header.types
+        self._overlay_rows = self.db.execute_sql("SELECT count(*) FROM overlay").fetchone()[0]
 
     # -- internals -------------------------------------------------------------
 
@@ -204,6 +206,7 @@ class ListManager:
             )
 
     def _load(self) -> None:
+        self._overlay_rows = self.db.execute_sql("SELECT count(*) FROM overlay").fetchone()[0]
         name = self._state("snapshot", "")
         self._types = {
             code: PassType(code, persons, children)

@@ -58,7 +58,7 @@ class PassStore:
 
     def lookup(self, serial: str) -> PassRecord | None:
         """The pass with chip serial ``serial`` (upper-case hex), or None."""
-        local = self._local("serial", serial)
+        local = self._local("serial", serial) if serial in self._journal.local_serials else None
         return merge(local, self.lists.lookup(serial))
 
     def lookup_number(self, pass_number: str) -> PassRecord | None:
