@@ -55,6 +55,10 @@ def add_commands(sub: argparse._SubParsersAction, config_option) -> None:  # noq
     build.add_argument("--cert", type=Path, required=True, help="its root-signed certificate")
     build.add_argument("--valid-for", type=duration, default=duration("7d"),
                        help="how long gates treat it as fresh (default 7d)")  # fmt: skip
+    build.add_argument("--revocations", type=Path,
+                       help="a root-signed revocation list to ship to the gates")  # fmt: skip
+    build.add_argument("--root-rotation", type=Path,
+                       help="a new root signed by the old and the new root")  # fmt: skip
     build.add_argument("--out", type=Path, required=True)
     build.set_defaults(func=_cmd_build)
 
@@ -100,6 +104,10 @@ def _fail(message: str, code: int = 1) -> int:
 def _cmd_build(args: argparse.Namespace) -> int:
     try:
         signer = Signer.from_files(args.key, args.cert)
+        if args.revocations:
+            signer.revocations = json.loads(args.revocations.read_text())
+        if args.root_rotation:
+            signer.root_rotation = json.loads(args.root_rotation.read_text())
         types = read_types(args.types)
         rows = list(read_passes(args.passes, types))
         issued = SystemClock().wall()
@@ -110,7 +118,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
             data = build_delta(
                 rows, types, args.base_version, args.version, issued, expires, signer
             )
-    except (TrustError, ListError, ValueError) as exc:
+    except (TrustError, ListError, ValueError, OSError) as exc:
         return _fail(str(exc))
     args.out.write_bytes(data)
     kind = "snapshot" if args.base_version is None else f"delta from {args.base_version}"
