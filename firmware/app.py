@@ -18,6 +18,7 @@ from firmware.clock import RELEASE_FLOOR, Clock, FlooredClock, SystemClock
 from firmware.config import Settings
 from firmware.events import PersonPassed, Shutdown
 from firmware.gate.decision import Rules
+from firmware.gate.desk import StaffDesk
 from firmware.gate.hardware import GateHardware, make_pin_factory
 from firmware.gate.loop import GateLoop
 from firmware.journal.journal import Journal
@@ -27,6 +28,7 @@ log = logging.getLogger("portique")
 
 JOURNAL_FILE = "journal.sqlite"
 PASSES_FILE = "passes.sqlite"
+STAFF_FILE = "staff.toml"
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Gate:
     store: PassStore
     hardware: GateHardware
     clock: FlooredClock
+    desk: StaffDesk
     closed: bool = False
 
     def close(self) -> None:
@@ -85,9 +88,16 @@ def build_gate(settings: Settings, clock: Clock | None = None,
         hardware=hardware,
         relay_pulse_s=gpio.relay_pulse_ms / 1000,
         passage_timeout_s=gpio.passage_timeout_s if gpio.passage_sensor_pin else None,
+        children_prompt_s=settings.display.children_prompt_timeout_s,
     )
     loop_ref.append(loop)
-    return Gate(settings, loop, journal, store, hardware, floored)
+    desk = StaffDesk(
+        loop,
+        staff_file=data_dir / STAFF_FILE,
+        idle_logout_s=settings.display.idle_logout_s,
+        stale_after_s=settings.display.data_stale_after_h * 3600,
+    )
+    return Gate(settings, loop, journal, store, hardware, floored, desk)
 
 
 def _open_store(settings: Settings, data_dir: Path, journal: Journal) -> PassStore:

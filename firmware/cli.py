@@ -68,6 +68,22 @@ def _parser() -> argparse.ArgumentParser:
     _config_option(verify)
     verify.set_defaults(func=_cmd_verify)
 
+    staff = sub.add_parser("staff", help="manage the staff accounts of the gate's screen")
+    ssub = staff.add_subparsers(dest="staff_command", required=True)
+    add = ssub.add_parser("add", help="add a staff member, or change their role and PIN")
+    add.add_argument("name", help="the name shown on the login screen")
+    add.add_argument("--role", required=True, choices=("controle", "caisse", "stock"),
+                     help="controle: entries; caisse and stock: entries and figures")  # fmt: skip
+    _config_option(add)
+    add.set_defaults(func=_cmd_staff_add)
+    remove = ssub.add_parser("remove", help="remove a staff member")
+    remove.add_argument("name")
+    _config_option(remove)
+    remove.set_defaults(func=_cmd_staff_remove)
+    listing = ssub.add_parser("list", help="list the staff members and their roles")
+    _config_option(listing)
+    listing.set_defaults(func=_cmd_staff_list)
+
     demo = sub.add_parser("demo", help="write a demonstration pass list (CSV)")
     demo.add_argument("--out", type=Path, required=True, help="folder for passes.csv, types.csv")
     demo.add_argument("--filler", type=int, default=2000, help="extra random passes")
@@ -185,4 +201,89 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"wrote {passes} and {types}; serials to try with `portique tap`:")
     for serial, number, what in NAMED:
         print(f"  {serial}  pass {number}: {what}")
+    return 0
+
+
+def _staff_file(config_path: Path) -> Path | None:
+    from firmware.app import STAFF_FILE
+
+    settings = _load(config_path)
+    return None if settings is None else settings.gate.data_dir / STAFF_FILE
+
+
+def _read_pin() -> str:
+    """The PIN, asked twice on a terminal; one line on standard input for scripts."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().strip()
+    pin = getpass.getpass("PIN (4 to 8 digits): ")
+    if getpass.getpass("the same PIN again: ") != pin:
+        raise ValueError("the two PINs differ")
+    return pin
+
+
+def _cmd_staff_add(args: argparse.Namespace) -> int:
+    from firmware.gate.staff import (
+        Role,
+        StaffError,
+        StaffMember,
+        check_pin,
+        hash_pin,
+        load_staff,
+        save_staff,
+    )
+
+    path = _staff_file(args.config)
+    if path is None:
+        return EXIT_CONFIG
+    try:
+        pin = _read_pin()
+        check_pin(pin)
+        staff = load_staff(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staff[args.name] = StaffMember(args.name, Role(args.role), hash_pin(pin))
+        save_staff(path, staff)
+    except (StaffError, ValueError) as exc:
+        print(f"portique staff: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except OSError as exc:
+        print(f"portique staff: {path}: {exc.strerror}", file=sys.stderr)
+        return EXIT_STORAGE
+    print(f"{args.name} ({args.role}) saved in {path}; effective at the next login")
+    return 0
+
+
+def _cmd_staff_remove(args: argparse.Namespace) -> int:
+    from firmware.gate.staff import StaffError, load_staff, save_staff
+
+    path = _staff_file(args.config)
+    if path is None:
+        return EXIT_CONFIG
+    try:
+        staff = load_staff(path)
+        if staff.pop(args.name, None) is None:
+            print(f"portique staff: no staff member {args.name!r} in {path}", file=sys.stderr)
+            return 1
+        save_staff(path, staff)
+    except StaffError as exc:
+        print(f"portique staff: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"{args.name} removed from {path}")
+    return 0
+
+
+def _cmd_staff_list(args: argparse.Namespace) -> int:
+    from firmware.gate.staff import StaffError, load_staff
+
+    path = _staff_file(args.config)
+    if path is None:
+        return EXIT_CONFIG
+    try:
+        staff = load_staff(path)
+    except StaffError as exc:
+        print(f"portique staff: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    for member in sorted(staff.values(), key=lambda m: m.name.casefold()):
+        print(f"{member.name}\t{member.role}")
     return 0

@@ -30,6 +30,7 @@ BLOCKED = "04A1B2C3D4E504"
 STOCK = "04A1B2C3D4E505"
 ENDING_SOON = "04A1B2C3D4E506"
 FAMILY = "04A1B2C3D4E507"
+SINGLE = "04A1B2C3D4E508"  # a pass type that allows no children
 
 
 def paris(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> float:
