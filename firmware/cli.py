@@ -84,6 +84,15 @@ def _parser() -> argparse.ArgumentParser:
     _config_option(listing)
     listing.set_defaults(func=_cmd_staff_list)
 
+    shot = sub.add_parser("screenshot", help="draw a screen with sample data to a PNG file")
+    shot.add_argument("--screen", required=True,
+                      help="a screen name, or 'all' to write every screen in every language "
+                      "into the folder --out")  # fmt: skip
+    shot.add_argument("--lang", default="fr", choices=("fr", "de", "en"))
+    shot.add_argument("--out", type=Path, required=True, help="the PNG file (or folder for all)")
+    shot.add_argument("--size", default="800x480", help="WIDTHxHEIGHT (default %(default)s)")
+    shot.set_defaults(func=_cmd_screenshot)
+
     demo = sub.add_parser("demo", help="write a demonstration pass list (CSV)")
     demo.add_argument("--out", type=Path, required=True, help="folder for passes.csv, types.csv")
     demo.add_argument("--filler", type=int, default=2000, help="extra random passes")
@@ -287,3 +296,29 @@ def _cmd_staff_list(args: argparse.Namespace) -> int:
     for member in sorted(staff.values(), key=lambda m: m.name.casefold()):
         print(f"{member.name}\t{member.role}")
     return 0
+
+
+def _cmd_screenshot(args: argparse.Namespace) -> int:
+    from firmware.display.screenshot import SAMPLES, save
+
+    try:
+        width, height = (int(part) for part in args.size.lower().split("x"))
+    except ValueError:
+        print(f"portique screenshot: --size {args.size!r} is not WIDTHxHEIGHT", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.screen == "all":
+        jobs = [(name, lang, args.out / f"{name}-{lang}.png")
+                for name in SAMPLES for lang in ("fr", "de", "en")]  # fmt: skip
+    elif args.screen in SAMPLES:
+        jobs = [(args.screen, args.lang, args.out)]
+    else:
+        print(f"portique screenshot: no screen {args.screen!r}; screens: "
+              f"{', '.join(SAMPLES)}, all", file=sys.stderr)  # fmt: skip
+        return EXIT_CONFIG
+    overflowing = 0
+    for name, lang, out in jobs:
+        for text in save(name, lang, out, (width, height)):
+            print(f"{out}: text does not fit its box: {text!r}", file=sys.stderr)
+            overflowing += 1
+        print(out)
+    return 1 if overflowing else 0

@@ -220,6 +220,7 @@ class StaffDesk:
                 activated_on=record.activated_on, valid_until=expires,
                 renewal_possible=record.state is PassState.ACTIVE
                 and expires is not None and expires < window,
+                expired=expires is not None and expires < today,
                 last_entry_wall=self.loop.journal.last_admitted_wall(
                     record.pass_number, self.loop.gate),
             )

@@ -335,6 +335,7 @@ class GateLoop:
                 pending.children,
                 pending.deadline,
                 outcome,
+                self.children_prompt_s,
             )
         )
 

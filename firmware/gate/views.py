@@ -37,6 +37,7 @@ class ChildrenPrompt:
     children: int
     deadline: float  # monotonic time at which the number shown is confirmed
     outcome: Outcome
+    timeout_s: float = 15.0  # the whole time the prompt waits, for its countdown
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class PassInfo:
     activated_on: date | None = None
     valid_until: date | None = None
     renewal_possible: bool = False
+    expired: bool = False
     last_entry_wall: float | None = None  # the pass's last admission at this gate
 
 
