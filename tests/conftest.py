@@ -3,6 +3,7 @@ and a clock the test moves."""
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
@@ -18,6 +19,10 @@ from firmware.app import Gate, build_gate
 from firmware.clock import ManualClock
 from firmware.demo import write_demo
 from firmware.events import CardTapped
+
+# The screen's tests draw into SDL's dummy driver: no window, real pygame events.
+os.environ["SDL_VIDEODRIVER"] = "dummy"
+os.environ["PYGAME_HIDE_SUPPORT_PROMPT"] = "1"
 
 PARIS = ZoneInfo("Europe/Paris")
 DEMO_DAY = date(2026, 6, 1)

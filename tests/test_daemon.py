@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ACTIVE, EXPIRED, SOLD, free_port
+from conftest import ACTIVE, EXPIRED, FAMILY, SOLD, free_port
 
 PORTIQUE = [sys.executable, "-m", "firmware"]
 WAIT_S = 20  # an upper bound for a process to say something, never a timing assertion
@@ -191,3 +191,23 @@ def test_tap_refuses_a_serial_that_is_not_hex(udp_reader: str) -> None:
     done = tap(udp_reader, "04:A1:ZZ")
     assert done.returncode == 2
     assert "04:A1:ZZ" in done.stderr
+
+
+def test_a_screen_that_cannot_start_is_logged_and_the_gate_still_admits(
+    tmp_path: Path, demo_list: tuple[Path, Path], udp_reader: str, monkeypatch
+) -> None:
+    monkeypatch.setenv("SDL_VIDEODRIVER", "nosuchdriver")
+    config = write_config(tmp_path, demo_list, udp_reader,
+                          tail="[display]\nenabled = true\nfullscreen = false\n")  # fmt: skip
+    running = Daemon(config)
+    try:
+        line = running.wait_for("display failed")  # handled once the loop runs
+        assert "could not start" in line and "without a screen" in line
+        done = tap(udp_reader, FAMILY)
+        assert done.returncode == 0, done.stderr
+        assert "ADMIT (ok)" in running.wait_for(f"tap chip {FAMILY}")
+        assert running.stop() == 0
+    finally:
+        if running.proc.poll() is None:
+            running.proc.kill()
+    assert [r["children"] for r in export(config)] == ["0"]

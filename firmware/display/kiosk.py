@@ -102,15 +102,20 @@ class Kiosk:
             self._failed(f"display could not start: {exc}")
             return
         self.post(DisplayStarted(detail))
+        while not self._stop.is_set():
+            if not self.step_safely(lambda: [pygame.event.wait(FRAME_WAIT_MS)]):
+                return
+        self.close()
+
+    def step_safely(self, first_events: Callable[[], list[pygame.event.Event]] = list) -> bool:
+        """``step``; on any failure report ``DisplayFailed``, close, and return False."""
         try:
-            while not self._stop.is_set():
-                first = pygame.event.wait(FRAME_WAIT_MS)
-                self.step([first, *pygame.event.get()])
+            self.step([*first_events(), *pygame.event.get()])
         except Exception as exc:
             log.debug("display crashed:\n%s", traceback.format_exc())
             self._failed(f"display stopped: {type(exc).__name__}: {exc}")
-        finally:
-            self.close()
+            return False
+        return True
 
     def _failed(self, detail: str) -> None:
         self.post(DisplayFailed(detail))

@@ -39,6 +39,10 @@ from firmware.gate.staff import FIGURES
 TOP = 64  # the bar with the staff and language buttons
 
 
+class Value(str):
+    """A value shown as it is (a number, a date, an id), not words from the catalogue."""
+
+
 @dataclass(frozen=True)
 class Context:
     width: int
@@ -495,17 +499,17 @@ def _pass_info(s: UiState, t: Words, ctx: Context) -> list[object]:
         ]
     never = t._("none")
     rows = [
-        (t._("ID number"), info.id_number or never),
-        (t._("Holders"), t.number(info.persons)),
-        (t._("Children allowed"), t.number(info.children)),
+        (t._("ID number"), Value(info.id_number) if info.id_number else never),
+        (t._("Holders"), Value(t.number(info.persons))),
+        (t._("Children allowed"), Value(t.number(info.children))),
         (
             t._("State"),
             t._("expired")
             if info.expired
             else t._(texts.PASS_STATES.get(info.state or "", "none")),
         ),
-        (t._("Activated on"), t.date(info.activated_on) if info.activated_on else never),
-        (t._("Valid until"), t.date(info.valid_until) if info.valid_until else never),
+        (t._("Activated on"), Value(t.date(info.activated_on)) if info.activated_on else never),
+        (t._("Valid until"), Value(t.date(info.valid_until)) if info.valid_until else never),
         (t._("Last entry at this gate"), _when(t, ctx, info.last_entry_wall) or never),
     ]
     items = [
@@ -558,6 +562,7 @@ def _rows(top: Rect, rows: list[tuple[str, str]], step: int, label_w: int = 330)
                 22,
                 bold=True,
                 align="left",
+                data=isinstance(value, Value),
             )
         )
     return items
@@ -569,14 +574,14 @@ def _figures(s: UiState, t: Words, ctx: Context) -> list[object]:
         return _title(t, ctx, t._("Today's figures")) + _loading(t, ctx)
     w = ctx.width
     rows = [
-        (t._("Entries"), t.number(f.entries)),
-        (t._("Accompanying children"), t.number(f.children)),
-        (t._("People in total"), t.number(f.people)),
-        (t._("Billable entries"), t.number(f.billable)),
-        (t._("Forced entries"), t.number(f.forced)),
+        (t._("Entries"), Value(t.number(f.entries))),
+        (t._("Accompanying children"), Value(t.number(f.children))),
+        (t._("People in total"), Value(t.number(f.people))),
+        (t._("Billable entries"), Value(t.number(f.billable))),
+        (t._("Forced entries"), Value(t.number(f.forced))),
     ]
     refusals = [
-        (t._(texts.REFUSAL_NAMES.get(code, texts.OTHER_REFUSAL)), t.number(count))
+        (t._(texts.REFUSAL_NAMES.get(code, texts.OTHER_REFUSAL)), Value(t.number(count)))
         for code, count in f.refusals[:3]
     ]
     items = [
@@ -634,7 +639,10 @@ def _status(s: UiState, t: Words, ctx: Context) -> list[object]:
             if sync.broker_connected
             else t._("not connected"),
         ),
-        (t._("Records not yet sent"), no_sync if sync.backlog is None else t.number(sync.backlog)),
+        (
+            t._("Records not yet sent"),
+            no_sync if sync.backlog is None else Value(t.number(sync.backlog)),
+        ),
         (t._("Last acknowledgement"), _when(t, ctx, sync.last_ack_wall) or no_sync),
         (t._("NFC reader"), reader[st.reader_up]),
         (

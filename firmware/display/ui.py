@@ -136,6 +136,7 @@ class Ui:
 
     def on_view(self, view: object) -> None:
         s = self.state
+        s.now = self.clock.monotonic()
         if isinstance(view, ChildrenPrompt):
             if s.prompt is None or s.prompt.ticket != view.ticket:
                 s.children = view.children  # a new prompt; later echoes keep the local count
@@ -181,7 +182,7 @@ class Ui:
 
     def act(self, action: Action) -> None:
         s = self.state
-        self._last_touch = s.now
+        s.now = self._last_touch = self.clock.monotonic()
         handler = getattr(self, f"_do_{action.name}", None)
         if handler is None:
             return
