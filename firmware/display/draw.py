@@ -302,10 +302,15 @@ def draw_icon(surface: pygame.Surface, icon: Icon) -> None:
         shackle.midtop = (cx, r.top)
         pygame.draw.ellipse(surface, c, shackle, w)
     elif icon.kind == "person":
-        pygame.draw.circle(surface, c, (cx, r.top + r.height * 0.28), r.height * 0.22)
-        torso = pygame.Rect(0, 0, int(r.width * 0.8), int(r.height * 0.45))
-        torso.midbottom = r.midbottom
-        pygame.draw.ellipse(surface, c, torso)
+        side = min(r.width, r.height)
+        pygame.draw.circle(surface, c, (cx, r.top + side * 0.27), side * 0.24)
+        # Shoulders: the top half of an ellipse, cut at the bottom of the box.
+        shoulders = pygame.Rect(0, 0, int(side * 0.9), int(side * 0.9))
+        shoulders.midtop = (cx, int(r.top + side * 0.56))
+        clip = surface.get_clip()
+        surface.set_clip(clip.clip(pygame.Rect(r.left, r.top, r.width, int(side))))
+        pygame.draw.ellipse(surface, c, shoulders)
+        surface.set_clip(clip)
     elif icon.kind in ("dot", "ring"):  # a PIN digit typed, or still to type
         pygame.draw.circle(surface, c, (cx, cy), half, 0 if icon.kind == "dot" else 3)
     elif icon.kind in ("minus", "plus"):

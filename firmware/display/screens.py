@@ -144,6 +144,12 @@ def _admitted(s: UiState, t: Words, ctx: Context) -> list[object]:
         lines.append(t._("Entry recorded by {name}", name=o.operator))
     if lines:
         items.append(Text(Rect(220, TOP + 145, w - 260, 80), "\n".join(lines), 26, align="left"))
+    if not o.renewal_hint:
+        # One figure per person let through: the group size at a glance, without words.
+        shown = min(o.persons, 8)
+        left = 220
+        for index in range(shown):
+            items.append(Icon(Rect(left + index * 72, TOP + 250, 64, 64), "person", GREEN))
     if o.renewal_hint:
         box = Rect(44, TOP + 240, w - 88, ctx.height - TOP - 280)
         items += [
