@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -213,13 +214,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _staff_file(config_path: Path) -> Path | None:
-    from firmware.app import STAFF_FILE
-
-    settings = _load(config_path)
-    return None if settings is None else settings.gate.data_dir / STAFF_FILE
-
-
 def _read_pin() -> str:
     """The PIN, asked twice on a terminal; one line on standard input for scripts."""
     import getpass
@@ -232,70 +226,65 @@ def _read_pin() -> str:
     return pin
 
 
-def _cmd_staff_add(args: argparse.Namespace) -> int:
-    from firmware.gate.staff import (
-        Role,
-        StaffError,
-        StaffMember,
-        check_pin,
-        hash_pin,
-        load_staff,
-        save_staff,
-    )
+def _staff_command(args: argparse.Namespace, change: Callable[[dict, Path], str | None]) -> int:
+    """Load the staff file named by the config, let ``change`` act on the accounts, report.
 
-    path = _staff_file(args.config)
-    if path is None:
+    ``change`` returns what to print, or None when it found nothing to do.
+    """
+    from firmware.app import STAFF_FILE
+    from firmware.gate.staff import StaffError, load_staff
+
+    settings = _load(args.config)
+    if settings is None:
         return EXIT_CONFIG
+    path = settings.gate.data_dir / STAFF_FILE
     try:
-        pin = _read_pin()
-        check_pin(pin)
-        staff = load_staff(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staff[args.name] = StaffMember(args.name, Role(args.role), hash_pin(pin))
-        save_staff(path, staff)
+        said = change(load_staff(path), path)
     except (StaffError, ValueError) as exc:
         print(f"portique staff: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except OSError as exc:
         print(f"portique staff: {path}: {exc.strerror}", file=sys.stderr)
         return EXIT_STORAGE
-    print(f"{args.name} ({args.role}) saved in {path}; effective at the next login")
+    if said is None:
+        return 1
+    print(said)
     return 0
+
+
+def _cmd_staff_add(args: argparse.Namespace) -> int:
+    from firmware.gate.staff import Role, StaffMember, check_pin, hash_pin, save_staff
+
+    def add(staff: dict, path: Path) -> str:
+        pin = _read_pin()
+        check_pin(pin)
+        staff[args.name] = StaffMember(args.name, Role(args.role), hash_pin(pin))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_staff(path, staff)
+        return f"{args.name} ({args.role}) saved in {path}; effective at the next login"
+
+    return _staff_command(args, add)
 
 
 def _cmd_staff_remove(args: argparse.Namespace) -> int:
-    from firmware.gate.staff import StaffError, load_staff, save_staff
+    from firmware.gate.staff import save_staff
 
-    path = _staff_file(args.config)
-    if path is None:
-        return EXIT_CONFIG
-    try:
-        staff = load_staff(path)
+    def remove(staff: dict, path: Path) -> str | None:
         if staff.pop(args.name, None) is None:
             print(f"portique staff: no staff member {args.name!r} in {path}", file=sys.stderr)
-            return 1
+            return None
         save_staff(path, staff)
-    except StaffError as exc:
-        print(f"portique staff: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
-    print(f"{args.name} removed from {path}")
-    return 0
+        return f"{args.name} removed from {path}"
+
+    return _staff_command(args, remove)
 
 
 def _cmd_staff_list(args: argparse.Namespace) -> int:
-    from firmware.gate.staff import StaffError, load_staff
+    def listing(staff: dict, _path: Path) -> str:
+        members = sorted(staff.values(), key=lambda m: m.name.casefold())
+        return "\n".join(f"{member.name}\t{member.role}" for member in members)
 
-    path = _staff_file(args.config)
-    if path is None:
-        return EXIT_CONFIG
-    try:
-        staff = load_staff(path)
-    except StaffError as exc:
-        print(f"portique staff: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
-    for member in sorted(staff.values(), key=lambda m: m.name.casefold()):
-        print(f"{member.name}\t{member.role}")
-    return 0
+    return _staff_command(args, listing)
 
 
 def _cmd_screenshot(args: argparse.Namespace) -> int:

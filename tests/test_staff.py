@@ -295,31 +295,35 @@ def test_status_is_stale_when_the_list_is_older_than_the_threshold(make_world) -
 # -- the command -----------------------------------------------------------------------
 
 
-def test_staff_add_reads_the_pin_from_stdin_and_stores_only_a_hash(tmp_path: Path) -> None:
+def staff_command(tmp_path: Path, *args: str, pin: str = "") -> subprocess.CompletedProcess[str]:
     config = tmp_path / "portique.toml"
     config.write_text(f'[gate]\ndata_dir = "{tmp_path / "data"}"\n')
-    done = subprocess.run(
-        [sys.executable, "-m", "firmware", "staff", "add", "Léa", "--role", "caisse",
-         "-c", str(config)],
-        input="246810\n", capture_output=True, text=True,
+    return subprocess.run(
+        [sys.executable, "-m", "firmware", "staff", *args, "-c", str(config)],
+        input=f"{pin}\n", capture_output=True, text=True,
     )  # fmt: skip
+
+
+def test_staff_add_reads_the_pin_from_stdin_and_stores_only_a_hash(tmp_path: Path) -> None:
+    done = staff_command(tmp_path, "add", "Léa", "--role", "caisse", pin="246810")
     assert done.returncode == 0, done.stderr
     staff_file = tmp_path / "data" / STAFF_FILE
     assert "246810" not in staff_file.read_text()
     member = load_staff(staff_file)["Léa"]
     assert member.role is Role.CAISSE and verify_pin("246810", member.pin_hash)
+    listed = staff_command(tmp_path, "list")
+    assert listed.stdout == "Léa\tcaisse\n"
 
 
 def test_staff_add_refuses_a_short_pin(tmp_path: Path) -> None:
-    config = tmp_path / "portique.toml"
-    config.write_text(f'[gate]\ndata_dir = "{tmp_path / "data"}"\n')
-    done = subprocess.run(
-        [sys.executable, "-m", "firmware", "staff", "add", "Léa", "--role", "stock",
-         "-c", str(config)],
-        input="12\n", capture_output=True, text=True,
-    )  # fmt: skip
+    done = staff_command(tmp_path, "add", "Léa", "--role", "stock", pin="12")
     assert done.returncode == 2
     assert "4 to 8 digits" in done.stderr
+
+
+def test_staff_remove_names_a_member_it_does_not_know(tmp_path: Path) -> None:
+    done = staff_command(tmp_path, "remove", "Nobody")
+    assert done.returncode == 1 and "no staff member 'Nobody'" in done.stderr
 
 
 def test_active_pass_still_works_while_staff_are_logged_in(staffed: Staffed) -> None:

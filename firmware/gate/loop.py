@@ -66,6 +66,21 @@ class GateStatus:
 
 
 @dataclass
+class _Claim:
+    """A decision on its way to the journal, with who asked and how many children."""
+
+    credential: Credential
+    decision: Decision
+    now: Now  # when it was decided: the record keeps this time
+    operator: str | None = None  # the staff member who made the entry
+    detail: str | None = None  # a forced entry's reason code
+    children: int = 0
+
+    def set_children(self, count: int) -> None:
+        self.children = max(0, min(count, self.decision.children_allowed))
+
+
+@dataclass
 class _Pending:
     """An admission decided at the tap, waiting for the number of children.
 
@@ -76,13 +91,8 @@ class _Pending:
     """
 
     ticket: int
-    credential: Credential
-    decision: Decision
-    now: Now
-    operator: str | None
-    detail: str | None
-    deadline: float
-    children: int = 0
+    claim: _Claim
+    deadline: float = 0.0
 
 
 @dataclass
@@ -245,41 +255,29 @@ class GateLoop:
         An admission whose pass allows children, while a screen is up, is held
         instead (nothing stored yet, None returned) until the children are counted.
         """
+        claim = _Claim(credential, decision, now, operator, detail)
         if decision.admit and decision.children_allowed > 0 and self.status.display_up:
-            self._hold(credential, decision, now, operator, detail)
+            self._hold(claim)
             return None
-        return self._commit(credential, decision, now, 0, operator, detail)
+        return self._commit(claim)
 
-    def _commit(
-        self,
-        credential: Credential,
-        decision: Decision,
-        now: Now,
-        children: int,
-        operator: str | None,
-        detail: str | None,
-    ) -> int | None:
-        seq = self._record_decision(credential, decision, now, children, operator, detail)
+    def _commit(self, claim: _Claim) -> int | None:
+        seq = self._record_decision(claim)
+        decision = claim.decision
         if seq is not None:
             self.status.taps += 1
             if decision.admit:
-                self._grant(seq, persons=1 + children)
+                self._grant(seq, persons=1 + claim.children)
             else:
                 self._refuse(decision)
-            self._log_decision(credential, decision, seq, now, children, operator)
+            self._log_decision(claim, seq)
             for listener in self.on_decision:
                 listener(decision, seq)
-        self.publish(self._outcome(credential, decision, children, operator, seq is not None))
+        self.publish(self._outcome(claim, stored=seq is not None))
         return seq
 
-    def _outcome(
-        self,
-        credential: Credential,
-        decision: Decision,
-        children: int,
-        operator: str | None,
-        stored: bool,
-    ) -> Outcome:
+    def _outcome(self, claim: _Claim, stored: bool) -> Outcome:
+        credential, decision = claim.credential, claim.decision
         record = decision.record
         valid_until = decision.valid_until
         if decision.reason is Reason.PAPER_PASS_WITHDRAWN:
@@ -294,31 +292,21 @@ class GateLoop:
             valid_until=valid_until,
             renewal_hint=decision.renewal_hint,
             renewal_possible=decision.renewal_possible,
-            persons=1 + children if decision.admit and stored else 0,
+            persons=1 + claim.children if decision.admit and stored else 0,
             stored=stored,
-            operator=operator,
+            operator=claim.operator,
         )
 
     # -- the children prompt ---------------------------------------------------
 
-    def _hold(
-        self,
-        credential: Credential,
-        decision: Decision,
-        now: Now,
-        operator: str | None,
-        detail: str | None,
-    ) -> None:
-        pending = _Pending(
-            ticket=next(self._tickets), credential=credential, decision=decision, now=now,
-            operator=operator, detail=detail, deadline=0.0,
-        )  # fmt: skip
+    def _hold(self, claim: _Claim) -> None:
+        pending = _Pending(ticket=next(self._tickets), claim=claim)
         self._pending = pending
         log.info(
             "%s %s admitted (%s); asking for the number of children (prompt %d)",
-            credential.kind,
-            credential.value,
-            decision.reason.value,
+            claim.credential.kind,
+            claim.credential.value,
+            claim.decision.reason.value,
             pending.ticket,
         )
         self._restart_prompt(pending)
@@ -327,14 +315,14 @@ class GateLoop:
         # Every change restarts the timeout: a visitor still counting is not cut short.
         pending.deadline = self.clock.source.monotonic() + self.children_prompt_s
         self._schedule(self.children_prompt_s, lambda: self._prompt_timeout(pending.ticket))
-        outcome = self._outcome(pending.credential, pending.decision, 0, pending.operator, True)
+        claim = pending.claim
         self.publish(
             ChildrenPrompt(
                 pending.ticket,
-                pending.decision.children_allowed,
-                pending.children,
+                claim.decision.children_allowed,
+                claim.children,
                 pending.deadline,
-                outcome,
+                self._outcome(claim, stored=True),
                 self.children_prompt_s,
             )
         )
@@ -345,32 +333,25 @@ class GateLoop:
 
     def _on_children_changed(self, event: ChildrenChanged) -> None:
         if (pending := self._waiting(event.ticket)) is not None:
-            pending.children = max(0, min(event.children, pending.decision.children_allowed))
+            pending.claim.set_children(event.children)
             self._restart_prompt(pending)
 
     def _on_children_confirmed(self, event: ChildrenConfirmed) -> None:
         if (pending := self._waiting(event.ticket)) is not None:
-            pending.children = max(0, min(event.children, pending.decision.children_allowed))
+            pending.claim.set_children(event.children)
             self.settle_pending()
 
     def _prompt_timeout(self, ticket: int) -> None:
         pending = self._waiting(ticket)
         if pending is not None and self.clock.source.monotonic() >= pending.deadline:
-            log.info("prompt %d timed out: confirming %d children", ticket, pending.children)
+            log.info("prompt %d timed out: confirming %d children", ticket, pending.claim.children)
             self.settle_pending()
 
     def settle_pending(self) -> None:
         """Commit the admission waiting for its children count, with the number shown."""
         pending, self._pending = self._pending, None
         if pending is not None:
-            self._commit(
-                pending.credential,
-                pending.decision,
-                pending.now,
-                pending.children,
-                pending.operator,
-                pending.detail,
-            )
+            self._commit(pending.claim)
 
     def _drop_pending(self) -> None:
         # Stopping: nothing was journaled and the relay never moved, so the
@@ -405,15 +386,8 @@ class GateLoop:
             billed_today=self.journal.billed_on(pass_number, self.day(now)),
         )
 
-    def _record_decision(
-        self,
-        credential: Credential,
-        decision: Decision,
-        now: Now,
-        children: int,
-        operator: str | None,
-        detail: str | None,
-    ) -> int | None:
+    def _record_decision(self, claim: _Claim) -> int | None:
+        credential, decision, now = claim.credential, claim.decision, claim.now
         record = decision.record
         entry = Entry(
             kind="decision",
@@ -429,11 +403,11 @@ class GateLoop:
             admitted=decision.admit,
             reason=decision.reason.value,
             billable=decision.billable,
-            children=children,
+            children=claim.children,
             valid_until=decision.valid_until.isoformat() if decision.valid_until else None,
             list_version=self.store.version,
-            operator=operator,
-            detail=detail,
+            operator=claim.operator,
+            detail=claim.detail,
         )
         change = None
         if record is not None and decision.activated_on is not None:
@@ -574,15 +548,8 @@ class GateLoop:
         self.hardware.safe()
         self.save_clock_floor()
 
-    def _log_decision(
-        self,
-        credential: Credential,
-        decision: Decision,
-        seq: int,
-        now: Now,
-        children: int,
-        operator: str | None,
-    ) -> None:
+    def _log_decision(self, claim: _Claim, seq: int) -> None:
+        credential, decision = claim.credential, claim.decision
         record = decision.record
         log.info(
             "tap %s %s → %s (%s)%s%s%s%s%s [seq %d%s]",
@@ -591,10 +558,10 @@ class GateLoop:
             "ADMIT" if decision.admit else "REFUSE",
             decision.reason.value,
             f" pass {record.pass_number}" if record else "",
-            f" with {children} children" if children else "",
+            f" with {claim.children} children" if claim.children else "",
             f" valid until {decision.valid_until}" if decision.valid_until else "",
             ", renewal due" if decision.renewal_hint else "",
-            f" by {operator}" if operator else "",
+            f" by {claim.operator}" if claim.operator else "",
             seq,
-            "" if now.trusted else ", clock untrusted: floor used",
+            "" if claim.now.trusted else ", clock untrusted: floor used",
         )
