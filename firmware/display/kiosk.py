@@ -141,7 +141,9 @@ class Kiosk:
                 f"no screen found (SDL offered only its {driver!r} driver); "
                 "`portique screenshot` draws the screens to files"
             )
-        flags = pygame.FULLSCREEN if self.settings.fullscreen else 0
+        # Full screen, SDL scales the layout's size to the panel's own mode (and maps
+        # touches back), so an 800×480 layout fills a 1024×600 panel too.
+        flags = pygame.FULLSCREEN | pygame.SCALED if self.settings.fullscreen else 0
         size = (self.settings.width, self.settings.height)
         try:
             self.window = pygame.display.set_mode(size, flags)
