@@ -7,7 +7,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SIM    := var/sim
 
-.PHONY: all setup run test lint bench clean
+LOCALE := firmware/display/locale
+LANGS  := fr de en
+
+.PHONY: all setup run test lint bench i18n screenshots clean
 
 all: test
 
@@ -27,6 +30,26 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check --quiet . || { echo "ruff format would change files: run '$(BIN)/ruff format .'"; exit 1; }
+
+# Extract the screen's words into the template, merge it into each language's
+# catalogue (translate what is new there), and compile the catalogues (.mo,
+# committed, so a gate installed with pip needs no Babel at build time).
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output \
+		--project portique --copyright-holder "portique contributors" -o $(LOCALE)/portique.pot .
+	for lang in $(LANGS); do \
+		$(BIN)/pybabel update -i $(LOCALE)/portique.pot -d $(LOCALE) -D portique -l $$lang \
+			--no-fuzzy-matching --width 100; \
+	done
+	$(BIN)/pybabel compile -d $(LOCALE) -D portique --statistics
+
+# The screenshots the README shows (every screen: `portique screenshot --screen all`).
+screenshots: $(STAMP)
+	for screen in idle children go_ahead refused staff_menu figures status_stale; do \
+		$(BIN)/portique screenshot --screen $$screen --lang en --out docs/screens/$$screen-en.png; \
+	done
+	$(BIN)/portique screenshot --screen children --lang fr --out docs/screens/children-fr.png
+	$(BIN)/portique screenshot --screen children --lang de --out docs/screens/children-de.png
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -11,13 +11,15 @@ import signal
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gpiozero.pins import Factory
 
 from firmware.clock import RELEASE_FLOOR, Clock, FlooredClock, SystemClock
 from firmware.config import Settings
-from firmware.events import PersonPassed, Shutdown
+from firmware.events import DisplayFailed, PersonPassed, Shutdown
 from firmware.gate.decision import Rules
+from firmware.gate.desk import StaffDesk
 from firmware.gate.hardware import GateHardware, make_pin_factory
 from firmware.gate.loop import GateLoop
 from firmware.journal.journal import Journal
@@ -27,9 +29,13 @@ from firmware.lists.verify import ListRejected
 from firmware.store.store import PassStore
 from firmware.trust import TrustStore, read_public_key
 
+if TYPE_CHECKING:
+    from firmware.display.kiosk import Kiosk
+
 log = logging.getLogger("portique")
 
 JOURNAL_FILE = "journal.sqlite"
+STAFF_FILE = "staff.toml"
 
 
 @dataclass
@@ -42,6 +48,7 @@ class Gate:
     store: PassStore
     hardware: GateHardware
     clock: FlooredClock
+    desk: StaffDesk
     closed: bool = False
 
     def close(self) -> None:
@@ -95,9 +102,15 @@ def build_gate(settings: Settings, clock: Clock | None = None,
         relay_pulse_s=gpio.relay_pulse_ms / 1000,
         passage_timeout_s=gpio.passage_timeout_s if gpio.passage_sensor_pin else None,
         list_refuse_after_s=settings.lists.refuse_after_expiry_hours * 3600,
+        children_prompt_s=settings.display.children_prompt_timeout_s,
     )
     loop_ref.append(loop)
-    return Gate(settings, loop, journal, store, hardware, floored)
+    desk = StaffDesk(
+        loop,
+        staff_file=data_dir / STAFF_FILE,
+        idle_logout_s=settings.display.idle_logout_s,
+    )
+    return Gate(settings, loop, journal, store, hardware, floored, desk)
 
 
 def open_lists(settings: Settings) -> ListManager:
@@ -152,6 +165,7 @@ def run_gate(gate: Gate, start_reader: bool = True) -> None:
         signal.signal(signal.SIGINT, on_signal)
     if reader is not None:
         reader.start()
+    screen = start_display(gate)
     log.info("gate %s/%s running; %d passes in list version %d",
              gate.settings.gate.museum, gate.settings.gate.gate,
              gate.store.count, gate.store.version)  # fmt: skip
@@ -161,6 +175,28 @@ def run_gate(gate: Gate, start_reader: bool = True) -> None:
         # Outputs and journal first: they close at once, while the reader may
         # be inside a poll of up to a second before it can close.
         gate.close()
+        if screen is not None:
+            screen.stop()
         if reader is not None:
             reader.stop()
         log.info("gate stopped: relay in safe state, journal and reader closed")
+
+
+def start_display(gate: Gate) -> Kiosk | None:
+    """Start the screen's thread when configured; a screen that fails leaves the gate running."""
+    settings = gate.settings
+    if not settings.display.enabled:
+        log.info("no screen configured ([display] enabled = false): LEDs and buzzer only")
+        return None
+    loop = gate.loop
+    try:
+        from firmware.display.kiosk import Kiosk
+
+        kiosk = Kiosk(settings.display, settings.gate.language, settings.zone, loop.post,
+                      gate.clock.source)  # fmt: skip
+    except Exception as exc:  # pygame missing or broken: the gate must still admit
+        loop.post(DisplayFailed(f"display could not start: {exc}"))
+        return None
+    loop.on_view.append(kiosk.publish)
+    kiosk.start()
+    return kiosk

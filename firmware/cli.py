@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -67,6 +68,31 @@ def _parser() -> argparse.ArgumentParser:
     verify = jsub.add_parser("verify", help="check sequence numbers and the hash chain")
     _config_option(verify)
     verify.set_defaults(func=_cmd_verify)
+
+    staff = sub.add_parser("staff", help="manage the staff accounts of the gate's screen")
+    ssub = staff.add_subparsers(dest="staff_command", required=True)
+    add = ssub.add_parser("add", help="add a staff member, or change their role and PIN")
+    add.add_argument("name", help="the name shown on the login screen")
+    add.add_argument("--role", required=True, choices=("controle", "caisse", "stock"),
+                     help="controle: entries; caisse and stock: entries and figures")  # fmt: skip
+    _config_option(add)
+    add.set_defaults(func=_cmd_staff_add)
+    remove = ssub.add_parser("remove", help="remove a staff member")
+    remove.add_argument("name")
+    _config_option(remove)
+    remove.set_defaults(func=_cmd_staff_remove)
+    listing = ssub.add_parser("list", help="list the staff members and their roles")
+    _config_option(listing)
+    listing.set_defaults(func=_cmd_staff_list)
+
+    shot = sub.add_parser("screenshot", help="draw a screen with sample data to a PNG file")
+    shot.add_argument("--screen", required=True,
+                      help="a screen name, or 'all' to write every screen in every language "
+                      "into the folder --out")  # fmt: skip
+    shot.add_argument("--lang", default="fr", choices=("fr", "de", "en"))
+    shot.add_argument("--out", type=Path, required=True, help="the PNG file (or folder for all)")
+    shot.add_argument("--size", default="800x480", help="WIDTHxHEIGHT (default %(default)s)")
+    shot.set_defaults(func=_cmd_screenshot)
 
     demo = sub.add_parser("demo", help="write a demonstration pass list, signed by demo keys")
     demo.add_argument("--out", type=Path, required=True,
@@ -201,3 +227,102 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     for serial, number, what in NAMED:
         print(f"  {serial}  pass {number}: {what}")
     return 0
+
+
+def _read_pin() -> str:
+    """The PIN, asked twice on a terminal; one line on standard input for scripts."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().strip()
+    pin = getpass.getpass("PIN (4 to 8 digits): ")
+    if getpass.getpass("the same PIN again: ") != pin:
+        raise ValueError("the two PINs differ")
+    return pin
+
+
+def _staff_command(args: argparse.Namespace, change: Callable[[dict, Path], str | None]) -> int:
+    """Load the staff file named by the config, let ``change`` act on the accounts, report.
+
+    ``change`` returns what to print, or None when it found nothing to do.
+    """
+    from firmware.app import STAFF_FILE
+    from firmware.gate.staff import StaffError, load_staff
+
+    settings = load_settings(args.config)
+    if settings is None:
+        return EXIT_CONFIG
+    path = settings.gate.data_dir / STAFF_FILE
+    try:
+        said = change(load_staff(path), path)
+    except (StaffError, ValueError) as exc:
+        print(f"portique staff: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except OSError as exc:
+        print(f"portique staff: {path}: {exc.strerror}", file=sys.stderr)
+        return EXIT_STORAGE
+    if said is None:
+        return 1
+    print(said)
+    return 0
+
+
+def _cmd_staff_add(args: argparse.Namespace) -> int:
+    from firmware.gate.staff import Role, StaffMember, check_pin, hash_pin, save_staff
+
+    def add(staff: dict, path: Path) -> str:
+        pin = _read_pin()
+        check_pin(pin)
+        staff[args.name] = StaffMember(args.name, Role(args.role), hash_pin(pin))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_staff(path, staff)
+        return f"{args.name} ({args.role}) saved in {path}; effective at the next login"
+
+    return _staff_command(args, add)
+
+
+def _cmd_staff_remove(args: argparse.Namespace) -> int:
+    from firmware.gate.staff import save_staff
+
+    def remove(staff: dict, path: Path) -> str | None:
+        if staff.pop(args.name, None) is None:
+            print(f"portique staff: no staff member {args.name!r} in {path}", file=sys.stderr)
+            return None
+        save_staff(path, staff)
+        return f"{args.name} removed from {path}"
+
+    return _staff_command(args, remove)
+
+
+def _cmd_staff_list(args: argparse.Namespace) -> int:
+    def listing(staff: dict, _path: Path) -> str:
+        members = sorted(staff.values(), key=lambda m: m.name.casefold())
+        return "\n".join(f"{member.name}\t{member.role}" for member in members)
+
+    return _staff_command(args, listing)
+
+
+def _cmd_screenshot(args: argparse.Namespace) -> int:
+    from firmware.display.screenshot import SAMPLES, save
+
+    try:
+        width, height = (int(part) for part in args.size.lower().split("x"))
+    except ValueError:
+        print(f"portique screenshot: --size {args.size!r} is not WIDTHxHEIGHT", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.screen == "all":
+        jobs = [(name, lang, args.out / f"{name}-{lang}.png")
+                for name in SAMPLES for lang in ("fr", "de", "en")]  # fmt: skip
+    elif args.screen in SAMPLES:
+        jobs = [(args.screen, args.lang, args.out)]
+    else:
+        print(f"portique screenshot: no screen {args.screen!r}; screens: "
+              f"{', '.join(SAMPLES)}, all", file=sys.stderr)  # fmt: skip
+        return EXIT_CONFIG
+    overflowing = 0
+    for name, lang, out in jobs:
+        for text in save(name, lang, out, (width, height)):
+            print(f"{out}: text does not fit its box: {text!r}", file=sys.stderr)
+            overflowing += 1
+        print(out)
+    return 1 if overflowing else 0

@@ -80,6 +80,25 @@ class ListsSettings:
 
 
 @dataclass(frozen=True)
+class DisplaySettings:
+    # The touch screen. Off, the gate admits with LEDs and buzzer alone.
+    enabled: bool = False
+    width: int = 800
+    height: int = 480
+    fullscreen: bool = True
+    # SDL video driver: "auto" lets SDL choose (kmsdrm on a Pi without X, x11 or
+    # wayland on a desktop); $SDL_VIDEODRIVER, when set, wins over this.
+    video_driver: str = "auto"
+    # The children prompt confirms the number shown after this long untouched.
+    children_prompt_timeout_s: float = 15.0
+    # How long an admitted or refused screen stays before the idle screen returns.
+    result_shown_s: float = 6.0
+    # Staff are logged out after this long without a touch.
+    idle_logout_s: float = 120.0
+    # Staff see a large warning when the pass list is older than this.
+
+
+@dataclass(frozen=True)
 class Settings:
     source: str = "<defaults>"
     gate: GateSettings = field(default_factory=GateSettings)
@@ -87,6 +106,7 @@ class Settings:
     gpio: GpioSettings = field(default_factory=GpioSettings)
     rules: RulesSettings = field(default_factory=RulesSettings)
     lists: ListsSettings = field(default_factory=ListsSettings)
+    display: DisplaySettings = field(default_factory=DisplaySettings)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -112,6 +132,12 @@ _LIMITS: dict[tuple[str, str], tuple[float, float] | tuple[str, ...]] = {
     ("rules", "renewal_window_months"): (0, 12),
     ("lists", "max_list_mb"): (1, 4096),
     ("lists", "refuse_after_expiry_hours"): (0, 8760),
+    ("display", "width"): (320, 3840),
+    ("display", "height"): (240, 2160),
+    ("display", "video_driver"): ("auto", "kmsdrm", "x11", "wayland", "dummy"),
+    ("display", "children_prompt_timeout_s"): (3, 120),
+    ("display", "result_shown_s"): (1, 60),
+    ("display", "idle_logout_s"): (10, 3600),
 }
 
 _SECTION_CLASSES = {
@@ -120,6 +146,7 @@ _SECTION_CLASSES = {
     "gpio": GpioSettings,
     "rules": RulesSettings,
     "lists": ListsSettings,
+    "display": DisplaySettings,
 }
 
 

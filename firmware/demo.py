@@ -25,6 +25,7 @@ NAMED = (
     ("04A1B2C3D4E505", "100005", "still in a museum's stock: refused, not sold"),
     ("04A1B2C3D4E506", "100006", "ends in 3 weeks: admitted with a renewal hint"),
     ("04A1B2C3D4E507", "100007", "family pass with 5 children allowed: admitted"),
+    ("04A1B2C3D4E508", "100008", "single pass, no children allowed: admitted at once"),
 )
 
 
@@ -40,6 +41,7 @@ def _named_rows(today: date) -> list[list[str]]:
         "04A1B2C3D4E505": ("solo", "stock", "", ""),
         "04A1B2C3D4E506": active(add_months(today, -12) + timedelta(days=22)),
         "04A1B2C3D4E507": active(today - timedelta(days=100), "family"),
+        "04A1B2C3D4E508": active(today - timedelta(days=10), "single"),
     }
     return [[serial, number, f"ID{number}", *rows[serial]] for serial, number, _ in NAMED]
 

@@ -2,7 +2,10 @@
 
 The loop is the only owner of state; the reader thread, GPIO callbacks and
 (later) the MQTT and display threads describe what happened with one of
-these and post it. Each carries the monotonic time at which it happened.
+these and post it. Device events carry the monotonic time at which they
+happened. The screen's events say what a person asked for; the loop decides
+whether it may happen (a staff member's role, a PIN lockout) and answers
+with a view (``firmware/gate/views.py``).
 """
 
 from __future__ import annotations
@@ -39,3 +42,102 @@ class Shutdown:
     """Stop the loop: the safe state is restored and everything closed."""
 
     reason: str
+
+
+# -- the screen ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DisplayStarted:
+    """The screen is showing and taking touches: admissions may wait for a children count."""
+
+    detail: str
+
+
+@dataclass(frozen=True)
+class DisplayFailed:
+    """The screen could not start or stopped: admit at once, with LEDs and buzzer only."""
+
+    detail: str
+
+
+@dataclass(frozen=True)
+class ChildrenChanged:
+    """The visitor changed the number of children on the prompt ``ticket``."""
+
+    ticket: int
+    children: int
+
+
+@dataclass(frozen=True)
+class ChildrenConfirmed:
+    """The visitor confirmed the number of children on the prompt ``ticket``."""
+
+    ticket: int
+    children: int
+
+
+@dataclass(frozen=True)
+class StaffDoor:
+    """Someone opened the staff login: the loop answers with the staff names."""
+
+
+@dataclass(frozen=True)
+class StaffLogin:
+    name: str
+    pin: str
+
+
+@dataclass(frozen=True)
+class StaffLogout:
+    """The staff member logged out (or left the staff screens)."""
+
+
+@dataclass(frozen=True)
+class StaffActive:
+    """A touch in the staff screens: keeps the session from its idle logout."""
+
+
+@dataclass(frozen=True)
+class ForceEntry:
+    """Staff force an entry; ``reason`` is a stable code from ``FORCE_REASONS``.
+
+    ``credential_kind`` is "chip" (the pass last presented), "number" (typed)
+    or "none" (no pass at hand).
+    """
+
+    reason: str
+    credential_kind: str = "none"
+    credential: str = ""
+
+
+@dataclass(frozen=True)
+class TypedPassNumber:
+    """Staff typed a pass's printed number because its chip cannot be read."""
+
+    number: str
+
+
+@dataclass(frozen=True)
+class PaperPass:
+    """Staff record an old non-electronic pass by its number."""
+
+    number: str
+
+
+@dataclass(frozen=True)
+class PassInfoRequest:
+    """Staff ask what the gate knows about a pass ("no action possible")."""
+
+    credential_kind: str  # "chip" or "number"
+    credential: str
+
+
+@dataclass(frozen=True)
+class FiguresRequest:
+    """Staff ask for today's figures."""
+
+
+@dataclass(frozen=True)
+class StatusRequest:
+    """Staff ask for the gate's data and device status."""

@@ -6,8 +6,9 @@ set -eu
 
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
-# libusb: nfcpy loads it for USB readers; mosquitto: the broker the sync tests run.
-DEBS="libusb-1.0-0 mosquitto"
+# libusb: nfcpy loads it for USB readers; mosquitto: the broker the sync tests run;
+# fonts-dejavu-core: the screen's font, with every French and German letter.
+DEBS="libusb-1.0-0 mosquitto fonts-dejavu-core"
 
 missing=""
 for pkg in $DEBS; do

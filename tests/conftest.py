@@ -3,6 +3,7 @@ and a clock the test moves."""
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
@@ -19,6 +20,10 @@ from firmware.clock import ManualClock
 from firmware.demo import write_demo, write_demo_list
 from firmware.events import CardTapped
 
+# The screen's tests draw into SDL's dummy driver: no window, real pygame events.
+os.environ["SDL_VIDEODRIVER"] = "dummy"
+os.environ["PYGAME_HIDE_SUPPORT_PROMPT"] = "1"
+
 PARIS = ZoneInfo("Europe/Paris")
 DEMO_DAY = date(2026, 6, 1)
 
@@ -30,6 +35,7 @@ BLOCKED = "04A1B2C3D4E504"
 STOCK = "04A1B2C3D4E505"
 ENDING_SOON = "04A1B2C3D4E506"
 FAMILY = "04A1B2C3D4E507"
+SINGLE = "04A1B2C3D4E508"  # a pass type that allows no children
 
 
 def paris(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> float:

@@ -46,6 +46,16 @@ paper_pass_last_day = 2023-03-31
 [lists]
 install_at_start = "demo/list.pql"
 root_key = "/srv/portique/root.pub"
+
+[display]
+enabled = true
+width = 1024
+height = 600
+fullscreen = false
+video_driver = "kmsdrm"
+children_prompt_timeout_s = 20
+result_shown_s = 5
+idle_logout_s = 90
 """
 
 
@@ -107,6 +117,12 @@ def test_good_file_is_parsed_into_typed_settings(tmp_path: Path) -> None:
 
     assert same_file(settings.lists.install_at_start, tmp_path / "demo" / "list.pql")
     assert settings.lists.root_key == Path("/srv/portique/root.pub")
+
+    display = settings.display
+    assert display.enabled and not display.fullscreen
+    assert (display.width, display.height, display.video_driver) == (1024, 600, "kmsdrm")
+    assert display.children_prompt_timeout_s == 20.0
+    assert (display.result_shown_s, display.idle_logout_s) == (5.0, 90.0)
 
 
 def test_empty_file_gives_the_defaults(tmp_path: Path) -> None:
@@ -187,7 +203,7 @@ def test_unknown_section_is_refused_with_did_you_mean(tmp_path: Path) -> None:
     assert str(path) in message
     assert "unknown section [gat]" in message
     assert "did you mean 'gate'?" in message
-    assert "allowed: gate, gpio, lists, reader, rules" in message
+    assert "allowed: display, gate, gpio, lists, reader, rules" in message
 
 
 def test_unknown_key_is_refused_with_did_you_mean(tmp_path: Path) -> None:
@@ -210,7 +226,7 @@ def test_top_level_key_outside_any_section_is_refused(tmp_path: Path) -> None:
     path, message = load_error(tmp_path, 'museum = "X"\n')
     assert str(path) in message
     assert "unknown section [museum]" in message
-    assert "allowed: gate, gpio, lists, reader, rules" in message
+    assert "allowed: display, gate, gpio, lists, reader, rules" in message
 
 
 @pytest.mark.parametrize("text", ["gate = 3\n", '[[gate]]\nmuseum = "X"\n'])
@@ -244,6 +260,9 @@ def test_nested_table_in_a_section_is_an_unknown_key(tmp_path: Path) -> None:
         ("gpio", "passage_timeout_s", "0.5", "from 1 to 600"),
         ("rules", "anti_passback_s", "-1", "from 0 to 86400"),
         ("rules", "renewal_window_months", "13", "from 0 to 12"),
+        ("display", "width", "100", "from 320 to 3840"),
+        ("display", "children_prompt_timeout_s", "0", "from 3 to 120"),
+        ("display", "idle_logout_s", "5", "from 10 to 3600"),
     ],
 )
 def test_number_out_of_range_is_refused_with_the_range(
@@ -261,6 +280,7 @@ def test_number_out_of_range_is_refused_with_the_range(
         ("gate", "language", "es", "fr, de, en"),
         ("gate", "language", "FR", "fr, de, en"),
         ("gpio", "pin_factory", "gpio", "lgpio, rpigpio, pigpio, native, mock"),
+        ("display", "video_driver", "fbcon", "auto, kmsdrm, x11, wayland, dummy"),
     ],
 )
 def test_value_not_among_the_choices_is_refused_with_the_choices(

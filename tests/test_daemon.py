@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import ACTIVE, DEMO_KEYS, EXPIRED, SOLD, free_port
+from conftest import ACTIVE, DEMO_KEYS, EXPIRED, FAMILY, SOLD, free_port
 
 from firmware.clock import SystemClock
 from firmware.demo import write_demo, write_demo_list
@@ -203,3 +203,23 @@ def test_tap_refuses_a_serial_that_is_not_hex(udp_reader: str) -> None:
     done = tap(udp_reader, "04:A1:ZZ")
     assert done.returncode == 2
     assert "04:A1:ZZ" in done.stderr
+
+
+def test_a_screen_that_cannot_start_is_logged_and_the_gate_still_admits(
+    tmp_path: Path, demo_signed_list: Path, udp_reader: str, monkeypatch
+) -> None:
+    monkeypatch.setenv("SDL_VIDEODRIVER", "nosuchdriver")
+    config = write_config(tmp_path, demo_signed_list, udp_reader,
+                          tail="[display]\nenabled = true\nfullscreen = false\n")  # fmt: skip
+    running = Daemon(config)
+    try:
+        line = running.wait_for("display failed")  # handled once the loop runs
+        assert "could not start" in line and "without a screen" in line
+        done = tap(udp_reader, FAMILY)
+        assert done.returncode == 0, done.stderr
+        assert "ADMIT (ok)" in running.wait_for(f"tap chip {FAMILY}")
+        assert running.stop() == 0
+    finally:
+        if running.proc.poll() is None:
+            running.proc.kill()
+    assert [r["children"] for r in export(config)] == ["0"]

@@ -38,11 +38,20 @@ class Reason(StrEnum):
     LIST_EXPIRED = "list_expired"  # the gate's data is too old to trust: staff must decide
 
 
+class ForceReason(StrEnum):
+    """Why staff forced an entry; journaled as the record's ``detail``."""
+
+    SALE_NOT_FINALISED = "sale_not_finalised"  # the seed's case: the sale did not complete
+    CHIP_UNREADABLE = "chip_unreadable"  # and the pass number is not at hand
+    LIST_NOT_CURRENT = "list_not_current"  # sold or renewed elsewhere, not in this list yet
+    OTHER = "other"  # anything else; the desk keeps the details
+
+
 @dataclass(frozen=True)
 class Credential:
     """What was presented: a chip serial (hex) or a pass number typed by staff."""
 
-    kind: str  # "chip" or "number"
+    kind: str  # "chip", "number" (typed by staff), "paper" (old pass) or "none"
     value: str
 
 

@@ -1,10 +1,12 @@
 """The gate's event loop: the one owner of the gate's state.
 
-Other threads (the reader, GPIO callbacks, signal handlers; later MQTT and
-the screen) only ``post`` events. The loop takes them one at a time, runs
+Other threads (the reader, GPIO callbacks, signal handlers, the screen;
+later MQTT) only ``post`` events. The loop takes them one at a time, runs
 its timers by the injected monotonic clock, and is the only code that
-touches the journal, the pass store and the outputs. See
-``docs/architecture.md`` for how a tap flows through it.
+touches the journal, the pass store and the outputs. It tells the screen
+what happened through ``on_view`` listeners (``firmware/gate/views.py``).
+See ``docs/architecture.md`` for how a tap flows through it, including the
+children prompt.
 """
 
 from __future__ import annotations
@@ -16,14 +18,27 @@ import queue
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from firmware.clock import FlooredClock, Now
-from firmware.events import CardTapped, PersonPassed, ReaderHealth, Shutdown
-from firmware.gate.decision import Credential, Decision, History, Moment, Rules, decide
+from firmware.events import (
+    CardTapped,
+    ChildrenChanged,
+    ChildrenConfirmed,
+    DisplayFailed,
+    DisplayStarted,
+    PersonPassed,
+    ReaderHealth,
+    Shutdown,
+)
+from firmware.gate.decision import Credential, Decision, History, Moment, Reason, Rules, decide
 from firmware.gate.hardware import GateHardware
+from firmware.gate.passes import PassRecord
+from firmware.gate.views import ChildrenPrompt, Outcome, SyncStatus
 from firmware.journal.database import StorageError
 from firmware.journal.journal import Entry, Journal, PassChange
+from firmware.lists.verify import ListRejected
 from firmware.store.store import PassStore
 
 log = logging.getLogger("portique.gate")
@@ -46,6 +61,39 @@ class GateStatus:
     admitted: int = 0
     refusals: dict[str, int] = field(default_factory=dict)
     unexpected_passages: int = 0
+    display_up: bool | None = None  # None: no screen configured or not reported yet
+    display_detail: str = "not started"
+    sync: SyncStatus = field(default_factory=SyncStatus)  # the sync service fills this in
+
+
+@dataclass
+class _Claim:
+    """A decision on its way to the journal, with who asked and how many children."""
+
+    credential: Credential
+    decision: Decision
+    now: Now  # when it was decided: the record keeps this time
+    operator: str | None = None  # the staff member who made the entry
+    detail: str | None = None  # a forced entry's reason code
+    children: int = 0
+
+    def set_children(self, count: int) -> None:
+        self.children = max(0, min(count, self.decision.children_allowed))
+
+
+@dataclass
+class _Pending:
+    """An admission decided at the tap, waiting for the number of children.
+
+    Nothing is journaled and nothing moves until it is settled: by the
+    visitor's confirmation, the prompt's timeout, the next tap, or the screen
+    failing. Then one record with the children count is committed, and only
+    then the relay opens for 1 + children people.
+    """
+
+    ticket: int
+    claim: _Claim
+    deadline: float = 0.0
 
 
 @dataclass
@@ -72,12 +120,14 @@ class GateLoop:
         relay_pulse_s: float,
         passage_timeout_s: float | None,
         list_refuse_after_s: float = 7 * 86400,
+        children_prompt_s: float = 15.0,
     ) -> None:
         self.museum, self.gate, self.zone, self.rules = museum, gate, zone, rules
         self.clock, self.journal, self.store, self.hardware = clock, journal, store, hardware
         self.relay_pulse_s = relay_pulse_s
         self.passage_timeout_s = passage_timeout_s
         self.list_refuse_after_s = list_refuse_after_s
+        self.children_prompt_s = children_prompt_s
         self.status = GateStatus()
         self._queue: queue.Queue[object] = queue.Queue()
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
@@ -85,13 +135,34 @@ class GateLoop:
         self._relay_off_at = 0.0
         self._passages: list[_Passage] = []
         self._running = False
+        self._pending: _Pending | None = None
+        self._tickets = itertools.count(1)
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            ChildrenChanged: self._on_children_changed,
+            ChildrenConfirmed: self._on_children_confirmed,
+            DisplayStarted: self._on_display_started,
+            DisplayFailed: self._on_display_failed,
+        }
         # Listeners (the screen, tests, the benchmark) hear every decision.
         self.on_decision: list[Callable[[Decision, int], None]] = []
+        # Listeners (the screen) receive read-only views; each must return at once.
+        self.on_view: list[Callable[[object], None]] = []
 
     # -- called from any thread ------------------------------------------
 
     def post(self, event: object) -> None:
         self._queue.put(event)
+
+    # -- called on the loop's thread -----------------------------------------
+
+    def register(self, event_type: type, handler: Callable[[Any], None]) -> None:
+        """Have ``handler`` run on the loop for every event of ``event_type``."""
+        self._handlers[event_type] = handler
+
+    def publish(self, view: object) -> None:
+        """Hand ``view`` to every view listener (the screen)."""
+        for listener in self.on_view:
+            listener(view)
 
     # -- the loop ----------------------------------------------------------
 
@@ -119,7 +190,10 @@ class GateLoop:
             log.exception("loop: handling %r failed; the gate carries on", event)
 
     def handle(self, event: object) -> None:
-        if isinstance(event, CardTapped):
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(event)
+        elif isinstance(event, CardTapped):
             self._on_tap(event)
         elif isinstance(event, PersonPassed):
             self._on_passage(event)
@@ -127,6 +201,7 @@ class GateLoop:
             self._on_reader_health(event)
         elif isinstance(event, Shutdown):
             log.info("shutting down: %s", event.reason)
+            self._drop_pending()
             self._running = False
         elif callable(event):
             event()  # work posted by another thread to run on the loop
@@ -153,45 +228,176 @@ class GateLoop:
     # -- taps ------------------------------------------------------------
 
     def _on_tap(self, event: CardTapped) -> None:
-        now = self.clock.now()
+        # Settled first, so the pending admission (and any activation it carries)
+        # is in the journal before this tap is looked up: a pass tapped twice
+        # meets anti-passback.
+        self.settle_pending()
         serial = event.serial.hex().upper()
-        credential = Credential(kind="chip", value=serial)
         record = self.store.lookup(serial) if len(event.serial) in (4, 7, 10) else None
-        history = self._history(record.pass_number if record else None, now)
-        decision = decide(credential, record, history, self._moment(now), self.rules)
-        self.admit_or_refuse(credential, decision, now)
+        self.decide_and_act(Credential(kind="chip", value=serial), record)
 
-    def admit_or_refuse(self, credential: Credential, decision: Decision, now: Now) -> int | None:
-        """Journal ``decision``, then act on it. Returns the record's seq, None if not stored."""
-        seq = self._record_decision(credential, decision, now)
-        if seq is None:
+    def decide_and_act(
+        self, credential: Credential, record: PassRecord | None, operator: str | None = None
+    ) -> int | None:
+        """Decide for ``credential`` now with ``decide``, then journal and act on it."""
+        now = self.clock.now()
+        history = self.history(record.pass_number if record else None, now)
+        decision = decide(credential, record, history, self.moment(now), self.rules)
+        return self.admit_or_refuse(credential, decision, now, operator=operator)
+
+    def admit_or_refuse(
+        self,
+        credential: Credential,
+        decision: Decision,
+        now: Now,
+        operator: str | None = None,
+        detail: str | None = None,
+    ) -> int | None:
+        """Journal ``decision``, then act on it. Returns the record's seq, None if not stored.
+
+        An admission whose pass allows children, while a screen is up, is held
+        instead (nothing stored yet, None returned) until the children are counted.
+        """
+        claim = _Claim(credential, decision, now, operator, detail)
+        if decision.admit and decision.children_allowed > 0 and self.status.display_up:
+            self._hold(claim)
             return None
-        self.status.taps += 1
-        if decision.admit:
-            self._grant(seq, persons=1)
-        else:
-            self._refuse(decision)
-        self._log_decision(credential, decision, seq, now)
-        for listener in self.on_decision:
-            listener(decision, seq)
+        return self._commit(claim)
+
+    def _commit(self, claim: _Claim) -> int | None:
+        seq = self._record_decision(claim)
+        decision = claim.decision
+        if seq is not None:
+            self.status.taps += 1
+            if decision.admit:
+                self._grant(seq, persons=1 + claim.children)
+            else:
+                self._refuse(decision)
+            self._log_decision(claim, seq)
+            for listener in self.on_decision:
+                listener(decision, seq)
+        self.publish(self._outcome(claim, stored=seq is not None))
         return seq
 
-    def _history(self, pass_number: str | None, now: Now) -> History:
+    def _outcome(self, claim: _Claim, stored: bool) -> Outcome:
+        credential, decision = claim.credential, claim.decision
+        record = decision.record
+        valid_until = decision.valid_until
+        if decision.reason is Reason.PAPER_PASS_WITHDRAWN:
+            valid_until = self.rules.paper_pass_last_day  # the screen explains the cut-off
+        typed = credential.value if credential.kind in ("number", "paper") else None
+        return Outcome(
+            admitted=decision.admit and stored,
+            reason=decision.reason.value,
+            credential_kind=credential.kind,
+            credential=credential.value,
+            pass_number=record.pass_number if record else typed,
+            valid_until=valid_until,
+            renewal_hint=decision.renewal_hint,
+            renewal_possible=decision.renewal_possible,
+            persons=1 + claim.children if decision.admit and stored else 0,
+            stored=stored,
+            operator=claim.operator,
+        )
+
+    # -- the children prompt ---------------------------------------------------
+
+    def _hold(self, claim: _Claim) -> None:
+        pending = _Pending(ticket=next(self._tickets), claim=claim)
+        self._pending = pending
+        log.info(
+            "%s %s admitted (%s); asking for the number of children (prompt %d)",
+            claim.credential.kind,
+            claim.credential.value,
+            claim.decision.reason.value,
+            pending.ticket,
+        )
+        self._restart_prompt(pending)
+
+    def _restart_prompt(self, pending: _Pending) -> None:
+        # Every change restarts the timeout: a visitor still counting is not cut short.
+        pending.deadline = self.clock.source.monotonic() + self.children_prompt_s
+        self._schedule(self.children_prompt_s, lambda: self._prompt_timeout(pending.ticket))
+        claim = pending.claim
+        self.publish(
+            ChildrenPrompt(
+                pending.ticket,
+                claim.decision.children_allowed,
+                claim.children,
+                pending.deadline,
+                self._outcome(claim, stored=True),
+                self.children_prompt_s,
+            )
+        )
+
+    def _waiting(self, ticket: int) -> _Pending | None:
+        pending = self._pending
+        return pending if pending is not None and pending.ticket == ticket else None
+
+    def _on_children_changed(self, event: ChildrenChanged) -> None:
+        if (pending := self._waiting(event.ticket)) is not None:
+            pending.claim.set_children(event.children)
+            self._restart_prompt(pending)
+
+    def _on_children_confirmed(self, event: ChildrenConfirmed) -> None:
+        if (pending := self._waiting(event.ticket)) is not None:
+            pending.claim.set_children(event.children)
+            self.settle_pending()
+
+    def _prompt_timeout(self, ticket: int) -> None:
+        pending = self._waiting(ticket)
+        if pending is not None and self.clock.source.monotonic() >= pending.deadline:
+            log.info("prompt %d timed out: confirming %d children", ticket, pending.claim.children)
+            self.settle_pending()
+
+    def settle_pending(self) -> None:
+        """Commit the admission waiting for its children count, with the number shown."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._commit(pending.claim)
+
+    def _drop_pending(self) -> None:
+        # Stopping: nothing was journaled and the relay never moved, so the
+        # visitor simply taps again once the gate is back.
+        if self._pending is not None:
+            log.warning(
+                "prompt %d dropped at shutdown: nothing recorded, the gate stayed shut",
+                self._pending.ticket,
+            )
+            self._pending = None
+
+    # -- the screen ----------------------------------------------------------
+
+    def _on_display_started(self, event: DisplayStarted) -> None:
+        log.info("display up: %s", event.detail)
+        self.status.display_up, self.status.display_detail = True, event.detail
+
+    def _on_display_failed(self, event: DisplayFailed) -> None:
+        log.error(
+            "display failed: %s; the gate admits without a screen "
+            "(LEDs and buzzer, no children count)",
+            event.detail,
+        )
+        self.status.display_up, self.status.display_detail = False, event.detail
+        self.settle_pending()
+
+    def history(self, pass_number: str | None, now: Now) -> History:
         if pass_number is None:
             return History()
         return History(
             last_admitted_here=self.journal.last_admitted_wall(pass_number, self.gate),
-            billed_today=self.journal.billed_on(pass_number, self._day(now)),
+            billed_today=self.journal.billed_on(pass_number, self.day(now)),
         )
 
-    def _record_decision(self, credential: Credential, decision: Decision, now: Now) -> int | None:
+    def _record_decision(self, claim: _Claim) -> int | None:
+        credential, decision, now = claim.credential, claim.decision, claim.now
         record = decision.record
         entry = Entry(
             kind="decision",
             wall=now.wall,
             monotonic=now.monotonic,
             time_trusted=now.trusted,
-            day=self._day(now),
+            day=self.day(now),
             museum=self.museum,
             gate=self.gate,
             credential_kind=credential.kind,
@@ -200,8 +406,11 @@ class GateLoop:
             admitted=decision.admit,
             reason=decision.reason.value,
             billable=decision.billable,
+            children=claim.children,
             valid_until=decision.valid_until.isoformat() if decision.valid_until else None,
             list_version=self.store.version,
+            operator=claim.operator,
+            detail=claim.detail,
         )
         change = None
         if record is not None and decision.activated_on is not None:
@@ -238,9 +447,11 @@ class GateLoop:
         self.status.admitted += 1
         self.hardware.open_gate()
         mono = self.clock.source.monotonic()
-        # A second grant during a pulse extends it; the earlier timer then does nothing.
-        self._relay_off_at = mono + self.relay_pulse_s
-        self._schedule(self.relay_pulse_s, self._release_relay)
+        # A group gets one pulse length per person to walk through. A second grant
+        # during a pulse extends it; the earlier timer then does nothing.
+        open_s = self.relay_pulse_s * persons
+        self._relay_off_at = max(self._relay_off_at, mono + open_s)
+        self._schedule(open_s, self._release_relay)
         if self.passage_timeout_s is not None:
             self._passages.append(_Passage(seq=seq, expected=persons))
             self._schedule(self.passage_timeout_s, lambda: self._passage_timeout(seq))
@@ -281,7 +492,7 @@ class GateLoop:
         granted = self.journal.models.record.get_by_id(seq)
         entry = Entry(
             kind="not_passed", wall=now.wall, monotonic=now.monotonic, time_trusted=now.trusted,
-            day=self._day(now), museum=self.museum, gate=self.gate,
+            day=self.day(now), museum=self.museum, gate=self.gate,
             credential_kind=granted.credential_kind, credential=granted.credential,
             pass_number=granted.pass_number, admitted=False, reason="not_passed",
             list_version=self.store.version, refers_to=seq,
@@ -300,10 +511,10 @@ class GateLoop:
 
     # -- time --------------------------------------------------------------
 
-    def _moment(self, now: Now) -> Moment:
+    def moment(self, now: Now) -> Moment:
         return Moment(
             wall=now.wall,
-            today=self._date(now),
+            today=self.date(now),
             trusted=now.trusted,
             list_expired=self.list_freshness(now.wall) == "expired",
         )
@@ -319,8 +530,6 @@ class GateLoop:
 
     def apply_list(self, data: bytes) -> bool:
         """Verify and apply a list file received from the hub; the old one stays if refused."""
-        from firmware.lists.verify import ListRejected
-
         now = self.clock.now()
         try:
             header = self.store.lists.apply_bytes(data, now.wall)
@@ -329,11 +538,12 @@ class GateLoop:
         self.clock.raise_floor(header.issued_at)
         return True
 
-    def _date(self, now: Now) -> date:
+    def date(self, now: Now) -> date:
+        """The museum-local day of ``now``."""
         return datetime.fromtimestamp(now.wall, self.zone).date()
 
-    def _day(self, now: Now) -> str:
-        return self._date(now).isoformat()
+    def day(self, now: Now) -> str:
+        return self.date(now).isoformat()
 
     def _heartbeat(self) -> None:
         self.save_clock_floor()
@@ -348,6 +558,10 @@ class GateLoop:
 
     # -- timers ------------------------------------------------------------
 
+    def schedule(self, delay: float, action: Callable[[], None]) -> None:
+        """Run ``action`` on the loop ``delay`` seconds from now (by the injected clock)."""
+        self._schedule(delay, action)
+
     def _schedule(self, delay: float, action: Callable[[], None]) -> None:
         due = self.clock.source.monotonic() + delay
         heapq.heappush(self._timers, (due, next(self._timer_ids), action))
@@ -361,17 +575,20 @@ class GateLoop:
         self.hardware.safe()
         self.save_clock_floor()
 
-    def _log_decision(self, credential: Credential, decision: Decision, seq: int, now: Now) -> None:
+    def _log_decision(self, claim: _Claim, seq: int) -> None:
+        credential, decision = claim.credential, claim.decision
         record = decision.record
         log.info(
-            "tap %s %s → %s (%s)%s%s%s [seq %d%s]",
+            "tap %s %s → %s (%s)%s%s%s%s%s [seq %d%s]",
             credential.kind,
             credential.value,
             "ADMIT" if decision.admit else "REFUSE",
             decision.reason.value,
             f" pass {record.pass_number}" if record else "",
+            f" with {claim.children} children" if claim.children else "",
             f" valid until {decision.valid_until}" if decision.valid_until else "",
             ", renewal due" if decision.renewal_hint else "",
+            f" by {claim.operator}" if claim.operator else "",
             seq,
-            "" if now.trusted else ", clock untrusted: floor used",
+            "" if claim.now.trusted else ", clock untrusted: floor used",
         )

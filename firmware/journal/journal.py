@@ -50,6 +50,7 @@ _LAST_ADMITTED = (
     " ORDER BY seq DESC LIMIT 1"
 )
 _BILLED_ON = "SELECT 1 FROM record WHERE pass_number = ? AND day = ? AND billable LIMIT 1"
+_DAY_RECORDS = "SELECT kind, wall, admitted, reason, billable, children FROM record WHERE day = ?"
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,12 @@ class Journal:
     def billed_on(self, pass_number: str, day: str) -> bool:
         """Whether a billable entry of this pass exists on ``day`` (any gate of the museum)."""
         return self.db.execute_sql(_BILLED_ON, (pass_number, day)).fetchone() is not None
+
+    def day_records(self, day: str) -> list[tuple[str, float, bool, str, bool, int]]:
+        """(kind, wall, admitted, reason, billable, children) of every record of ``day``."""
+        rows = self.db.execute_sql(_DAY_RECORDS, (day,)).fetchall()
+        return [(kind, wall, bool(adm), reason, bool(bill), kids)
+                for kind, wall, adm, reason, bill, kids in rows]  # fmt: skip
 
     def records(self, after_seq: int = 0) -> Iterator[Record]:
         r = self.models.record

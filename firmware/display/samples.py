@@ -1,0 +1,144 @@
+"""Every screen with sample data, for ``portique screenshot`` and the screenshot tests.
+
+Each sample drives a real ``Ui`` with the views the loop would publish and
+the actions a person would take, at a fixed moment, so a screenshot shows
+exactly what a gate shows and is the same every time it is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from firmware.clock import ManualClock
+from firmware.config import DisplaySettings
+from firmware.display.ui import Action, Ui
+from firmware.gate.figures import Figures
+from firmware.gate.views import (
+    ChildrenPrompt,
+    LoginRefused,
+    Outcome,
+    PassInfo,
+    StaffRoster,
+    StaffSession,
+    StatusView,
+    SyncStatus,
+)
+
+ZONE = ZoneInfo("Europe/Paris")
+NOW = datetime(2026, 6, 1, 14, 20, tzinfo=ZONE).timestamp()
+MONO = 5000.0
+FAMILY = "04A1B2C3D4E507"
+CONTROLE = StaffSession("Marie", "controle", frozenset({"entries", "status"}))
+CAISSE = StaffSession("Jonas", "caisse", frozenset({"entries", "figures", "status"}))
+
+
+def _admitted(persons: int = 1, renewal: bool = False, **extra: object) -> Outcome:
+    return Outcome(
+        admitted=True, reason="ok", credential_kind="chip", credential=FAMILY,
+        pass_number="100007", valid_until=date(2026, 8, 20) if renewal else date(2027, 3, 9),
+        renewal_hint=renewal, persons=persons, **extra,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def refused(reason: str, stored: bool = True) -> Outcome:
+    """A refusal of the kind ``reason``, as the loop publishes it."""
+    valid = {"expired": date(2026, 4, 30), "paper_pass_withdrawn": date(2023, 3, 31)}
+    kind = "paper" if reason == "paper_pass_withdrawn" else "chip"
+    return Outcome(admitted=False, reason=reason, credential_kind=kind,
+                   credential="04A1B2C3D4E503", pass_number="100003",
+                   valid_until=valid.get(reason), renewal_possible=reason == "expired",
+                   stored=stored)  # fmt: skip
+
+
+def _status(stale: bool) -> StatusView:
+    return StatusView(
+        wall=NOW, list_version=42, list_issued_at=NOW - (9 * 86400 if stale else 2 * 3600),
+        list_freshness="stale" if stale else "fresh", journal_last_seq=1234, journal_ok=True,
+        reader_up=True,
+        reader_detail="tty:AMA0:pn532", time_trusted=True, sync=SyncStatus(),
+    )  # fmt: skip
+
+
+FIGURES = Figures(
+    day=date(2026, 6, 1), entries=148, children=61, billable=139, forced=2,
+    refusals=(("expired", 7), ("already_entered", 4), ("unknown_pass", 2)),
+    by_hour=(0,) * 9 + (6, 18, 25, 14, 20, 31, 22, 9, 3) + (0,) * 6,
+)  # fmt: skip
+
+PASS_INFO = PassInfo(
+    "chip", "04A1B2C3D4E503", found=True, pass_number="100003", id_number="ID100003",
+    pass_type="solo", persons=1, children=5, state="active", activated_on=date(2025, 5, 1),
+    valid_until=date(2026, 4, 30), renewal_possible=False, expired=True,
+    last_entry_wall=datetime(2026, 3, 14, 11, 5, tzinfo=ZONE).timestamp(),
+)  # fmt: skip
+
+
+def _staff(ui: Ui, session: StaffSession = CONTROLE, stale: bool = False) -> None:
+    ui.on_view(session)
+    ui.on_view(_status(stale))
+
+
+def _act(ui: Ui, *actions: tuple[str, str] | str) -> None:
+    for action in actions:
+        name, arg = (action, "") if isinstance(action, str) else action
+        ui.act(Action(name, arg))
+
+
+def _children(ui: Ui) -> None:
+    outcome = _admitted()
+    ui.on_view(ChildrenPrompt(7, 5, 0, MONO + 12, outcome, timeout_s=15))
+    _act(ui, "plus", "plus")
+
+
+def _pin(ui: Ui, locked: bool) -> None:
+    ui.on_view(StaffRoster(("Jonas", "Marie")))
+    _act(ui, ("login_as", "Marie"), *[("digit", d) for d in "12"])
+    if locked:
+        ui.on_view(LoginRefused("Marie", 45))
+
+
+def _keypad(ui: Ui, purpose: str, digits: str) -> None:
+    _staff(ui)
+    _act(ui, ("menu", purpose), *[("digit", d) for d in digits])
+
+
+SAMPLES: dict[str, Callable[[Ui], None]] = {
+    "idle": lambda ui: None,
+    "admitted": lambda ui: ui.on_view(_admitted()),
+    "admitted_renewal": lambda ui: ui.on_view(_admitted(renewal=True)),
+    "children": _children,
+    "go_ahead": lambda ui: ui.on_view(_admitted(persons=3)),
+    "refused": lambda ui: ui.on_view(refused("expired")),
+    "out_of_order": lambda ui: ui.on_view(refused("unknown_pass", stored=False)),
+    "staff_login": lambda ui: (_act(ui, "staff"), ui.on_view(StaffRoster(("Jonas", "Marie")))),
+    "staff_pin": lambda ui: _pin(ui, locked=False),
+    "staff_locked": lambda ui: _pin(ui, locked=True),
+    "staff_menu": lambda ui: _staff(ui, CAISSE),
+    "staff_menu_stale": lambda ui: _staff(ui, CONTROLE, stale=True),
+    "staff_refused": lambda ui: (_staff(ui), ui.on_view(refused("expired"))),
+    "force_entry": lambda ui: (_staff(ui), ui.on_view(refused("not_sold")),
+                               _act(ui, "force_last", ("reason", "sale_not_finalised"))),
+    "typed_number": lambda ui: _keypad(ui, "number", "100007"),
+    "paper_pass": lambda ui: _keypad(ui, "paper", "4711"),
+    "paper_refused": lambda ui: (_staff(ui), ui.on_view(refused("paper_pass_withdrawn"))),
+    "pass_info": lambda ui: (_keypad(ui, "info", "100003"), _act(ui, "ok"), ui.on_view(PASS_INFO)),
+    "figures": lambda ui: (_staff(ui, CAISSE), _act(ui, ("menu", "figures")),
+                           ui.on_view(FIGURES)),
+    "status": lambda ui: (_staff(ui), _act(ui, ("menu", "status")), ui.on_view(_status(False))),
+    "status_stale": lambda ui: (_staff(ui, stale=True), _act(ui, ("menu", "status"))),
+}  # fmt: skip
+
+# The screens the README shows.
+MAIN = ("idle", "children", "go_ahead", "refused", "staff_menu", "figures", "status_stale")
+
+
+def sample_ui(name: str, language: str, settings: DisplaySettings | None = None) -> Ui:
+    """A ``Ui`` on the sample ``name``, in ``language``, at the sample moment."""
+    clock = ManualClock(wall=NOW, monotonic=MONO)
+    ui = Ui(settings or DisplaySettings(), language, lambda _event: None, clock)
+    SAMPLES[name](ui)
+    ui.state.language = language
+    ui.state.now = MONO
+    return ui

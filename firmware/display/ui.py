@@ -1,0 +1,339 @@
+"""What the screen shows, and what a touch or a key does: no pygame here.
+
+``Ui`` is the screen's own state (which screen, the digits typed, the
+language chosen). It changes on three things only: a view from the loop
+(``on_view``), an action from a touch or key (``act``), and time passing
+(``tick``, by the injected clock). Whatever concerns the gate (an entry, a
+login, the figures) it asks the loop for by posting an event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from firmware.clock import Clock
+from firmware.config import DisplaySettings
+from firmware.events import (
+    ChildrenChanged,
+    ChildrenConfirmed,
+    FiguresRequest,
+    ForceEntry,
+    PaperPass,
+    PassInfoRequest,
+    StaffActive,
+    StaffDoor,
+    StaffLogin,
+    StaffLogout,
+    StatusRequest,
+    TypedPassNumber,
+)
+from firmware.gate.figures import Figures
+from firmware.gate.staff import PIN_DIGITS
+from firmware.gate.views import (
+    ChildrenPrompt,
+    LoginRefused,
+    Outcome,
+    PassInfo,
+    StaffRoster,
+    StaffSession,
+    StatusView,
+)
+
+LANGUAGE_RESET_S = 60.0  # the next visitor finds the gate's own language again
+STATUS_REFRESH_S = 5.0
+MAX_TYPED = 12
+
+
+class Screen(StrEnum):
+    IDLE = "idle"
+    ADMITTED = "admitted"
+    REFUSED = "refused"
+    CHILDREN = "children"
+    STAFF_LOGIN = "staff_login"
+    STAFF_PIN = "staff_pin"
+    STAFF_MENU = "staff_menu"
+    FORCE = "force_entry"
+    KEYPAD = "keypad"
+    PASS_INFO = "pass_info"
+    FIGURES = "figures"
+    STATUS = "status"
+
+
+RESULT_SCREENS = (Screen.ADMITTED, Screen.REFUSED)
+VISITOR_SCREENS = (Screen.IDLE, Screen.CHILDREN, *RESULT_SCREENS)
+
+
+class Purpose(StrEnum):
+    """What the number typed on the keypad is for."""
+
+    NUMBER = "number"  # an entry by pass number (the chip cannot be read)
+    PAPER = "paper"  # an old paper pass
+    INFO = "info"  # the pass information page
+
+
+@dataclass(frozen=True)
+class Action:
+    """What a button or key asks for: a name and an optional argument."""
+
+    name: str
+    arg: str = ""
+
+
+@dataclass
+class UiState:
+    language: str
+    screen: Screen = Screen.IDLE
+    now: float = 0.0  # monotonic, for countdowns
+    outcome: Outcome | None = None
+    prompt: ChildrenPrompt | None = None
+    children: int = 0  # the number shown on the children prompt
+    session: StaffSession = field(default_factory=StaffSession)
+    roster: tuple[str, ...] | None = None  # None until the loop answered
+    login_name: str = ""
+    pin: str = ""
+    login_error: str = ""  # "", "wrong" or "locked"
+    locked_until: float = 0.0
+    purpose: Purpose = Purpose.NUMBER
+    typed: str = ""
+    force_reason: str = ""
+    force_credential: tuple[str, str] = ("none", "")
+    last_credential: tuple[str, str] | None = None  # the pass last presented or typed
+    pass_info: PassInfo | None = None
+    figures: Figures | None = None
+    status: StatusView | None = None
+
+    @property
+    def staff(self) -> bool:
+        return self.session.name is not None
+
+    @property
+    def locked_for(self) -> float:
+        return max(0.0, self.locked_until - self.now)
+
+
+class Ui:
+    """The screen's state machine; every method runs on the screen's thread."""
+
+    def __init__(
+        self,
+        settings: DisplaySettings,
+        language: str,
+        post: Callable[[object], None],
+        clock: Clock,
+    ) -> None:
+        self.settings = settings
+        self.default_language = language
+        self.post = post
+        self.clock = clock
+        self.state = UiState(language=language, now=clock.monotonic())
+        self._back_at = 0.0  # when a result screen gives way
+        self._last_touch = self.state.now
+        self._status_at = 0.0
+
+    # -- views from the loop -----------------------------------------------
+
+    def on_view(self, view: object) -> None:
+        s = self.state
+        s.now = self.clock.monotonic()
+        if isinstance(view, ChildrenPrompt):
+            if s.prompt is None or s.prompt.ticket != view.ticket:
+                s.children = view.children  # a new prompt; later echoes keep the local count
+            s.prompt = view
+            self._remember(view.outcome)
+            s.screen = Screen.CHILDREN
+        elif isinstance(view, Outcome):
+            s.prompt, s.outcome = None, view
+            self._remember(view)
+            s.screen = Screen.ADMITTED if view.admitted else Screen.REFUSED
+            self._back_at = s.now + self.settings.result_shown_s
+        elif isinstance(view, StaffRoster):
+            s.roster = view.names
+            s.locked_until = s.now + view.locked_for_s
+        elif isinstance(view, StaffSession):
+            self._on_session(view)
+        elif isinstance(view, LoginRefused):
+            s.pin = ""
+            s.login_error = "locked" if view.locked_for_s else "wrong"
+            s.locked_until = s.now + view.locked_for_s
+        elif isinstance(view, PassInfo):
+            s.pass_info = view
+        elif isinstance(view, Figures):
+            s.figures = view
+        elif isinstance(view, StatusView):
+            s.status = view
+
+    def _remember(self, outcome: Outcome) -> None:
+        if outcome.credential_kind in ("chip", "number"):
+            self.state.last_credential = (outcome.credential_kind, outcome.credential)
+
+    def _on_session(self, session: StaffSession) -> None:
+        s = self.state
+        was_staff, s.session = s.staff, session
+        if session.name is not None and not was_staff:
+            s.pin, s.login_error = "", ""
+            s.screen = Screen.STAFF_MENU
+            self.post(StatusRequest())  # for the stale-data warning on the menu
+        elif session.name is None and s.screen not in VISITOR_SCREENS:
+            s.screen = Screen.IDLE
+
+    # -- touches and keys ----------------------------------------------------
+
+    def act(self, action: Action) -> None:
+        s = self.state
+        s.now = self._last_touch = self.clock.monotonic()
+        handler = getattr(self, f"_do_{action.name}", None)
+        if handler is None:
+            return
+        if s.staff and action.name not in ("logout", "ok", "force", "confirm", "plus", "minus"):
+            self.post(StaffActive())
+        handler(action.arg)
+
+    def _do_language(self, language: str) -> None:
+        self.state.language = language
+
+    def _do_staff(self, _arg: str) -> None:
+        s = self.state
+        s.roster, s.login_error = None, ""
+        s.screen = Screen.STAFF_LOGIN
+        self.post(StaffDoor())
+
+    def _do_login_as(self, name: str) -> None:
+        s = self.state
+        s.login_name, s.pin, s.login_error = name, "", ""
+        s.screen = Screen.STAFF_PIN
+
+    def _do_digit(self, digit: str) -> None:
+        s = self.state
+        if s.screen is Screen.STAFF_PIN and not s.locked_for and len(s.pin) < PIN_DIGITS[1]:
+            s.pin += digit
+            s.login_error = ""
+        elif s.screen is Screen.KEYPAD and len(s.typed) < MAX_TYPED:
+            s.typed += digit
+
+    def _do_erase(self, _arg: str) -> None:
+        s = self.state
+        if s.screen is Screen.STAFF_PIN:
+            s.pin = s.pin[:-1]
+        elif s.screen is Screen.KEYPAD:
+            s.typed = s.typed[:-1]
+
+    def _do_ok(self, _arg: str) -> None:
+        s = self.state
+        if s.screen is Screen.STAFF_PIN and len(s.pin) >= PIN_DIGITS[0] and not s.locked_for:
+            self.post(StaffLogin(s.login_name, s.pin))
+            s.pin = ""
+        elif s.screen is Screen.KEYPAD and s.typed:
+            self._submit_typed()
+        elif s.screen is Screen.CHILDREN:
+            self._do_confirm("")
+        elif s.screen is Screen.FORCE:
+            self._do_force("")
+
+    def _submit_typed(self) -> None:
+        s = self.state
+        if s.purpose is Purpose.NUMBER:
+            self.post(TypedPassNumber(s.typed))
+        elif s.purpose is Purpose.PAPER:
+            self.post(PaperPass(s.typed))
+        else:
+            self._show_pass_info(("number", s.typed))
+
+    def _show_pass_info(self, credential: tuple[str, str]) -> None:
+        s = self.state
+        s.pass_info = None
+        s.screen = Screen.PASS_INFO
+        self.post(PassInfoRequest(*credential))
+
+    def _do_back(self, _arg: str) -> None:
+        s = self.state
+        if s.screen is Screen.STAFF_PIN:
+            s.screen = Screen.STAFF_LOGIN
+        elif s.screen is Screen.CHILDREN:
+            return  # the prompt only ends by confirming or timing out
+        else:
+            self._home()
+
+    def _home(self) -> None:
+        self.state.screen = Screen.STAFF_MENU if self.state.staff else Screen.IDLE
+
+    def _do_logout(self, _arg: str) -> None:
+        self.post(StaffLogout())
+
+    def _do_menu(self, target: str) -> None:
+        s = self.state
+        if target in tuple(Purpose):
+            s.purpose, s.typed = Purpose(target), ""
+            s.screen = Screen.KEYPAD
+        elif target == "force":
+            self._open_force(("none", ""))
+        elif target == "figures":
+            s.figures = None
+            s.screen = Screen.FIGURES
+            self.post(FiguresRequest())
+        elif target == "status":
+            s.screen = Screen.STATUS
+            self._status_at = s.now
+            self.post(StatusRequest())
+
+    def _open_force(self, credential: tuple[str, str]) -> None:
+        s = self.state
+        s.force_reason, s.force_credential = "", credential
+        s.screen = Screen.FORCE
+
+    def _do_force_last(self, _arg: str) -> None:
+        self._open_force(self.state.last_credential or ("none", ""))
+
+    def _do_force_info(self, _arg: str) -> None:
+        info = self.state.pass_info
+        if info is not None:
+            self._open_force((info.credential_kind, info.credential))
+
+    def _do_info_last(self, _arg: str) -> None:
+        if self.state.last_credential is not None:
+            self._show_pass_info(self.state.last_credential)
+
+    def _do_reason(self, code: str) -> None:
+        self.state.force_reason = code
+
+    def _do_force(self, _arg: str) -> None:
+        s = self.state
+        if s.force_reason:
+            self.post(ForceEntry(s.force_reason, *s.force_credential))
+            s.force_reason = ""
+
+    def _do_plus(self, _arg: str) -> None:
+        self._set_children(self.state.children + 1)
+
+    def _do_minus(self, _arg: str) -> None:
+        self._set_children(self.state.children - 1)
+
+    def _set_children(self, count: int) -> None:
+        s = self.state
+        if s.screen is Screen.CHILDREN and s.prompt is not None:
+            s.children = max(0, min(count, s.prompt.allowance))
+            self.post(ChildrenChanged(s.prompt.ticket, s.children))
+
+    def _do_confirm(self, _arg: str) -> None:
+        s = self.state
+        if s.screen is Screen.CHILDREN and s.prompt is not None:
+            self.post(ChildrenConfirmed(s.prompt.ticket, s.children))
+
+    # -- time ------------------------------------------------------------------
+
+    def tick(self) -> None:
+        s = self.state
+        s.now = self.clock.monotonic()
+        idle_for = s.now - self._last_touch
+        if s.screen in RESULT_SCREENS and s.now >= self._back_at:
+            self._home()
+        elif s.screen in (Screen.STAFF_LOGIN, Screen.STAFF_PIN) and (
+            idle_for >= self.settings.idle_logout_s
+        ):
+            s.screen = Screen.IDLE  # a login left half-done
+        if s.screen is Screen.STATUS and s.now - self._status_at >= STATUS_REFRESH_S:
+            self._status_at = s.now
+            self.post(StatusRequest())
+        if s.screen is Screen.IDLE and not s.staff and idle_for >= LANGUAGE_RESET_S:
+            s.language = self.default_language

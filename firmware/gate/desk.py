@@ -1,0 +1,254 @@
+"""The staff functions of the gate's screen, run on the loop's thread.
+
+The screen posts what a staff member asked for; this module checks that
+someone is logged in with a role that allows it, does it with the loop's
+own decision and journal path, and answers with a view. Sessions, the PIN
+lockout and the idle logout are state, so they live here, owned by the
+loop, and run by its injected clock, never in the screen.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from firmware.events import (
+    FiguresRequest,
+    ForceEntry,
+    PaperPass,
+    PassInfoRequest,
+    StaffActive,
+    StaffDoor,
+    StaffLogin,
+    StaffLogout,
+    StatusRequest,
+    TypedPassNumber,
+)
+from firmware.gate.decision import (
+    Credential,
+    ForceReason,
+    decide_forced,
+    decide_paper_pass,
+)
+from firmware.gate.figures import DayRecord, count_day
+from firmware.gate.loop import GateLoop
+from firmware.gate.passes import PassRecord, PassState, add_months
+from firmware.gate.staff import (
+    ENTRIES,
+    FIGURES,
+    STATUS,
+    PinGuard,
+    StaffError,
+    StaffMember,
+    load_staff,
+    verify_pin,
+)
+from firmware.gate.views import (
+    LoginRefused,
+    PassInfo,
+    StaffRoster,
+    StaffSession,
+    StatusView,
+)
+
+log = logging.getLogger("portique.staff")
+
+
+class StaffDesk:
+    """Staff sessions and functions; built by ``app.py``, its handlers run on the loop."""
+
+    def __init__(self, loop: GateLoop, staff_file: Path, idle_logout_s: float) -> None:
+        self.loop = loop
+        self.staff_file = staff_file
+        self.idle_logout_s = idle_logout_s
+        self.guard = PinGuard()
+        self.member: StaffMember | None = None
+        self._last_active = 0.0
+        self._session = 0  # numbers sessions, so an old idle timer cannot end a new one
+        for event_type, handler in (
+            (StaffDoor, self._on_door),
+            (StaffLogin, self._on_login),
+            (StaffLogout, lambda _event: self.logout("logged out")),
+            (StaffActive, lambda _event: self._touch()),
+            (ForceEntry, self._on_force),
+            (TypedPassNumber, self._on_typed_number),
+            (PaperPass, self._on_paper_pass),
+            (PassInfoRequest, self._on_pass_info),
+            (FiguresRequest, self._on_figures),
+            (StatusRequest, self._on_status),
+        ):
+            loop.register(event_type, handler)
+
+    def _mono(self) -> float:
+        return self.loop.clock.source.monotonic()
+
+    def _staff(self) -> dict[str, StaffMember]:
+        # Read at every door opening, so `portique staff add` needs no restart.
+        try:
+            return load_staff(self.staff_file)
+        except StaffError as exc:
+            log.error("%s; nobody can log in until it is fixed", exc)
+            return {}
+
+    # -- sessions ----------------------------------------------------------
+
+    def _on_door(self, _event: StaffDoor) -> None:
+        names = tuple(sorted(self._staff(), key=str.casefold))
+        self.loop.publish(StaffRoster(names, self.guard.locked_for(self._mono())))
+
+    def _on_login(self, event: StaffLogin) -> None:
+        mono = self._mono()
+        locked = self.guard.locked_for(mono)
+        if locked:
+            log.warning("staff login as %r refused: PIN pad locked for %.0f s", event.name, locked)
+            self.loop.publish(LoginRefused(event.name, locked))
+            return
+        member = self._staff().get(event.name)
+        if member is None or not verify_pin(event.pin, member.pin_hash):
+            locked = self.guard.failed(mono)
+            lock = f", locked for {locked:.0f} s" if locked else ""
+            log.warning("staff login as %r refused: wrong PIN (%d in a row%s)",
+                        event.name, self.guard.failures, lock)  # fmt: skip
+            self.loop.publish(LoginRefused(event.name, locked))
+            return
+        self.guard.succeeded()
+        self.member = member
+        self._session += 1
+        log.info("staff %s logged in (%s)", member.name, member.role)
+        self._touch()
+        self._schedule_idle_check(self.idle_logout_s)
+        self.loop.publish(StaffSession(member.name, member.role.value, member.functions))
+
+    def logout(self, why: str) -> None:
+        if self.member is not None:
+            log.info("staff %s %s", self.member.name, why)
+        self.member = None
+        self.loop.publish(StaffSession())
+
+    def _touch(self) -> None:
+        self._last_active = self._mono()
+
+    def _schedule_idle_check(self, delay: float) -> None:
+        session = self._session
+        self.loop.schedule(delay, lambda: self._idle_check(session))
+
+    def _idle_check(self, session: int) -> None:
+        if self.member is None or session != self._session:
+            return
+        idle = self._mono() - self._last_active
+        if idle >= self.idle_logout_s:
+            self.logout(f"logged out after {self.idle_logout_s:.0f} s without a touch")
+        else:
+            self._schedule_idle_check(self.idle_logout_s - idle)
+
+    def _allowed(self, function: str, what: str) -> StaffMember | None:
+        """The member logged in, if their role allows ``function``; counts as activity."""
+        member = self.member
+        if member is None or function not in member.functions:
+            who = f"{member.name} ({member.role})" if member else "nobody logged in"
+            log.warning("staff function %s refused: %s", what, who)
+            self.loop.publish(
+                StaffSession(member.name, member.role.value, member.functions)
+                if member
+                else StaffSession()
+            )
+            return None
+        self._touch()
+        return member
+
+    # -- entries -----------------------------------------------------------
+
+    def _on_force(self, event: ForceEntry) -> None:
+        member = self._allowed(ENTRIES, "forced entry")
+        if member is None:
+            return
+        if event.reason not in set(ForceReason):
+            log.error("forced entry by %s refused: no valid reason (%r)", member.name, event.reason)
+            return
+        self.loop.settle_pending()
+        now = self.loop.clock.now()
+        credential = Credential(event.credential_kind, event.credential)
+        record = self._lookup(credential)
+        history = self.loop.history(record.pass_number if record else None, now)
+        decision = decide_forced(record, history)
+        self.loop.admit_or_refuse(credential, decision, now, member.name, event.reason)
+
+    def _on_typed_number(self, event: TypedPassNumber) -> None:
+        member = self._allowed(ENTRIES, "typed pass number")
+        if member is not None:
+            self.loop.settle_pending()
+            number = event.number.strip()
+            record = self.loop.store.lookup_number(number)
+            self.loop.decide_and_act(Credential("number", number), record, member.name)
+
+    def _on_paper_pass(self, event: PaperPass) -> None:
+        member = self._allowed(ENTRIES, "paper pass")
+        if member is not None:
+            self.loop.settle_pending()
+            now = self.loop.clock.now()
+            number = event.number.strip()
+            decision = decide_paper_pass(number, self.loop.moment(now), self.loop.rules)
+            self.loop.admit_or_refuse(Credential("paper", number), decision, now, member.name)
+
+    def _lookup(self, credential: Credential) -> PassRecord | None:
+        if credential.kind == "chip":
+            return self.loop.store.lookup(credential.value)
+        if credential.kind == "number":
+            return self.loop.store.lookup_number(credential.value)
+        return None
+
+    def _on_pass_info(self, event: PassInfoRequest) -> None:
+        if self._allowed(ENTRIES, "pass information") is None:
+            return
+        credential = Credential(event.credential_kind, event.credential.strip())
+        record = self._lookup(credential)
+        if record is None:
+            self.loop.publish(PassInfo(credential.kind, credential.value, found=False))
+            return
+        today = self.loop.date(self.loop.clock.now())
+        window = add_months(today, self.loop.rules.renewal_window_months)
+        expires = record.expires_on
+        self.loop.publish(
+            PassInfo(
+                credential.kind, credential.value, found=True,
+                pass_number=record.pass_number, id_number=record.id_number,
+                pass_type=record.pass_type.code, persons=record.pass_type.persons,
+                children=record.pass_type.children, state=record.state.value,
+                activated_on=record.activated_on, valid_until=expires,
+                renewal_possible=record.state is PassState.ACTIVE
+                and expires is not None and expires < window,
+                expired=expires is not None and expires < today,
+                last_entry_wall=self.loop.journal.last_admitted_wall(
+                    record.pass_number, self.loop.gate),
+            )
+        )  # fmt: skip
+
+    # -- figures and status ------------------------------------------------
+
+    def _on_figures(self, _event: FiguresRequest) -> None:
+        if self._allowed(FIGURES, "today's figures") is None:
+            return
+        today = self.loop.date(self.loop.clock.now())
+        rows = self.loop.journal.day_records(today.isoformat())
+        self.loop.publish(count_day(today, (DayRecord(*row) for row in rows), self.loop.zone))
+
+    def _on_status(self, _event: StatusRequest) -> None:
+        if self._allowed(STATUS, "status") is not None:
+            self.loop.publish(self.status_view())
+
+    def status_view(self) -> StatusView:
+        loop, status = self.loop, self.loop.status
+        wall = loop.clock.now().wall
+        lists = loop.store.lists
+        return StatusView(
+            wall=wall,
+            list_version=lists.version,
+            list_issued_at=lists.issued_at if lists.version else None,
+            list_freshness=loop.list_freshness(wall),
+            journal_last_seq=loop.journal.last_seq,
+            journal_ok=status.journal_ok,
+            reader_up=status.reader_up,
+            reader_detail=status.reader_detail,
+            time_trusted=status.time_trusted,
+            sync=status.sync,
+        )

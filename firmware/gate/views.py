@@ -1,0 +1,119 @@
+"""What the loop tells the screen: small read-only snapshots.
+
+The loop builds these on its own thread and hands them to its ``on_view``
+listeners; the screen only reads them. Nothing here refers to the journal,
+the store or a device, so the screen cannot reach them through a view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one credential: admitted (and for how many people) or refused."""
+
+    admitted: bool
+    reason: str  # a decision Reason code; the screen turns it into words
+    credential_kind: str
+    credential: str
+    pass_number: str | None = None
+    valid_until: date | None = None
+    renewal_hint: bool = False
+    renewal_possible: bool = False
+    persons: int = 0  # people let through: 1 + children when admitted, 0 when refused
+    stored: bool = True  # False: the journal could not record it, so the gate stayed shut
+    operator: str | None = None
+
+
+@dataclass(frozen=True)
+class ChildrenPrompt:
+    """An admission waits for the number of accompanying children (0 to ``allowance``)."""
+
+    ticket: int
+    allowance: int
+    children: int
+    deadline: float  # monotonic time at which the number shown is confirmed
+    outcome: Outcome
+    timeout_s: float = 15.0  # the whole time the prompt waits, for its countdown
+
+
+@dataclass(frozen=True)
+class StaffRoster:
+    """The staff who may log in here, and how long the PIN pad stays locked."""
+
+    names: tuple[str, ...]
+    locked_for_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class StaffSession:
+    """Who is logged in (``name`` None: nobody) and which functions their role allows."""
+
+    name: str | None = None
+    role: str | None = None
+    functions: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class LoginRefused:
+    """A login failed; ``locked_for_s`` > 0 while the PIN pad is locked."""
+
+    name: str
+    locked_for_s: float
+
+
+@dataclass(frozen=True)
+class PassInfo:
+    """What the gate knows about one pass, for the "no action possible" page."""
+
+    credential_kind: str
+    credential: str
+    found: bool
+    pass_number: str | None = None
+    id_number: str | None = None
+    pass_type: str | None = None
+    persons: int = 0
+    children: int = 0
+    state: str | None = None  # a PassState value
+    activated_on: date | None = None
+    valid_until: date | None = None
+    renewal_possible: bool = False
+    expired: bool = False
+    last_entry_wall: float | None = None  # the pass's last admission at this gate
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What the sync service knows; None until it has reported (no sync yet)."""
+
+    broker_connected: bool | None = None
+    backlog: int | None = None  # journal records the hub has not acknowledged
+    last_ack_wall: float | None = None
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """Whether the gate's data is current and its devices work, for staff."""
+
+    wall: float  # when this snapshot was taken
+    list_version: int
+    list_issued_at: float | None  # when the hub signed the list in force; None: no list
+    list_freshness: str  # fresh, stale (past its signed expiry) or expired (refusing)
+    journal_last_seq: int
+    journal_ok: bool
+    reader_up: bool | None
+    reader_detail: str
+    time_trusted: bool
+    sync: SyncStatus = field(default_factory=SyncStatus)
+
+    @property
+    def list_age_s(self) -> float | None:
+        return None if self.list_issued_at is None else max(0.0, self.wall - self.list_issued_at)
+
+    @property
+    def stale(self) -> bool:
+        """No list, or one past its signed expiry: decisions may be wrong."""
+        return self.list_issued_at is None or self.list_freshness != "fresh"

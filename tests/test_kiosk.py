@@ -1,0 +1,341 @@
+"""The screen driven as a person would: real pygame events (touches, keys) into the
+kiosk, the gate's loop answering, and assertions on what follows: journal
+records, the relay, the screen shown. SDL's dummy driver, ManualClock, no sleeps.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import pygame
+import pytest
+from conftest import ENDING_SOON, EXPIRED, FAMILY, SINGLE, World, paris
+from test_staff import add_staff
+
+from firmware.display.draw import Text
+from firmware.display.i18n import words
+from firmware.display.kiosk import Kiosk
+from firmware.display.ui import Action, Screen
+from firmware.events import DisplayStarted
+
+
+class Screenful:
+    """A gate with its screen, stepped by the test: the loop and the screen answer
+    each other until neither has anything left to do."""
+
+    def __init__(self, world: World, kiosk: Kiosk) -> None:
+        self.world, self.kiosk, self.loop = world, kiosk, world.loop
+
+    def settle(self) -> None:
+        self.kiosk.step()
+        while self.loop.process_pending():
+            self.kiosk.step()
+
+    def touch(self, action: Action) -> None:
+        x, y = self.kiosk.button_at(action)
+        size = self.kiosk.context
+        pygame.event.post(pygame.event.Event(
+            pygame.FINGERUP, x=x / size.width, y=y / size.height, touch_id=1, finger_id=0,
+        ))  # fmt: skip
+        self.settle()
+
+    def click(self, action: Action) -> None:
+        pos = self.kiosk.button_at(action)
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=pos, button=1, touch=False))
+        self.settle()
+
+    def key(self, key: int) -> None:
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode=""))
+        self.settle()
+
+    def type_digits(self, digits: str) -> None:
+        for digit in digits:
+            self.touch(Action("digit", digit))
+
+    def tap(self, serial: str) -> None:
+        self.world.tap(serial)
+        self.settle()
+
+    def advance(self, seconds: float) -> None:
+        self.world.advance(seconds)
+        self.settle()
+
+    @property
+    def screen(self) -> Screen:
+        return self.kiosk.screen
+
+    def texts(self) -> list[str]:
+        return [item.text for item in self.kiosk.items if isinstance(item, Text)]
+
+    def shows(self, message: str, **values: object) -> bool:
+        """Whether the screen shows ``message`` (an English id) in its current language."""
+        expected = words(self.kiosk.ui.state.language)._(message, **values)
+        return any(expected in text for text in self.texts())
+
+    def login(self, name: str, pin: str) -> None:
+        add_staff(self.world)
+        self.touch(Action("staff"))
+        self.touch(Action("login_as", name))
+        self.type_digits(pin)
+        self.touch(Action("ok"))
+
+
+@pytest.fixture
+def make_screenful(make_world) -> Iterator:
+    opened: list[Kiosk] = []
+
+    def make(**sections: dict) -> Screenful:
+        sections.setdefault("display", {})
+        sections["display"] = {"enabled": True, "fullscreen": False, **sections["display"]}
+        world = make_world(**sections)
+        settings = world.gate.settings
+        kiosk = Kiosk(settings.display, settings.gate.language, settings.zone, world.loop.post,
+                      world.clock)  # fmt: skip
+        world.loop.on_view.append(kiosk.publish)
+        world.loop.handle(DisplayStarted(kiosk.open()))
+        opened.append(kiosk)
+        screenful = Screenful(world, kiosk)
+        screenful.settle()
+        return screenful
+
+    yield make
+    for kiosk in opened:
+        kiosk.close()
+
+
+@pytest.fixture
+def gate(make_screenful) -> Screenful:
+    return make_screenful()
+
+
+# -- visitors ------------------------------------------------------------------------------
+
+
+def test_family_pass_with_two_children_is_one_entry_with_children_2(gate: Screenful) -> None:
+    gate.tap(FAMILY)
+    assert gate.screen is Screen.CHILDREN
+    assert gate.world.journal.last_seq == 0 and not gate.world.relay_on
+    gate.touch(Action("plus"))
+    gate.touch(Action("plus"))
+    gate.touch(Action("confirm"))
+    assert gate.world.relay_on
+    assert (gate.world.last().children, gate.world.journal.last_seq) == (2, 1)
+    assert gate.screen is Screen.ADMITTED
+    t = words("fr")
+    assert any(t.ngettext("Go ahead — {count} person", "Go ahead — {count} people", 3) in text
+               for text in gate.texts())  # fmt: skip
+    out = io.StringIO()
+    gate.world.journal.export_csv(out)
+    header, row = out.getvalue().splitlines()
+    assert dict(zip(header.split(","), row.split(","), strict=True))["children"] == "2"
+
+
+def test_keys_work_the_children_prompt_too(gate: Screenful) -> None:
+    gate.tap(FAMILY)
+    gate.key(pygame.K_KP_PLUS)
+    gate.key(pygame.K_PLUS)
+    gate.key(pygame.K_MINUS)
+    gate.key(pygame.K_RETURN)
+    assert gate.world.last().children == 1
+
+
+def test_a_mouse_click_works_like_a_touch(gate: Screenful) -> None:
+    gate.tap(FAMILY)
+    gate.click(Action("plus"))
+    gate.click(Action("confirm"))
+    assert gate.world.last().children == 1
+
+
+def test_prompt_timeout_confirms_the_number_shown(make_screenful) -> None:
+    gate = make_screenful(display={"children_prompt_timeout_s": 10})
+    gate.tap(FAMILY)
+    gate.touch(Action("plus"))
+    gate.advance(10.1)
+    assert gate.world.last().children == 1 and gate.world.relay_on
+    assert gate.screen is Screen.ADMITTED
+
+
+def test_minus_stops_at_zero_and_plus_at_the_allowance(gate: Screenful) -> None:
+    gate.tap(FAMILY)
+    with pytest.raises(LookupError):
+        gate.kiosk.button_at(Action("minus"))
+    for _ in range(5):
+        gate.touch(Action("plus"))
+    with pytest.raises(LookupError):
+        gate.kiosk.button_at(Action("plus"))
+    gate.touch(Action("confirm"))
+    assert gate.world.last().children == 5
+
+
+def test_pass_without_children_goes_straight_to_go_ahead_with_its_date(gate: Screenful) -> None:
+    gate.tap(SINGLE)
+    assert gate.screen is Screen.ADMITTED and gate.world.relay_on
+    valid_until = gate.kiosk.ui.state.outcome.valid_until
+    assert gate.shows("Pass valid until {date}", date=words("fr").date(valid_until))
+    assert not gate.shows("Your pass ends soon: you can already renew it at the desk.")
+
+
+def test_pass_ending_within_three_months_gets_the_renewal_hint(gate: Screenful) -> None:
+    gate.tap(ENDING_SOON)
+    gate.touch(Action("confirm"))
+    assert gate.shows("Your pass ends soon: you can already renew it at the desk.")
+
+
+def test_refused_pass_says_why_and_what_to_do_then_the_idle_screen_returns(
+    make_screenful,
+) -> None:
+    gate = make_screenful(display={"result_shown_s": 5})
+    gate.tap(EXPIRED)
+    assert gate.screen is Screen.REFUSED and not gate.world.relay_on
+    assert gate.shows("This pass expired on {date}.", date="30 avril 2026")
+    assert gate.shows("You can renew it at the desk.")
+    gate.advance(5)
+    assert gate.screen is Screen.IDLE
+
+
+def test_language_switch_and_back_to_the_default_when_nobody_is_there(gate: Screenful) -> None:
+    assert gate.shows("Please present your pass") and gate.kiosk.ui.state.language == "fr"
+    gate.touch(Action("language", "de"))
+    assert "Bitte zeigen Sie Ihren Pass" in gate.texts()
+    gate.tap(EXPIRED)
+    assert gate.shows("You can renew it at the desk.")
+    assert "Sie können ihn an der Kasse verlängern." in gate.texts()
+    gate.advance(70)
+    assert gate.kiosk.ui.state.language == "fr"
+
+
+# -- staff ---------------------------------------------------------------------------------
+
+
+def test_staff_log_in_and_force_an_entry_with_a_reason(gate: Screenful) -> None:
+    gate.login("Marie", "1234")
+    assert gate.screen is Screen.STAFF_MENU
+    gate.touch(Action("menu", "force"))
+    with pytest.raises(LookupError):  # no reason chosen yet: the button is disabled
+        gate.kiosk.button_at(Action("force"))
+    gate.touch(Action("reason", "sale_not_finalised"))
+    gate.touch(Action("force"))
+    record = gate.world.last()
+    assert (record.reason, record.operator, record.detail, record.credential_kind) == (
+        "forced", "Marie", "sale_not_finalised", "none")  # fmt: skip
+    assert gate.world.relay_on and gate.screen is Screen.ADMITTED
+
+
+def test_force_entry_for_the_refused_pass_from_its_refusal(gate: Screenful) -> None:
+    gate.login("Marie", "1234")
+    gate.tap(EXPIRED)
+    gate.touch(Action("info_last"))
+    assert gate.screen is Screen.PASS_INFO
+    assert gate.kiosk.ui.state.pass_info.pass_number == "100003"
+    assert gate.shows("expired")
+    gate.touch(Action("force_info"))
+    gate.touch(Action("reason", "list_not_current"))
+    gate.touch(Action("force"))
+    gate.touch(Action("confirm"))  # a solo pass allows children: the prompt comes first
+    record = gate.world.last()
+    assert (record.reason, record.credential, record.pass_number) == ("forced", EXPIRED, "100003")
+
+
+def test_wrong_pins_lock_the_pad_and_say_so(gate: Screenful) -> None:
+    add_staff(gate.world)
+    gate.touch(Action("staff"))
+    gate.touch(Action("login_as", "Marie"))
+    for _ in range(3):
+        gate.type_digits("9999")
+        gate.touch(Action("ok"))
+    assert gate.screen is Screen.STAFF_PIN
+    assert gate.shows("Too many wrong PINs. Try again in {time}.",
+                      time=words("fr").duration(30))  # fmt: skip
+    with pytest.raises(LookupError):
+        gate.kiosk.button_at(Action("digit", "1"))
+    gate.advance(30)
+    gate.type_digits("1234")
+    gate.key(pygame.K_RETURN)
+    assert gate.screen is Screen.STAFF_MENU
+
+
+def test_typed_pass_number_records_an_entry_by_number(gate: Screenful) -> None:
+    gate.login("Marie", "1234")
+    gate.touch(Action("menu", "number"))
+    gate.type_digits("100008")
+    gate.key(pygame.K_BACKSPACE)
+    gate.key(pygame.K_8)
+    gate.touch(Action("ok"))
+    record = gate.world.last()
+    assert (record.credential_kind, record.credential, record.operator) == (
+        "number", "100008", "Marie")  # fmt: skip
+    assert gate.screen is Screen.ADMITTED
+
+
+def test_old_paper_pass_is_refused_with_the_explanation(gate: Screenful) -> None:
+    gate.login("Marie", "1234")
+    gate.touch(Action("menu", "paper"))
+    gate.type_digits("4711")
+    gate.touch(Action("ok"))
+    assert gate.world.last().reason == "paper_pass_withdrawn"
+    assert gate.shows("Paper passes are no longer accepted since {date}.", date="31 mars 2023")
+    assert gate.shows("The holder must contact the central office to replace it.")
+
+
+def test_controle_sees_no_figures_but_caisse_does(make_screenful) -> None:
+    gate = make_screenful(gate={"museum": "M1", "gate": "G1"}, wall=paris(2026, 6, 1, 11))
+    gate.tap(SINGLE)
+    gate.tap(EXPIRED)
+    gate.login("Marie", "1234")
+    with pytest.raises(LookupError):
+        gate.kiosk.button_at(Action("menu", "figures"))
+    gate.touch(Action("logout"))
+    assert gate.screen is Screen.IDLE
+    gate.login("Jonas", "5678")
+    gate.touch(Action("menu", "figures"))
+    figures = gate.kiosk.ui.state.figures
+    assert (figures.entries, figures.by_hour[11], dict(figures.refusals)) == (1, 1, {"expired": 1})
+    assert gate.shows("Entries by hour")
+
+
+def test_status_shows_what_the_gate_knows_and_no_sync_yet(gate: Screenful) -> None:
+    gate.login("Marie", "1234")
+    gate.touch(Action("menu", "status"))
+    assert gate.screen is Screen.STATUS
+    assert gate.shows("not connected / no sync yet")
+    assert gate.shows("trusted")
+
+
+def test_idle_staff_are_logged_out_back_to_the_visitor_screen(make_screenful) -> None:
+    gate = make_screenful(display={"idle_logout_s": 30})
+    gate.login("Marie", "1234")
+    gate.touch(Action("menu", "status"))
+    gate.advance(31)
+    assert gate.screen is Screen.IDLE and not gate.kiosk.ui.state.staff
+
+
+# -- a screen that fails -------------------------------------------------------------------
+
+
+def test_a_screen_that_crashes_mid_prompt_leaves_the_gate_admitting(gate: Screenful) -> None:
+    gate.tap(FAMILY)
+    gate.touch(Action("plus"))
+    pygame.display.quit()  # the video system goes away under the screen
+    assert not gate.kiosk.step_safely()
+    gate.world.loop.process_pending()
+    assert gate.world.last().children == 1 and gate.world.relay_on
+    status = gate.world.loop.status
+    assert status.display_up is False and "display stopped" in status.display_detail
+    gate.world.advance(60)
+    gate.world.tap(FAMILY)  # the next family enters at once, children 0
+    assert (gate.world.journal.last_seq, gate.world.last().children) == (2, 0)
+
+
+def test_a_screen_that_cannot_start_leaves_the_gate_admitting(make_world, monkeypatch) -> None:
+    monkeypatch.setenv("SDL_VIDEODRIVER", "nosuchdriver")
+    world = make_world()
+    settings = world.gate.settings
+    kiosk = Kiosk(settings.display, "fr", settings.zone, world.loop.post, world.clock)
+    world.loop.on_view.append(kiosk.publish)
+    kiosk.run()  # returns at once: it could not start
+    world.loop.process_pending()
+    assert world.loop.status.display_up is False
+    assert "could not start" in world.loop.status.display_detail
+    world.tap(FAMILY)
+    assert world.relay_on and world.last().children == 0

@@ -1,0 +1,120 @@
+"""Every screen in every language: drawn with sample data, no text overflows its box,
+every touch target is at least 48 px, and every word comes from the catalogues."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pygame
+import pytest
+
+from firmware.display import samples
+from firmware.display.draw import Button, Fonts, Icon, Painter, Text, button_text
+from firmware.display.i18n import LANGUAGES, Words
+from firmware.display.screens import Context, layout
+from firmware.display.screenshot import SAMPLES, render
+from firmware.display.texts import REFUSALS
+from firmware.display.ui import Screen
+
+SIZE = (800, 480)
+
+
+def texts_of(items: list[object]) -> list[Text]:
+    """Every text drawn: the texts and the labels of the buttons."""
+    found = [item for item in items if isinstance(item, Text)]
+    found += [button_text(item) for item in items if isinstance(item, Button) and item.label]
+    return found
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", SAMPLES)
+def test_every_screen_fits_in_every_language(name: str, language: str) -> None:
+    surface, items, overflows = render(name, language, SIZE)
+    assert overflows == [], f"{name} in {language}: text does not fit its box"
+    bounds = surface.get_rect()
+    for item in items:
+        assert bounds.contains(item.rect), f"{name}: {item} leaves the screen"
+    for button in (item for item in items if isinstance(item, Button)):
+        assert button.rect.width >= 48 and button.rect.height >= 48, f"{name}: {button} too small"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("reason", REFUSALS)
+def test_every_refusal_fits_and_shows_an_icon_and_words(reason: str, language: str) -> None:
+    ui = samples.sample_ui("idle", language)
+    ui.on_view(samples.refused(reason))
+    ui.state.language = language
+    items = layout(ui.state, Context(*SIZE, samples.ZONE))
+    surface = pygame.Surface(SIZE)
+    painter = Painter(Fonts())
+    painter.paint(surface, items)
+    assert painter.overflows == []
+    assert ui.state.screen is Screen.REFUSED
+    assert any(isinstance(item, Icon) and item.kind == "cross" for item in items)
+
+
+@pytest.mark.parametrize("name", ["admitted", "go_ahead", "refused", "out_of_order"])
+def test_results_are_told_by_an_icon_and_a_title_not_by_colour_alone(name: str) -> None:
+    _surface, items, _overflows = render(name, "en", SIZE)
+    icons = [item.kind for item in items if isinstance(item, Icon)]
+    assert {"check", "cross", "warning"} & set(icons)
+    assert any(isinstance(item, Text) and item.size >= 40 and item.bold for item in items)
+
+
+def test_every_word_on_every_screen_comes_from_the_catalogues(monkeypatch) -> None:
+    """Spy on the catalogue lookups while every screen is laid out: each text drawn
+    that is not a value (a number, a name) must be made of what the catalogue gave."""
+    given: set[str] = set()
+    asked: set[str] = set()
+    plain, plural = Words._, Words.ngettext
+
+    def spy(self: Words, message: str, **values: object) -> str:
+        asked.add(message)
+        text = plain(self, message, **values)
+        given.add(text)
+        return text
+
+    def spy_plural(self: Words, singular: str, plural_: str, count: int, **values: object) -> str:
+        asked.add(singular)
+        text = plural(self, singular, plural_, count, **values)
+        given.add(text)
+        return text
+
+    monkeypatch.setattr(Words, "_", spy)
+    monkeypatch.setattr(Words, "ngettext", spy_plural)
+    for language in LANGUAGES:
+        catalogue = Words(language)._catalogue._catalog  # type: ignore[attr-defined]
+        ids = {key if isinstance(key, str) else key[0] for key in catalogue}
+        for name in SAMPLES:
+            given.clear()
+            ui = samples.sample_ui(name, language)
+            items = layout(ui.state, Context(*SIZE, samples.ZONE))
+            for text in texts_of(items):
+                if text.data or not text.text:
+                    continue
+                parts = text.text.split("\n")
+                assert all(part in given for part in parts), f"{name}/{language}: {text.text!r}"
+        assert asked <= ids, f"not in the {language} catalogue: {asked - ids}"
+
+
+def test_screenshot_command_writes_a_png(tmp_path: Path) -> None:
+    out = tmp_path / "children-de.png"
+    done = subprocess.run(
+        [sys.executable, "-m", "firmware", "screenshot", "--screen", "children", "--lang", "de",
+         "--out", str(out)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert pygame.image.load(str(out)).get_size() == SIZE
+
+
+def test_screenshot_command_names_the_screens_it_knows(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "firmware", "screenshot", "--screen", "nope", "--out",
+         str(tmp_path / "x.png")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "no screen 'nope'" in done.stderr and "children" in done.stderr
