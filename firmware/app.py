@@ -27,6 +27,7 @@ from firmware.lists import format as fmt
 from firmware.lists.manager import ListManager
 from firmware.lists.verify import ListRejected
 from firmware.store.store import PassStore
+from firmware.systemd import Notifier
 from firmware.trust import TrustStore, read_public_key
 
 if TYPE_CHECKING:
@@ -166,12 +167,15 @@ def run_gate(gate: Gate, start_reader: bool = True) -> None:
     if reader is not None:
         reader.start()
     screen = start_display(gate)
-    log.info("gate %s/%s running; %d passes in list version %d",
-             gate.settings.gate.museum, gate.settings.gate.gate,
-             gate.store.count, gate.store.version)  # fmt: skip
+    name = f"{gate.settings.gate.museum}/{gate.settings.gate.gate}"
+    log.info("gate %s running; %d passes in list version %d",
+             name, gate.store.count, gate.store.version)  # fmt: skip
+    notifier = Notifier()
+    _tell_systemd(loop, notifier, name)
     try:
         loop.run()
     finally:
+        notifier.stopping()
         # Outputs and journal first: they close at once, while the reader may
         # be inside a poll of up to a second before it can close.
         gate.close()
@@ -180,6 +184,26 @@ def run_gate(gate: Gate, start_reader: bool = True) -> None:
         if reader is not None:
             reader.stop()
         log.info("gate stopped: relay in safe state, journal and reader closed")
+
+
+def _tell_systemd(loop: GateLoop, notifier: Notifier, name: str) -> None:
+    """READY once the loop turns, then a watchdog ping from the loop itself.
+
+    Both are loop timers, so a loop that hangs (a stuck disk, a lock never
+    released) stops pinging and systemd restarts the service.
+    """
+    if not notifier.enabled:
+        return
+    loop.schedule(0, lambda: notifier.ready(f"gate {name} admitting"))
+    interval = notifier.watchdog_interval_s()
+    if interval is None:
+        return
+
+    def ping() -> None:
+        notifier.watchdog()
+        loop.schedule(interval, ping)
+
+    loop.schedule(0, ping)
 
 
 def start_display(gate: Gate) -> Kiosk | None:

@@ -8,7 +8,7 @@ PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 # libusb: nfcpy loads it for USB readers; mosquitto: the broker the sync tests run;
 # fonts-dejavu-core: the screen's font, with every French and German letter.
-DEBS="libusb-1.0-0 mosquitto fonts-dejavu-core"
+DEBS="systemd libusb-1.0-0 mosquitto fonts-dejavu-core"
 
 missing=""
 for pkg in $DEBS; do
