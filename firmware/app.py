@@ -21,7 +21,12 @@ from firmware.gate.decision import Rules
 from firmware.gate.hardware import GateHardware, make_pin_factory
 from firmware.gate.loop import GateLoop
 from firmware.journal.journal import Journal
+from firmware.journal.outbox import Outbox
 from firmware.store.store import PassStore, build_base_list
+from firmware.sync.client import SyncClient
+from firmware.sync.keys import gate_key
+from firmware.sync.link import LIST_VERSION_KEY, SyncLink
+from firmware.trust import read_public_key
 
 log = logging.getLogger("portique")
 
@@ -39,12 +44,24 @@ class Gate:
     store: PassStore
     hardware: GateHardware
     clock: FlooredClock
+    sync_client: SyncClient | None = None
     closed: bool = False
+
+    def start_sync(self) -> None:
+        if self.sync_client is not None:
+            self.sync_client.start()
+
+    def stop_sync(self) -> None:
+        """Close the broker connection, telling the hub this gate goes offline."""
+        if self.sync_client is not None and self.loop.sync is not None:
+            self.sync_client.stop(final_status=self.loop.sync.status(online=False))
+            self.sync_client = None
 
     def close(self) -> None:
         if self.closed:
             return
         self.closed = True
+        self.stop_sync()
         self.hardware.close()
         self.store.close()
         self.journal.close()
@@ -87,7 +104,33 @@ def build_gate(settings: Settings, clock: Clock | None = None,
         passage_timeout_s=gpio.passage_timeout_s if gpio.passage_sensor_pin else None,
     )
     loop_ref.append(loop)
-    return Gate(settings, loop, journal, store, hardware, floored)
+    gate = Gate(settings, loop, journal, store, hardware, floored)
+    if settings.sync is not None:
+        try:
+            gate.sync_client = _attach_sync(settings, loop, journal, floored)
+        except Exception:
+            gate.close()
+            raise
+    return gate
+
+
+def _attach_sync(settings: Settings, loop: GateLoop, journal: Journal,
+                 clock: FlooredClock) -> SyncClient:  # fmt: skip
+    """The MQTT client (its own threads) and the loop's side of sync, wired together."""
+    sync = settings.sync
+    assert sync is not None
+    key, key_id = gate_key(settings.gate.data_dir)
+    root = read_public_key(sync.root_key) if sync.root_key else None
+    if root is None:
+        log.warning("sync: no [sync] root_key: hub messages, acknowledgements included, "
+                    "will be refused and records stay queued")  # fmt: skip
+    outbox = Outbox(journal)
+    client = SyncClient(
+        sync, settings.gate.museum, settings.gate.gate, key, key_id, root, clock, loop.post,
+        list_version=int(outbox.get(LIST_VERSION_KEY)),
+    )  # fmt: skip
+    loop.attach_sync(SyncLink(sync, outbox, client, clock, loop.schedule, loop.sync_snapshot))
+    return client
 
 
 def _open_store(settings: Settings, data_dir: Path, journal: Journal) -> PassStore:
@@ -117,6 +160,7 @@ def run_gate(gate: Gate, start_reader: bool = True) -> None:
         signal.signal(signal.SIGINT, on_signal)
     if reader is not None:
         reader.start()
+    gate.start_sync()
     log.info("gate %s/%s running; %d passes in list version %d",
              gate.settings.gate.museum, gate.settings.gate.gate,
              gate.store.count, gate.store.version)  # fmt: skip

@@ -68,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     _config_option(verify)
     verify.set_defaults(func=_cmd_verify)
 
+    key = sub.add_parser("key", help="print this gate's public key file (made if missing)")
+    _config_option(key)
+    key.set_defaults(func=_cmd_key)
+
     demo = sub.add_parser("demo", help="write a demonstration pass list (CSV)")
     demo.add_argument("--out", type=Path, required=True, help="folder for passes.csv, types.csv")
     demo.add_argument("--filler", type=int, default=2000, help="extra random passes")
@@ -98,13 +102,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from firmware.app import build_gate, run_gate
     from firmware.journal.database import StorageError
     from firmware.store.csvlist import ListError
+    from firmware.trust import TrustError
 
     settings = _load(args.config)
     if settings is None:
         return EXIT_CONFIG
     try:
         gate = build_gate(settings)
-    except (StorageError, ListError) as exc:
+    except (StorageError, ListError, TrustError) as exc:
         print(f"portique: cannot start: {exc}", file=sys.stderr)
         return EXIT_STORAGE
     run_gate(gate)
@@ -174,6 +179,22 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         print(f"journal {journal.path}: {line}")
     print(f"{count} records checked, {len(problems)} problem(s)")
     return 1 if problems else 0
+
+
+def _cmd_key(args: argparse.Namespace) -> int:
+    from firmware.sync.keys import PUBLIC_FILE, gate_key
+    from firmware.trust import TrustError
+
+    settings = _load(args.config)
+    if settings is None:
+        return EXIT_CONFIG
+    try:
+        _, key_id = gate_key(settings.gate.data_dir)
+    except (OSError, TrustError) as exc:
+        print(f"portique key: {exc}", file=sys.stderr)
+        return EXIT_STORAGE
+    print(f"{settings.gate.data_dir / PUBLIC_FILE}  (key id {key_id})")
+    return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

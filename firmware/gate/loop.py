@@ -1,7 +1,7 @@
 """The gate's event loop: the one owner of the gate's state.
 
-Other threads (the reader, GPIO callbacks, signal handlers; later MQTT and
-the screen) only ``post`` events. The loop takes them one at a time, runs
+Other threads (the reader, GPIO callbacks, signal handlers, the MQTT
+client; later the screen) only ``post`` events. The loop takes them one at a time, runs
 its timers by the injected monotonic clock, and is the only code that
 touches the journal, the pass store and the outputs. See
 ``docs/architecture.md`` for how a tap flows through it.
@@ -19,12 +19,13 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from firmware.clock import FlooredClock, Now
-from firmware.events import CardTapped, PersonPassed, ReaderHealth, Shutdown
+from firmware.events import CardTapped, ListReceived, PersonPassed, ReaderHealth, Shutdown
 from firmware.gate.decision import Credential, Decision, History, Moment, Rules, decide
 from firmware.gate.hardware import GateHardware
 from firmware.journal.database import StorageError
 from firmware.journal.journal import Entry, Journal, PassChange
 from firmware.store.store import PassStore
+from firmware.sync.link import SYNC_EVENTS, SyncLink
 
 log = logging.getLogger("portique.gate")
 
@@ -46,6 +47,11 @@ class GateStatus:
     admitted: int = 0
     refusals: dict[str, int] = field(default_factory=dict)
     unexpected_passages: int = 0
+    # sync with the hub (stay at their defaults on a gate without [sync])
+    broker_connected: bool = False
+    sync_backlog: int = 0  # records the hub has not acknowledged yet
+    last_ack_seq: int = 0
+    last_ack_at: float | None = None
 
 
 @dataclass
@@ -85,6 +91,14 @@ class GateLoop:
         self._running = False
         # Listeners (the screen, tests, the benchmark) hear every decision.
         self.on_decision: list[Callable[[Decision, int], None]] = []
+        self.sync: SyncLink | None = None
+        # Called with every complete list file from the hub (see ListReceived);
+        # the list verifier replaces it.
+        self.on_list_received: Callable[[bytes], None] = self._list_received
+
+    def attach_sync(self, link: SyncLink) -> None:
+        self.sync = link
+        self._refresh_sync_status()
 
     # -- called from any thread ------------------------------------------
 
@@ -96,7 +110,9 @@ class GateLoop:
     def run(self) -> None:
         """Handle events until a Shutdown arrives; always leave outputs safe."""
         self._running = True
-        self._schedule(FLOOR_HEARTBEAT_S, self._heartbeat)
+        self.schedule(FLOOR_HEARTBEAT_S, self._heartbeat)
+        if self.sync is not None:
+            self.sync.start()
         try:
             while self._running:
                 self.run_due_timers()
@@ -123,6 +139,13 @@ class GateLoop:
             self._on_passage(event)
         elif isinstance(event, ReaderHealth):
             self._on_reader_health(event)
+        elif isinstance(event, SYNC_EVENTS) and self.sync is not None:
+            self.sync.handle(event)
+            self._refresh_sync_status()
+        elif isinstance(event, ListReceived):
+            if self.sync is not None:
+                self.sync.note_list(event.version)
+            self.on_list_received(event.data)
         elif isinstance(event, Shutdown):
             log.info("shutting down: %s", event.reason)
             self._running = False
@@ -223,6 +246,9 @@ class GateLoop:
             self.status.journal_ok, self.status.journal_detail = False, str(exc)
             self.hardware.signal_fault()
             return None
+        if self.sync is not None:
+            # After the tap is done: the next batch is read when the loop is free.
+            self.post(self._pump_sync)
         if not self.status.journal_ok:
             log.info("journal %s is writable again", self.journal.path)
             self.status.journal_ok, self.status.journal_detail = True, ""
@@ -238,10 +264,10 @@ class GateLoop:
         mono = self.clock.source.monotonic()
         # A second grant during a pulse extends it; the earlier timer then does nothing.
         self._relay_off_at = mono + self.relay_pulse_s
-        self._schedule(self.relay_pulse_s, self._release_relay)
+        self.schedule(self.relay_pulse_s, self._release_relay)
         if self.passage_timeout_s is not None:
             self._passages.append(_Passage(seq=seq, expected=persons))
-            self._schedule(self.passage_timeout_s, lambda: self._passage_timeout(seq))
+            self.schedule(self.passage_timeout_s, lambda: self._passage_timeout(seq))
 
     def _release_relay(self) -> None:
         if self.clock.source.monotonic() >= self._relay_off_at:
@@ -251,8 +277,8 @@ class GateLoop:
         reason = decision.reason.value
         self.status.refusals[reason] = self.status.refusals.get(reason, 0) + 1
         self.hardware.signal_refusal()
-        self._schedule(BEEP_S, self.hardware.beep_off)
-        self._schedule(REFUSAL_SIGNAL_S, self._end_refusal_signal)
+        self.schedule(BEEP_S, self.hardware.beep_off)
+        self.schedule(REFUSAL_SIGNAL_S, self._end_refusal_signal)
 
     def _end_refusal_signal(self) -> None:
         if self.status.journal_ok:
@@ -296,6 +322,35 @@ class GateLoop:
             )
         self.status.reader_up, self.status.reader_detail = event.up, event.detail
 
+    # -- sync --------------------------------------------------------------
+
+    def _pump_sync(self) -> None:
+        if self.sync is not None:
+            self.sync.pump()
+            self._refresh_sync_status()
+
+    def _refresh_sync_status(self) -> None:
+        assert self.sync is not None
+        outbox = self.sync.outbox
+        self.status.broker_connected = self.sync.connected
+        self.status.sync_backlog = outbox.backlog
+        self.status.last_ack_seq, self.status.last_ack_at = outbox.acked_seq, outbox.acked_wall
+
+    def sync_snapshot(self) -> dict[str, object]:
+        """What the status message needs from the loop's own state."""
+        return {
+            "museum": self.museum,
+            "gate": self.gate,
+            "list_version": self.store.version,
+            "reader_up": self.status.reader_up,
+            "reader_detail": self.status.reader_detail,
+            "journal_ok": self.status.journal_ok,
+            "time_trusted": self.status.time_trusted,
+        }
+
+    def _list_received(self, data: bytes) -> None:
+        log.info("list received, %d bytes", len(data))
+
     # -- time --------------------------------------------------------------
 
     def _moment(self, now: Now) -> Moment:
@@ -309,7 +364,7 @@ class GateLoop:
 
     def _heartbeat(self) -> None:
         self.save_clock_floor()
-        self._schedule(FLOOR_HEARTBEAT_S, self._heartbeat)
+        self.schedule(FLOOR_HEARTBEAT_S, self._heartbeat)
 
     def save_clock_floor(self) -> None:
         """Persist proof of the current time, so a reboot cannot fall far into the past."""
@@ -320,7 +375,7 @@ class GateLoop:
 
     # -- timers ------------------------------------------------------------
 
-    def _schedule(self, delay: float, action: Callable[[], None]) -> None:
+    def schedule(self, delay: float, action: Callable[[], None]) -> None:
         due = self.clock.source.monotonic() + delay
         heapq.heappush(self._timers, (due, next(self._timer_ids), action))
 

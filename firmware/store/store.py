@@ -1,11 +1,13 @@
 """The pass store: what the decision reads about a pass.
 
-Two layers. The *base list* (``passes.sqlite``) is the list the gate
+Three layers. The *base list* (``passes.sqlite``) is the list the gate
 received, replaced whole when a new one arrives; it is never written in
 place. The *local layer* is the ``local_pass`` table of the journal
 database: changes this gate made itself (activations), committed in the
-same transaction as the journal record that caused them. A lookup asks the
-local layer first, then the base list.
+same transaction as the journal record that caused them. The *remote layer*
+(``remote_pass``) holds what the hub said about passes changed elsewhere.
+``choose`` decides between them: a block from the hub wins, then the
+earliest activation, then this gate's own word, then the hub's, then the list.
 """
 
 from __future__ import annotations
@@ -73,6 +75,19 @@ def _replace(tmp: Path, target: Path) -> None:
         os.close(directory)
 
 
+def choose(local: Row | None, remote: Row | None, base: Row | None) -> Row | None:
+    """The row the decision reads, from this gate's, the hub's and the list's (pure)."""
+    if remote is not None:
+        # The hub leaves out what it does not know; the list fills it in.
+        known = base or (remote[0], remote[0], "", "", "", None, None)
+        remote = tuple(r if r is not None else k for r, k in zip(remote, known, strict=True))  # type: ignore[assignment]
+        if remote[4] == "blocked":
+            return remote
+        if local is not None and remote[4] == local[4] == "active":
+            return min(local, remote, key=lambda row: row[5] or "")
+    return local or remote or base
+
+
 class PassStore:
     """Looks passes up by chip serial or printed number (local layer first)."""
 
@@ -113,17 +128,18 @@ class PassStore:
 
     def lookup(self, serial: str) -> PassRecord | None:
         """The pass with chip serial ``serial`` (upper-case hex), or None."""
-        local = self._journal.db.execute_sql(
-            f"SELECT {_COLUMNS} FROM local_pass WHERE serial = ?", (serial,)
-        ).fetchone()
-        return self._record(local or self._base_row("serial", serial))
+        return self._lookup("serial", serial)
 
     def lookup_number(self, pass_number: str) -> PassRecord | None:
         """The pass with printed number ``pass_number``, or None."""
-        local = self._journal.db.execute_sql(
-            f"SELECT {_COLUMNS} FROM local_pass WHERE pass_number = ?", (pass_number,)
-        ).fetchone()
-        return self._record(local or self._base_row("pass_number", pass_number))
+        return self._lookup("pass_number", pass_number)
+
+    def _lookup(self, column: str, value: str) -> PassRecord | None:
+        db = self._journal.db
+        query = f"SELECT {_COLUMNS} FROM %s WHERE {column} = ?"
+        local = db.execute_sql(query % "local_pass", (value,)).fetchone()
+        remote = db.execute_sql(query % "remote_pass", (value,)).fetchone()
+        return self._record(choose(local, remote, self._base_row(column, value)))
 
     def _base_row(self, column: str, value: str) -> Row | None:
         if self._base is None:
