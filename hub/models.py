@@ -78,6 +78,7 @@ class Progress(peewee.Model):
     status_n = peewee.IntegerField(default=0)
     status_sent_at = peewee.FloatField(default=0.0)
     seen_at = peewee.FloatField(default=0.0)
+    hello_sent_at = peewee.FloatField(default=0.0)
 
     class Meta:
         table_name = "progress"

@@ -194,6 +194,10 @@ class HubService:
     def _on_hello(self, museum: str, gate: str, body: dict[str, Any]) -> None:
         """A gate (re)connected: send what it misses and ask for what we miss."""
         progress = self.ingest.progress(museum, gate)
+        if body["sent_at"] <= progress.hello_sent_at:
+            raise ProtocolError("replayed", "hello is not newer than the last one")
+        progress.hello_sent_at = body["sent_at"]
+        progress.save()
         if progress.contiguous_seq and progress.contiguous_seq > body["acked_seq"]:
             self.publish.ack(museum, gate, progress.contiguous_seq, progress.contiguous_hash)
         if body["acked_seq"] > progress.contiguous_seq:

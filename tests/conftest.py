@@ -19,6 +19,9 @@ from firmware.clock import ManualClock
 from firmware.demo import write_demo
 from firmware.events import CardTapped
 
+# The sync tests' fixtures: mosquitto, the hub, gates with their MQTT client.
+pytest_plugins = ["syncworld"]
+
 PARIS = ZoneInfo("Europe/Paris")
 DEMO_DAY = date(2026, 6, 1)
 

@@ -66,6 +66,8 @@ class SyncLink:
         self.sent_upto = outbox.acked_seq
         self._in_flight: deque[int] = deque()  # last seq of each batch handed over
         self._last_progress = clock.source.monotonic()
+        # Listeners (status screens, tests, the benchmark) hear every accepted acknowledgement.
+        self.on_ack: list[Callable[[int], None]] = []
 
     def start(self) -> None:
         """Arm the link's timers; called when the loop starts."""
@@ -143,6 +145,8 @@ class SyncLink:
         self._last_progress = self.clock.source.monotonic()
         self.sent_upto = max(self.sent_upto, event.seq)
         self.pump()
+        for listener in self.on_ack:
+            listener(event.seq)
 
     def _on_resend(self, event: ResendRequested) -> None:
         if not self._fresh(COMMAND_KEY, event.n, f"resend command {event.n}"):
