@@ -209,7 +209,14 @@ class SyncGate:
         assert ok, f"gate {self.name}: acknowledged {self.acked}, expected {seq}"
 
     def fill(self, count: int) -> int:
-        return self.on_loop(lambda: fill_journal(self.journal, count))
+        """Append ``count`` records on the loop, then let sync send them as after a tap."""
+
+        def fill_and_pump() -> int:
+            last = fill_journal(self.journal, count)
+            self.link.pump()
+            return last
+
+        return self.on_loop(fill_and_pump)
 
 
 def fill_journal(journal: Journal, count: int, museum: str | None = None) -> int:

@@ -112,6 +112,8 @@ class SyncClient:
 
     def stop(self, final_status: dict[str, Any] | None = None) -> None:
         """Say goodbye (a last, offline status) if connected, then close."""
+        if not self._sender.is_alive():
+            return  # never started
         self._outgoing.put(None)
         self._sender.join(timeout=STOP_WAIT_S)
         if final_status is not None and self._client.is_connected():
