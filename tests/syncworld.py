@@ -97,12 +97,13 @@ def broker(tmp_path: Path) -> Iterator[Mosquitto]:
 class Hub:
     """A hub on its own folder; ``service`` runs in this process once started."""
 
-    def __init__(self, directory: Path, port: int, **settings: Any) -> None:
+    def __init__(self, directory: Path, port: int, broker: Broker | None = None) -> None:
         self.dir = directory
         self.root_pub = init_keys(directory, time.time())
         self.signer = HubSigner.load(directory)
-        self.settings = HubSettings(directory, database_url(directory, None), Broker(port=port),
-                                    beacon_interval_s=3600, **settings)  # fmt: skip
+        url = database_url(directory, None)
+        broker = broker or Broker(port=port)
+        self.settings = HubSettings(directory, url, broker, beacon_interval_s=3600)
         self.m: HubModels = open_hub(self.settings.db_url)  # the test's own connection
         self.service: HubService | None = None
 
@@ -212,18 +213,15 @@ class SyncGate:
         """Append ``count`` records on the loop, then let sync send them as after a tap."""
 
         def fill_and_pump() -> int:
-            last = fill_journal(self.journal, count)
+            last = fill_journal(self.journal, count, self.museum, self.name)
             self.link.pump()
             return last
 
         return self.on_loop(fill_and_pump)
 
 
-def fill_journal(journal: Journal, count: int, museum: str | None = None) -> int:
+def fill_journal(journal: Journal, count: int, museum: str = "M1", gate: str = "G1") -> int:
     """Append ``count`` refused taps quickly (durability off while filling); return last seq."""
-    last = journal.models.record.select().order_by(journal.models.record.seq.desc()).first()
-    museum = museum or (last.museum if last else "M1")
-    gate = last.gate if last else "G1"
     journal.db.execute_sql("PRAGMA synchronous=OFF")
     try:
         for index in range(count):
@@ -313,8 +311,11 @@ def logs() -> Iterator[LogWatch]:
 class Spy:
     """A plain MQTT client: publishes raw payloads, records what it hears."""
 
-    def __init__(self, port: int, subscribe: str | None = None) -> None:
+    def __init__(self, port: int, subscribe: str | None = None,
+                 login: tuple[str, str] | None = None) -> None:  # fmt: skip
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="")
+        if login:
+            self.client.username_pw_set(*login)
         self.heard: list[tuple[str, bytes]] = []
         self.client.on_message = lambda _c, _u, m: self.heard.append((m.topic, m.payload))
         self.client.connect("127.0.0.1", port)
