@@ -7,9 +7,9 @@ import logging
 import sys
 from pathlib import Path
 
-from bench import tap
+from bench import sync, tap
 
-BENCHMARKS = (tap,)
+BENCHMARKS = (tap, sync)
 OUT = Path("build/bench.json")
 
 

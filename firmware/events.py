@@ -55,9 +55,10 @@ class SyncConnected:
 
 @dataclass(frozen=True)
 class SyncDisconnected:
-    """The broker went away; the client reconnects by itself."""
+    """The broker went away (the client reconnects by itself), or the gate is stopping."""
 
     detail: str
+    stopping: bool = False
 
 
 @dataclass(frozen=True)

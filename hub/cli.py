@@ -70,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     sell.add_argument("--pass-number", required=True)
     sell.add_argument("--type", dest="pass_type", required=True)
 
+    dev = sub.add_parser("dev-broker", help="run a throwaway mosquitto for a demonstration")
+    dev.add_argument("--port", type=int, default=1883)
+    dev.add_argument("--dir", type=Path, default=Path("var/broker"))
+    dev.set_defaults(func=_cmd_dev_broker)
+
     resend = _command(sub, "resend", _cmd_resend, "ask a gate for records again", broker=True)
     resend.add_argument("--museum", required=True)
     resend.add_argument("--gate", required=True)
@@ -167,13 +172,32 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"portique-hub: cannot start: {exc} (did you run `portique-hub init`?)",
               file=sys.stderr)  # fmt: skip
         return 1
+    service.start()
+    _wait_for_signal()
+    service.stop()
+    logging.getLogger("portique.hub").info("hub stopped")
+    return 0
+
+
+def _wait_for_signal() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    service.start()
     stop.wait()
-    service.stop()
-    logging.getLogger("portique.hub").info("hub stopped")
+
+
+def _cmd_dev_broker(args: argparse.Namespace) -> int:
+    from hub.devbroker import DevBroker
+
+    broker = DevBroker(args.dir, args.port)
+    try:
+        broker.start()
+    except (OSError, RuntimeError) as exc:
+        print(f"portique-hub: {exc} (is port {args.port} taken?)", file=sys.stderr)
+        return 1
+    print(f"mosquitto listening on 127.0.0.1:{args.port}, log in {args.dir}; Ctrl-C stops it")
+    _wait_for_signal()
+    broker.stop()
     return 0
 
 

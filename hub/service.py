@@ -187,7 +187,9 @@ class HubService:
             how = (
                 "it said goodbye" if body["broker_connected"] else "its last will: connection lost"
             )
-            log.warning("hub: gate %s/%s is offline (%s)", museum, gate, how)
+            (log.info if body["broker_connected"] else log.warning)(
+                "hub: gate %s/%s is offline (%s)", museum, gate, how
+            )
         progress.online = body["online"]
         progress.save()
 

@@ -7,12 +7,8 @@ log lines), or, across processes, a bounded poll of the database.
 
 from __future__ import annotations
 
-import contextlib
-import getpass
 import logging
 import signal
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +17,6 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
-from conftest import free_port
 from gpiozero.pins.mock import MockFactory
 
 from firmware import config
@@ -30,12 +25,12 @@ from firmware.events import Shutdown
 from firmware.journal.journal import Entry, Journal
 from firmware.sync.keys import PUBLIC_FILE
 from firmware.trust import b64, key_id, read_public_key
+from hub.devbroker import DevBroker
 from hub.keys import HubSigner, init_keys
 from hub.models import HubModels, database_url, open_hub
 from hub.publish import Broker
 from hub.service import HubService, HubSettings
 
-MOSQUITTO = "/usr/sbin/mosquitto"
 WAIT_S = 60.0  # an upper bound for something to happen, never a timing assertion
 
 
@@ -49,42 +44,7 @@ def wait_until(predicate: Callable[[], bool], what: str, timeout: float = WAIT_S
         pause.wait(0.02)
 
 
-class Mosquitto:
-    """A mosquitto process on a free loopback port, with a generated config."""
-
-    def __init__(self, directory: Path, extra: str = "", anonymous: bool = True) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        self.dir, self.port = directory, free_port()
-        self.conf = directory / "mosquitto.conf"
-        self.conf.write_text(
-            f"listener {self.port} 127.0.0.1\n"
-            f"allow_anonymous {'true' if anonymous else 'false'}\n"
-            f"persistence true\npersistence_location {directory}/\n"
-            f"log_dest file {directory}/mosquitto.log\n"
-            # Run as root (CI), mosquitto would switch to its own user and lose the folder.
-            f"user {getpass.getuser()}\n"
-            "max_queued_messages 100000\n" + extra
-        )
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Mosquitto:
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)])
-        deadline = time.monotonic() + WAIT_S
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return self
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"mosquitto did not start: see {self.dir}") from None
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.proc.wait(timeout=0.02)  # a short, bounded wait that also sees a crash
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(timeout=WAIT_S)
-        self.proc = None
+Mosquitto = DevBroker  # a real mosquitto on a free loopback port, generated config
 
 
 @pytest.fixture

@@ -90,6 +90,7 @@ class SyncClient:
         self._outgoing: queue.Queue[tuple[str, dict[str, Any], bool] | None] = queue.Queue()
         self._sender = threading.Thread(target=self._send_loop, name="sync-send", daemon=True)
         self._session, self._n = "", 0
+        self._stopping = False
         self._client = self._make_client()
         self._handlers: dict[str, Callable[[dict[str, Any]], object]] = {
             "ack": lambda b: AckReceived(b["seq"], b["hash"]),
@@ -114,6 +115,7 @@ class SyncClient:
         """Say goodbye (a last, offline status) if connected, then close."""
         if not self._sender.is_alive():
             return  # never started
+        self._stopping = True
         self._outgoing.put(None)
         self._sender.join(timeout=STOP_WAIT_S)
         if final_status is not None and self._client.is_connected():
@@ -207,7 +209,7 @@ class SyncClient:
     def _on_disconnect(self, client: mqtt.Client, _u: object, _f: object, reason: Any,
                        _p: object = None) -> None:  # fmt: skip
         self._new_session(client)
-        self.post(SyncDisconnected(str(reason)))
+        self.post(SyncDisconnected(str(reason), stopping=self._stopping))
 
     def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
         try:

@@ -128,7 +128,7 @@ class SyncLink:
         self.pump()
 
     def _on_disconnected(self, event: SyncDisconnected) -> None:
-        if self.connected:
+        if self.connected and not event.stopping:
             log.warning("sync: broker connection lost (%s); records stay queued", event.detail)
         self.connected = False
         self._restart_from_ack("connection lost")
