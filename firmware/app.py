@@ -120,10 +120,14 @@ def _attach_sync(settings: Settings, loop: GateLoop, journal: Journal,
     sync = settings.sync
     assert sync is not None
     key, key_id = gate_key(settings.gate.data_dir)
-    root = read_public_key(sync.root_key) if sync.root_key else None
-    if root is None:
-        log.warning("sync: no [sync] root_key: hub messages, acknowledgements included, "
-                    "will be refused and records stay queued")  # fmt: skip
+    root = None
+    if sync.root_key is not None and sync.root_key.exists():
+        root = read_public_key(sync.root_key)
+    else:
+        # The gate works offline anyway: it keeps every record until a hub it can verify answers.
+        log.warning("sync: no root key%s: hub messages, acknowledgements included, will be "
+                    "refused and records stay queued",
+                    f" at {sync.root_key}" if sync.root_key else " ([sync] root_key)")  # fmt: skip
     outbox = Outbox(journal)
     client = SyncClient(
         sync, settings.gate.museum, settings.gate.gate, key, key_id, root, clock, loop.post,

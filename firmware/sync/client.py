@@ -91,6 +91,7 @@ class SyncClient:
         self._sender = threading.Thread(target=self._send_loop, name="sync-send", daemon=True)
         self._session, self._n = "", 0
         self._stopping = False
+        self._unreachable_said = False
         self._client = self._make_client()
         self._handlers: dict[str, Callable[[dict[str, Any]], object]] = {
             "ack": lambda b: AckReceived(b["seq"], b["hash"]),
@@ -184,6 +185,7 @@ class SyncClient:
             password = s.password_file.read_text().strip() if s.password_file else None
             client.username_pw_set(s.username, password)
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         self._new_session(client)
@@ -204,7 +206,15 @@ class SyncClient:
         down = [(self.topic("#", "down"), 1), (broadcast_topic("#"), 1)]
         client.subscribe(down)
         log.info("sync: connected to %s:%d", self.settings.host, self.settings.port)
+        self._unreachable_said = False
         self.post(SyncConnected())
+
+    def _on_connect_fail(self, _client: mqtt.Client, _u: object) -> None:
+        if not self._unreachable_said:  # once, not at every retry
+            self._unreachable_said = True
+            log.warning("sync: broker %s:%d unreachable; the gate runs on and keeps its "
+                        "records queued, retrying", self.settings.host,
+                        self.settings.port)  # fmt: skip
 
     def _on_disconnect(self, client: mqtt.Client, _u: object, _f: object, reason: Any,
                        _p: object = None) -> None:  # fmt: skip
