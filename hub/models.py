@@ -14,6 +14,8 @@ from pathlib import Path
 import peewee
 from playhouse.db_url import connect
 
+from firmware.journal.models import bound_model
+
 GENESIS_HASH = "0" * 64
 
 
@@ -183,9 +185,6 @@ def open_hub(url: str) -> HubModels:
     else:
         db = connect(url)
     db.connect(reuse_if_open=True)
-    bound = []
-    for base in _MODELS:
-        meta = type("Meta", (), {"database": db, "table_name": base._meta.table_name})
-        bound.append(type(base.__name__, (base,), {"Meta": meta, "__module__": __name__}))
+    bound = [bound_model(base, db) for base in _MODELS]
     db.create_tables(bound, safe=True)
     return HubModels(db, *bound)

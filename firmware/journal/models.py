@@ -107,12 +107,17 @@ class Models:
     remote_pass: type[RemotePass]
 
 
+def bound_model(base: type[peewee.Model], db: peewee.Database) -> type:
+    """A subclass of ``base`` bound to ``db``; the base class stays unbound."""
+    meta = type("Meta", (), {"database": db, "table_name": base._meta.table_name})
+    return type(base.__name__, (base,), {"Meta": meta, "__module__": base.__module__})
+
+
 def bind_models(db: peewee.Database) -> Models:
     """Subclasses of the models bound to ``db`` (leaves the base classes unbound)."""
 
     def bound(base: type[peewee.Model]) -> type:
-        meta = type("Meta", (), {"database": db, "table_name": base._meta.table_name})
-        return type(base.__name__, (base,), {"Meta": meta, "__module__": __name__})
+        return bound_model(base, db)
 
     models = Models(bound(Record), bound(LocalPass), bound(Setting), bound(Ack), bound(RemotePass))
     db.create_tables(
