@@ -17,6 +17,7 @@ own machine; the gates share this one.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import sys
@@ -127,6 +128,8 @@ def batch_payloads(gate: Gate) -> list[bytes]:
 
 
 def run(workdir: Path) -> dict[str, float]:
+    # Eleven gates without a pass list, stopping on purpose: their warnings say nothing here.
+    logging.getLogger("portique").setLevel(logging.ERROR)
     shutil.rmtree(workdir, ignore_errors=True)
     broker = DevBroker(workdir / "broker").start()
     hub_dir = workdir / "hub"
