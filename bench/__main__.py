@@ -7,9 +7,9 @@ import logging
 import sys
 from pathlib import Path
 
-from bench import lists, tap
+from bench import lists, sync, tap
 
-BENCHMARKS = (tap, lists)
+BENCHMARKS = (tap, lists, sync)
 OUT = Path("build/bench.json")
 
 

@@ -23,10 +23,14 @@ from firmware.gate.desk import StaffDesk
 from firmware.gate.hardware import GateHardware, make_pin_factory
 from firmware.gate.loop import GateLoop
 from firmware.journal.journal import Journal
+from firmware.journal.outbox import Outbox
 from firmware.lists import format as fmt
 from firmware.lists.manager import ListManager
 from firmware.lists.verify import ListRejected
 from firmware.store.store import PassStore
+from firmware.sync.client import SyncClient
+from firmware.sync.keys import gate_key
+from firmware.sync.link import LIST_VERSION_KEY, SyncLink
 from firmware.systemd import Notifier
 from firmware.trust import TrustStore, read_public_key
 
@@ -50,12 +54,24 @@ class Gate:
     hardware: GateHardware
     clock: FlooredClock
     desk: StaffDesk
+    sync_client: SyncClient | None = None
     closed: bool = False
+
+    def start_sync(self) -> None:
+        if self.sync_client is not None:
+            self.sync_client.start()
+
+    def stop_sync(self) -> None:
+        """Close the broker connection, telling the hub this gate goes offline."""
+        if self.sync_client is not None and self.loop.sync is not None:
+            self.sync_client.stop(final_status=self.loop.sync.status(online=False))
+            self.sync_client = None
 
     def close(self) -> None:
         if self.closed:
             return
         self.closed = True
+        self.stop_sync()
         self.hardware.close()
         self.store.close()
         self.journal.close()
@@ -111,7 +127,39 @@ def build_gate(settings: Settings, clock: Clock | None = None,
         staff_file=data_dir / STAFF_FILE,
         idle_logout_s=settings.display.idle_logout_s,
     )
-    return Gate(settings, loop, journal, store, hardware, floored, desk)
+    gate = Gate(settings, loop, journal, store, hardware, floored, desk)
+    if settings.sync is not None:
+        try:
+            gate.sync_client = _attach_sync(settings, loop, journal, floored)
+        except Exception:
+            gate.close()
+            raise
+    return gate
+
+
+def _attach_sync(settings: Settings, loop: GateLoop, journal: Journal,
+                 clock: FlooredClock) -> SyncClient:  # fmt: skip
+    """The MQTT client (its own threads) and the loop's side of sync, wired together."""
+    sync = settings.sync
+    assert sync is not None
+    key, key_id = gate_key(settings.gate.data_dir)
+    root = None
+    # One root signs lists and hub messages alike; [sync] root_key may name another.
+    root_key = sync.root_key or settings.lists.root_key
+    if root_key is not None and root_key.exists():
+        root = read_public_key(root_key)
+    else:
+        # The gate works offline anyway: it keeps every record until a hub it can verify answers.
+        log.warning("sync: no root key%s: hub messages, acknowledgements included, will be "
+                    "refused and records stay queued",
+                    f" at {root_key}" if root_key else " ([lists] root_key)")  # fmt: skip
+    outbox = Outbox(journal)
+    client = SyncClient(
+        sync, settings.gate.museum, settings.gate.gate, key, key_id, root, clock, loop.post,
+        list_version=max(int(outbox.get(LIST_VERSION_KEY)), loop.store.version),
+    )  # fmt: skip
+    loop.attach_sync(SyncLink(sync, outbox, client, clock, loop.schedule, loop.sync_snapshot))
+    return client
 
 
 def open_lists(settings: Settings) -> ListManager:
@@ -166,6 +214,7 @@ def run_gate(gate: Gate, start_reader: bool = True) -> None:
         signal.signal(signal.SIGINT, on_signal)
     if reader is not None:
         reader.start()
+    gate.start_sync()
     screen = start_display(gate)
     name = f"{gate.settings.gate.museum}/{gate.settings.gate.gate}"
     log.info("gate %s running; %d passes in list version %d",

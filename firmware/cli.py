@@ -94,6 +94,10 @@ def _parser() -> argparse.ArgumentParser:
     shot.add_argument("--size", default="800x480", help="WIDTHxHEIGHT (default %(default)s)")
     shot.set_defaults(func=_cmd_screenshot)
 
+    key = sub.add_parser("key", help="print this gate's public key file (made if missing)")
+    _config_option(key)
+    key.set_defaults(func=_cmd_key)
+
     demo = sub.add_parser("demo", help="write a demonstration pass list, signed by demo keys")
     demo.add_argument("--out", type=Path, required=True,
                       help="folder for passes.csv, types.csv and list.pql")  # fmt: skip
@@ -208,6 +212,22 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         print(f"journal {journal.path}: {line}")
     print(f"{count} records checked, {len(problems)} problem(s)")
     return 1 if problems else 0
+
+
+def _cmd_key(args: argparse.Namespace) -> int:
+    from firmware.sync.keys import PUBLIC_FILE, gate_key
+    from firmware.trust import TrustError
+
+    settings = load_settings(args.config)
+    if settings is None:
+        return EXIT_CONFIG
+    try:
+        _, key_id = gate_key(settings.gate.data_dir)
+    except (OSError, TrustError) as exc:
+        print(f"portique key: {exc}", file=sys.stderr)
+        return EXIT_STORAGE
+    print(f"{settings.gate.data_dir / PUBLIC_FILE}  (key id {key_id})")
+    return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -99,6 +100,32 @@ class DisplaySettings:
 
 
 @dataclass(frozen=True)
+class SyncSettings:
+    """The MQTT link to the museum hub; present only when the ``[sync]`` section is."""
+
+    host: str = "127.0.0.1"
+    port: int = 1883
+    tls: bool = False
+    # The CA that signed the broker's certificate; None trusts the system's CAs.
+    ca_file: Path | None = None
+    username: str | None = None  # per-gate broker account, "<museum>/<gate>" by convention
+    password_file: Path | None = None  # kept out of this file so it can be readable by root only
+    # The central office's root public key: hub messages are verified against it.
+    # Without it every hub message (acknowledgements too) is refused and records stay queued.
+    root_key: Path | None = None
+    keepalive_s: int = 30
+    batch_records: int = 200
+    max_in_flight: int = 4
+    ack_timeout_s: float = 30.0
+    status_interval_s: float = 60.0
+    # Acknowledged records older than this are pruned; unacknowledged ones never are.
+    retention_days: int = 90
+    max_message_bytes: int = 4 * 1024 * 1024
+    list_max_bytes: int = 64 * 1024 * 1024
+    list_timeout_s: float = 900.0
+
+
+@dataclass(frozen=True)
 class Settings:
     source: str = "<defaults>"
     gate: GateSettings = field(default_factory=GateSettings)
@@ -107,6 +134,7 @@ class Settings:
     rules: RulesSettings = field(default_factory=RulesSettings)
     lists: ListsSettings = field(default_factory=ListsSettings)
     display: DisplaySettings = field(default_factory=DisplaySettings)
+    sync: SyncSettings | None = None  # no [sync] section: the gate runs alone and keeps its journal
 
     @property
     def zone(self) -> ZoneInfo:
@@ -138,7 +166,23 @@ _LIMITS: dict[tuple[str, str], tuple[float, float] | tuple[str, ...]] = {
     ("display", "children_prompt_timeout_s"): (3, 120),
     ("display", "result_shown_s"): (1, 60),
     ("display", "idle_logout_s"): (10, 3600),
+    ("sync", "port"): (1, 65535),
+    ("sync", "keepalive_s"): (5, 3600),
+    ("sync", "batch_records"): (1, 5000),
+    ("sync", "max_in_flight"): (1, 64),
+    ("sync", "ack_timeout_s"): (1, 3600),
+    ("sync", "status_interval_s"): (1, 3600),
+    # Today's records decide re-entries and billing: they are never pruned.
+    ("sync", "retention_days"): (2, 3650),
+    ("sync", "max_message_bytes"): (64 * 1024, 256 * 1024 * 1024),
+    ("sync", "list_max_bytes"): (1024, 1024 * 1024 * 1024),
+    ("sync", "list_timeout_s"): (10, 86400),
 }
+
+# Museum and gate ids become MQTT topic levels and broker user names.
+_TOPIC_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+# The topic level that addresses every gate (portique/v1/all/...), so no museum may be called so.
+BROADCAST_ID = "all"
 
 _SECTION_CLASSES = {
     "gate": GateSettings,
@@ -147,6 +191,7 @@ _SECTION_CLASSES = {
     "rules": RulesSettings,
     "lists": ListsSettings,
     "display": DisplaySettings,
+    "sync": SyncSettings,
 }
 
 
@@ -179,6 +224,8 @@ def from_dict(data: dict[str, Any], source: str = "<dict>", base: Path | None = 
     settings = Settings(source=source, **sections)
     _check_zone(source, settings.gate.timezone)
     _check_pins(source, settings.gpio)
+    if settings.sync is not None:
+        _check_topic_ids(source, settings.gate)
     return settings
 
 
@@ -209,7 +256,7 @@ def _convert(source: str, section: str, key: str, kind: Any, value: Any, base: P
         if limits and not (limits[0] <= value <= limits[1]):
             raise ConfigError(f"{where} = {value!r}: must be from {limits[0]} to {limits[1]}")
         return int(value) if kind == "int" else float(value)
-    if kind == "str":
+    if kind in ("str", "str | None"):
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{where} = {value!r}: must be a non-empty string")
         choices = _LIMITS.get((section, key))
@@ -256,6 +303,19 @@ def _check_pins(source: str, gpio: GpioSettings) -> None:
                 "each device needs its own pin"
             )
         seen[pin] = key
+
+
+def _check_topic_ids(source: str, gate: GateSettings) -> None:
+    for key, value in (("museum", gate.museum), ("gate", gate.gate)):
+        if not _TOPIC_ID.fullmatch(value):
+            raise ConfigError(
+                f"{source}: [gate] {key} = {value!r}: with [sync] it names MQTT topics, so it "
+                "may use only letters, digits, '_', '.' and '-' (at most 64)"
+            )
+    if gate.museum == BROADCAST_ID:
+        raise ConfigError(
+            f"{source}: [gate] museum = {BROADCAST_ID!r} is reserved for messages to every gate"
+        )
 
 
 def _unknown(source: str, what: str, name: str, allowed: Any) -> str:

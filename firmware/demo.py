@@ -83,11 +83,18 @@ def filler_rows(today: date, count: int, seed: int) -> Iterator[list[str]]:
 
 
 def write_demo_list(
-    passes: Path, types: Path, keys: Path, out: Path, now: float, valid_s: float = 30 * 86400
+    passes: Path,
+    types: Path,
+    keys: Path,
+    out: Path,
+    now: float,
+    valid_s: float = 30 * 86400,
+    version: int | None = None,
 ) -> Path:
     """Sign the demo CSVs as a snapshot with the demonstration keys in ``keys``.
 
-    The version is the time of signing, so each new demo list supersedes the last.
+    The version defaults to the time of signing, so each new demo list
+    supersedes the last.
     """
     from firmware.lists.publisher import Signer, build_snapshot
     from firmware.store.csvlist import read_passes, read_types
@@ -95,5 +102,6 @@ def write_demo_list(
     signer = Signer.from_files(keys / "signing.key", keys / "signing.cert.json")
     pass_types = read_types(types)
     rows = list(read_passes(passes, pass_types))
-    out.write_bytes(build_snapshot(rows, pass_types, int(now), now, now + valid_s, signer))
+    version = int(now) if version is None else version
+    out.write_bytes(build_snapshot(rows, pass_types, version, now, now + valid_s, signer))
     return out

@@ -141,3 +141,61 @@ class FiguresRequest:
 @dataclass(frozen=True)
 class StatusRequest:
     """Staff ask for the gate's data and device status."""
+
+
+# -- sync: posted by the MQTT client thread (firmware/sync/client.py) ----------
+#
+# Messages from the hub arrive here already checked for form and signature;
+# whether they are fresh (not replayed) is the loop's to decide, since it
+# owns the journal where the last accepted ones are remembered.
+
+
+@dataclass(frozen=True)
+class SyncConnected:
+    """The broker accepted the connection (and the subscriptions)."""
+
+
+@dataclass(frozen=True)
+class SyncDisconnected:
+    """The broker went away (the client reconnects by itself), or the gate is stopping."""
+
+    detail: str
+    stopping: bool = False
+
+
+@dataclass(frozen=True)
+class AckReceived:
+    """The hub stored records 1..seq; ``hash`` is record seq's hash as it stored it."""
+
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True)
+class ResendRequested:
+    """The hub asks for the records from ``from_seq`` again; ``n`` orders its commands."""
+
+    from_seq: int
+    n: int
+
+
+@dataclass(frozen=True)
+class DeltasReceived:
+    """Pass changes made elsewhere, each with the hub's gap-free ``dseq``."""
+
+    items: tuple[dict[str, object], ...]
+
+
+@dataclass(frozen=True)
+class BeaconReceived:
+    """The hub's signed time: it is at least ``issued_at`` now."""
+
+    issued_at: float
+
+
+@dataclass(frozen=True)
+class ListReceived:
+    """A complete list file, reassembled and matching its signed manifest's SHA-256."""
+
+    data: bytes
+    version: int = 0

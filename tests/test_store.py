@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from firmware.gate.passes import PassRecord, PassState, PassType
-from firmware.store.store import merge
+from firmware.store.store import hub_view, merge
 
 SOLO = PassType("solo", 1, 5)
 
@@ -49,3 +49,24 @@ def test_a_renewal_sold_after_our_activation_is_not_hidden_by_it() -> None:
     # Once we activate the renewal after that year, our newer activation counts.
     new_year = record(PassState.ACTIVE, date(2027, 6, 12), date(2028, 6, 11))
     assert merge(new_year, renewed) is new_year
+
+
+def test_the_hub_view_takes_a_block_from_either_source() -> None:
+    listed = record(PassState.ACTIVE, date(2026, 6, 1), date(2027, 5, 31))
+    blocked = record(PassState.BLOCKED)
+    assert hub_view(blocked, listed) is blocked
+    assert hub_view(record(PassState.SOLD), blocked) is blocked
+
+
+def test_the_hub_view_keeps_the_earliest_of_two_activations() -> None:
+    listed = record(PassState.ACTIVE, date(2026, 6, 1), date(2027, 5, 31))
+    remote = record(PassState.ACTIVE, date(2026, 5, 2), date(2027, 5, 1))
+    assert hub_view(remote, listed) is remote
+    assert hub_view(listed, remote) is remote
+
+
+def test_a_sync_delta_is_newer_than_the_list_it_follows() -> None:
+    listed = record(PassState.STOCK)
+    sold = record(PassState.SOLD)
+    assert hub_view(sold, listed) is sold
+    assert hub_view(None, listed) is listed

@@ -1,7 +1,7 @@
 """The gate's event loop: the one owner of the gate's state.
 
-Other threads (the reader, GPIO callbacks, signal handlers, the screen;
-later MQTT) only ``post`` events. The loop takes them one at a time, runs
+Other threads (the reader, GPIO callbacks, signal handlers, the screen, the
+MQTT client) only ``post`` events. The loop takes them one at a time, runs
 its timers by the injected monotonic clock, and is the only code that
 touches the journal, the pass store and the outputs. It tells the screen
 what happened through ``on_view`` listeners (``firmware/gate/views.py``).
@@ -28,6 +28,7 @@ from firmware.events import (
     ChildrenConfirmed,
     DisplayFailed,
     DisplayStarted,
+    ListReceived,
     PersonPassed,
     ReaderHealth,
     Shutdown,
@@ -40,6 +41,7 @@ from firmware.journal.database import StorageError
 from firmware.journal.journal import Entry, Journal, PassChange
 from firmware.lists.verify import ListRejected
 from firmware.store.store import PassStore
+from firmware.sync.link import SYNC_EVENTS, SyncLink
 
 log = logging.getLogger("portique.gate")
 
@@ -129,7 +131,9 @@ class GateLoop:
         self.list_refuse_after_s = list_refuse_after_s
         self.children_prompt_s = children_prompt_s
         self.status = GateStatus()
-        self._queue: queue.Queue[object] = queue.Queue()
+        # SimpleQueue's put is reentrant: the SIGTERM handler posts Shutdown while
+        # the main thread may be inside get(); a Queue's lock would deadlock there.
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._timer_ids = itertools.count()
         self._relay_off_at = 0.0
@@ -147,6 +151,13 @@ class GateLoop:
         self.on_decision: list[Callable[[Decision, int], None]] = []
         # Listeners (the screen) receive read-only views; each must return at once.
         self.on_view: list[Callable[[object], None]] = []
+        self.sync: SyncLink | None = None
+        # Called with every complete list file from the hub (see ListReceived).
+        self.on_list_received: Callable[[bytes], object] = self.apply_list
+
+    def attach_sync(self, link: SyncLink) -> None:
+        self.sync = link
+        self._refresh_sync_status()
 
     # -- called from any thread ------------------------------------------
 
@@ -169,7 +180,9 @@ class GateLoop:
     def run(self) -> None:
         """Handle events until a Shutdown arrives; always leave outputs safe."""
         self._running = True
-        self._schedule(FLOOR_HEARTBEAT_S, self._heartbeat)
+        self.schedule(FLOOR_HEARTBEAT_S, self._heartbeat)
+        if self.sync is not None:
+            self.sync.start()
         try:
             while self._running:
                 self.run_due_timers()
@@ -199,6 +212,14 @@ class GateLoop:
             self._on_passage(event)
         elif isinstance(event, ReaderHealth):
             self._on_reader_health(event)
+        elif isinstance(event, SYNC_EVENTS) and self.sync is not None:
+            self.sync.handle(event)
+            self._refresh_sync_status()
+        elif isinstance(event, ListReceived):
+            log.info("list received, %d bytes (version %d)", len(event.data), event.version)
+            if self.sync is not None:
+                self.sync.note_list(event.version)
+            self.on_list_received(event.data)
         elif isinstance(event, Shutdown):
             log.info("shutting down: %s", event.reason)
             self._drop_pending()
@@ -434,6 +455,9 @@ class GateLoop:
             self.status.journal_ok, self.status.journal_detail = False, str(exc)
             self.hardware.signal_fault()
             return None
+        if self.sync is not None:
+            # After the tap is done: the next batch is read when the loop is free.
+            self.post(self._pump_sync)
         if not self.status.journal_ok:
             log.info("journal %s is writable again", self.journal.path)
             self.status.journal_ok, self.status.journal_detail = True, ""
@@ -454,7 +478,7 @@ class GateLoop:
         self._schedule(open_s, self._release_relay)
         if self.passage_timeout_s is not None:
             self._passages.append(_Passage(seq=seq, expected=persons))
-            self._schedule(self.passage_timeout_s, lambda: self._passage_timeout(seq))
+            self.schedule(self.passage_timeout_s, lambda: self._passage_timeout(seq))
 
     def _release_relay(self) -> None:
         if self.clock.source.monotonic() >= self._relay_off_at:
@@ -464,8 +488,8 @@ class GateLoop:
         reason = decision.reason.value
         self.status.refusals[reason] = self.status.refusals.get(reason, 0) + 1
         self.hardware.signal_refusal()
-        self._schedule(BEEP_S, self.hardware.beep_off)
-        self._schedule(REFUSAL_SIGNAL_S, self._end_refusal_signal)
+        self.schedule(BEEP_S, self.hardware.beep_off)
+        self.schedule(REFUSAL_SIGNAL_S, self._end_refusal_signal)
 
     def _end_refusal_signal(self) -> None:
         if self.status.journal_ok:
@@ -509,6 +533,37 @@ class GateLoop:
             )
         self.status.reader_up, self.status.reader_detail = event.up, event.detail
 
+    # -- sync --------------------------------------------------------------
+
+    def _pump_sync(self) -> None:
+        if self.sync is not None:
+            self.sync.pump()
+            self._refresh_sync_status()
+
+    def _refresh_sync_status(self) -> None:
+        assert self.sync is not None
+        outbox = self.sync.outbox
+        self.status.sync = SyncStatus(
+            broker_connected=self.sync.connected,
+            backlog=outbox.backlog,
+            last_ack_seq=outbox.acked_seq,
+            last_ack_wall=outbox.acked_wall,
+        )
+
+    def sync_snapshot(self) -> dict[str, object]:
+        """What the status message needs from the loop's own state."""
+        return {
+            "museum": self.museum,
+            "gate": self.gate,
+            "list_version": self.store.version,
+            "list_issued_at": self.store.lists.issued_at or None,
+            "list_freshness": self.list_freshness(self.clock.now().wall),
+            "reader_up": self.status.reader_up,
+            "reader_detail": self.status.reader_detail,
+            "journal_ok": self.status.journal_ok,
+            "time_trusted": self.status.time_trusted,
+        }
+
     # -- time --------------------------------------------------------------
 
     def moment(self, now: Now) -> Moment:
@@ -547,7 +602,7 @@ class GateLoop:
 
     def _heartbeat(self) -> None:
         self.save_clock_floor()
-        self._schedule(FLOOR_HEARTBEAT_S, self._heartbeat)
+        self.schedule(FLOOR_HEARTBEAT_S, self._heartbeat)
 
     def save_clock_floor(self) -> None:
         """Persist proof of the current time, so a reboot cannot fall far into the past."""

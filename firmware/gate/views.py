@@ -91,6 +91,7 @@ class SyncStatus:
 
     broker_connected: bool | None = None
     backlog: int | None = None  # journal records the hub has not acknowledged
+    last_ack_seq: int | None = None
     last_ack_wall: float | None = None
 
 

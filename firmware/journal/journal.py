@@ -196,8 +196,14 @@ class Journal:
         return count
 
     def verify_chain(self) -> list[str]:
-        """Check every record's hash and link; return one line per problem found."""
-        problems, prev, expected_seq = [], GENESIS_HASH, 1
+        """Check every record's hash and link; return one line per problem found.
+
+        Records the hub acknowledged may have been pruned: the chain is then
+        checked from the oldest record kept, whose link leads to a pruned one.
+        """
+        first = self.first_seq
+        problems, expected_seq = [], first
+        prev = GENESIS_HASH if first == 1 else self.models.record.get_by_id(first).prev_hash
         for record in self.records():
             fields = {name: getattr(record, name) for name in COLUMNS}
             if record.seq != expected_seq:
@@ -226,13 +232,20 @@ class Journal:
 
     # -- internals ---------------------------------------------------------
 
+    @property
+    def first_seq(self) -> int:
+        """The oldest record kept (1 unless acknowledged records were pruned)."""
+        first = self.models.record.select(peewee.fn.MIN(self.models.record.seq)).scalar()
+        return first or 1
+
     def _check_sequence(self) -> None:
         count = self.models.record.select().count()
-        if count != self.last_seq:
+        first = self.first_seq
+        if count != self.last_seq - first + 1:
             # Never repaired here: the hub holds the copies and reports the gap.
             log.error(
-                "journal %s: %d records for sequence 1..%d: records are missing",
-                self.path, count, self.last_seq,
+                "journal %s: %d records for sequence %d..%d: records are missing",
+                self.path, count, first, self.last_seq,
             )  # fmt: skip
 
     def _storage_error(self, exc: Exception, what: str = "entry") -> StorageError:

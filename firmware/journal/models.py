@@ -2,9 +2,12 @@
 
 ``Record`` is the append-only journal. ``LocalPass`` holds what this gate
 changed about a pass (an activation) and is written in the same transaction
-as the record that caused it. ``Setting`` keeps small facts such as the
-clock floor. Models are bound per database with ``bind_models`` so that
-several journals (tests, the hub's tools) can live in one process.
+as the record that caused it. ``Ack`` remembers what the hub confirmed it
+stored (records themselves are never updated); ``RemotePass`` is the hub's
+word on passes changed elsewhere (other gates' activations, blocks, sales).
+``Setting`` keeps small facts such as the clock floor. Models are bound per
+database with ``bind_models`` so that several journals (tests, the hub's
+tools) can live in one process.
 """
 
 from __future__ import annotations
@@ -58,6 +61,35 @@ class LocalPass(peewee.Model):
         table_name = "local_pass"
 
 
+class Ack(peewee.Model):
+    """One acknowledgement from the hub: records 1..seq are stored there."""
+
+    seq = peewee.IntegerField()
+    hash = peewee.CharField()  # the hash of record ``seq``, as the hub stored it
+    received_wall = peewee.FloatField()
+
+    class Meta:
+        table_name = "ack"
+
+
+class RemotePass(peewee.Model):
+    """A pass as the hub last described it; fields it did not send come from the list."""
+
+    serial = peewee.CharField(primary_key=True)
+    pass_number = peewee.CharField(null=True, index=True)
+    id_number = peewee.CharField(null=True)
+    pass_type = peewee.CharField(null=True)
+    state = peewee.CharField()
+    activated_on = peewee.CharField(null=True)
+    expires_on = peewee.CharField(null=True)
+    dseq = peewee.IntegerField()  # the hub's delta that said so
+    origin_museum = peewee.CharField(null=True)
+    origin_gate = peewee.CharField(null=True)
+
+    class Meta:
+        table_name = "remote_pass"
+
+
 class Setting(peewee.Model):
     key = peewee.CharField(primary_key=True)
     value = peewee.CharField()
@@ -71,15 +103,25 @@ class Models:
     record: type[Record]
     local_pass: type[LocalPass]
     setting: type[Setting]
+    ack: type[Ack]
+    remote_pass: type[RemotePass]
+
+
+def bound_model(base: type[peewee.Model], db: peewee.Database) -> type:
+    """A subclass of ``base`` bound to ``db``; the base class stays unbound."""
+    meta = type("Meta", (), {"database": db, "table_name": base._meta.table_name})
+    return type(base.__name__, (base,), {"Meta": meta, "__module__": base.__module__})
 
 
 def bind_models(db: peewee.Database) -> Models:
     """Subclasses of the models bound to ``db`` (leaves the base classes unbound)."""
 
     def bound(base: type[peewee.Model]) -> type:
-        meta = type("Meta", (), {"database": db, "table_name": base._meta.table_name})
-        return type(base.__name__, (base,), {"Meta": meta, "__module__": __name__})
+        return bound_model(base, db)
 
-    models = Models(bound(Record), bound(LocalPass), bound(Setting))
-    db.create_tables([models.record, models.local_pass, models.setting], safe=True)
+    models = Models(bound(Record), bound(LocalPass), bound(Setting), bound(Ack), bound(RemotePass))
+    db.create_tables(
+        [models.record, models.local_pass, models.setting, models.ack, models.remote_pass],
+        safe=True,
+    )
     return models

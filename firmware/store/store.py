@@ -1,11 +1,19 @@
 """The pass store: what the decision reads about a pass.
 
-Two sources. The *list* (``firmware/lists``) is what the hub signed: the
-newest snapshot and the deltas since. The *local layer* is the
-``local_pass`` table of the journal database: changes this gate made itself
-(activations), committed in the same transaction as the journal record that
-caused them, and so known here before the hub has heard of them.
-``merge`` decides between the two when both know a pass.
+Three sources.
+
+- The *list* (``firmware/lists``): what the hub signed, the newest snapshot
+  and the list deltas since.
+- The *remote layer*: the ``remote_pass`` table of the journal database,
+  what the hub said over sync about passes changed elsewhere since (sales,
+  activations and blocks at other museums; ``firmware/sync/deltas.py``). The
+  hub may leave out what it does not know; the list fills that in.
+- The *local layer*: the ``local_pass`` table, changes this gate made itself
+  (activations), committed in the same transaction as the journal record
+  that caused them, and so known here before the hub has heard of them.
+
+``hub_view`` combines what the hub said (remote and list), ``merge`` weighs
+it against this gate's own word.
 """
 
 from __future__ import annotations
@@ -16,26 +24,48 @@ from firmware.gate.passes import PassRecord, PassState, PassType
 from firmware.journal.journal import Journal
 from firmware.lists.manager import ListManager
 
-_LOCAL = "SELECT serial, pass_number, id_number, pass_type, state, activated_on, expires_on"
+_COLUMNS = "serial, pass_number, id_number, pass_type, state, activated_on, expires_on"
+
+Row = tuple[str, str | None, str | None, str | None, str | None, str | None, str | None]
+
+
+def _earliest(a: PassRecord, b: PassRecord) -> PassRecord:
+    if a.activated_on is None or b.activated_on is None:
+        return b
+    return a if a.activated_on < b.activated_on else b
+
+
+def hub_view(remote: PassRecord | None, listed: PassRecord | None) -> PassRecord | None:
+    """What the hub says of a pass: a sync delta and the list, whichever is stronger.
+
+    A block wins; two activations keep the earliest; otherwise the sync
+    delta, which is newer than the list it was sent after.
+    """
+    if remote is None or listed is None:
+        return remote or listed
+    for record in (listed, remote):
+        if record.state is PassState.BLOCKED:
+            return record
+    if remote.state is PassState.ACTIVE and listed.state is PassState.ACTIVE:
+        return _earliest(remote, listed)
+    return remote
 
 
 def merge(local: PassRecord | None, listed: PassRecord | None) -> PassRecord | None:
-    """The record to decide on when this gate and the list may disagree.
+    """The record to decide on when this gate and the hub may disagree.
 
     - a block from the central office always wins;
     - both active (activated here and elsewhere while offline): the earliest
       activation wins, as at the hub;
-    - the list says sold or in stock: this gate's activation wins unless the
-      list's validity runs past it (a renewal sold after our activation).
+    - the hub says sold or in stock: this gate's activation wins unless the
+      hub's validity runs past it (a renewal sold after our activation).
     """
     if local is None or listed is None:
         return local or listed
     if listed.state is PassState.BLOCKED:
         return listed
     if listed.state is PassState.ACTIVE:
-        if listed.activated_on is None or local.activated_on is None:
-            return listed
-        return local if local.activated_on < listed.activated_on else listed
+        return _earliest(local, listed)
     if listed.expires_on is None or local.activated_on is None:
         return local
     return local if local.activated_on > listed.expires_on else listed
@@ -58,27 +88,41 @@ class PassStore:
 
     def lookup(self, serial: str) -> PassRecord | None:
         """The pass with chip serial ``serial`` (upper-case hex), or None."""
-        local = self._local("serial", serial) if serial in self._journal.local_serials else None
-        return merge(local, self.lists.lookup(serial))
+        listed = self.lists.lookup(serial)
+        local = self._row("local_pass", "serial", serial, listed) if (
+            serial in self._journal.local_serials
+        ) else None  # fmt: skip
+        remote = self._row("remote_pass", "serial", serial, listed)
+        return merge(local, hub_view(remote, listed))
 
     def lookup_number(self, pass_number: str) -> PassRecord | None:
         """The pass with printed number ``pass_number``, or None."""
-        local = self._local("pass_number", pass_number)
-        return merge(local, self.lists.lookup_number(pass_number))
+        listed = self.lists.lookup_number(pass_number)
+        local = self._row("local_pass", "pass_number", pass_number, listed)
+        remote = self._row("remote_pass", "pass_number", pass_number, listed)
+        return merge(local, hub_view(remote, listed))
 
-    def _local(self, column: str, value: str) -> PassRecord | None:
+    def _row(self, table: str, column: str, value: str, listed: PassRecord | None):  # noqa: ANN202
         row = self._journal.db.execute_sql(
-            f"{_LOCAL} FROM local_pass WHERE {column} = ?", (value,)
+            f"SELECT {_COLUMNS} FROM {table} WHERE {column} = ?", (value,)
         ).fetchone()
-        if row is None:
-            return None
+        return None if row is None else self._record(row, listed)
+
+    def _record(self, row: Row, listed: PassRecord | None) -> PassRecord:
         serial, number, id_number, type_code, state, activated, expires = row
+
+        def known(value: str | None, fallback: object) -> object:
+            # The hub leaves out what it does not know; the list fills it in.
+            return fallback if value is None else value
+
         return PassRecord(
             serial=serial,
-            pass_number=number,
-            id_number=id_number,
-            pass_type=self.lists.pass_type(type_code),
-            state=PassState(state),
+            pass_number=str(known(number, listed.pass_number if listed else "")),
+            id_number=str(known(id_number, listed.id_number if listed else "")),
+            pass_type=self.lists.pass_type(type_code)
+            if type_code
+            else (listed.pass_type if listed else PassType("unknown", 1, 0)),  # fmt: skip
+            state=PassState(state) if state else (listed.state if listed else PassState.SOLD),
             activated_on=date.fromisoformat(activated) if activated else None,
             expires_on=date.fromisoformat(expires) if expires else None,
         )
@@ -87,4 +131,4 @@ class PassStore:
         self.lists.close()
 
 
-__all__ = ["PassStore", "PassType", "merge"]
+__all__ = ["PassStore", "PassType", "hub_view", "merge"]

@@ -1,0 +1,1 @@
+"""Sync with the museum hub over MQTT: protocol, the gate's client, the outbox's pump."""

@@ -1,0 +1,1 @@
+"""The museum hub: stores every gate's journal once, passes changes on, publishes lists."""

@@ -1,0 +1,65 @@
+"""Pass changes the hub passes on to every gate: activations, blocks, sales.
+
+Two gates may activate the same pass before either hears of the other (the
+network was down). The earliest activation stands, by museum-local day then
+wall time; the other is reported as a conflict. Every change becomes a delta
+numbered without gaps, which each gate applies once, in order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import peewee
+
+from hub.models import HubModels
+
+Report = Callable[[str, str, str, int | None, str], None]
+
+
+def activation_delta(m: HubModels, record: dict[str, Any], now: float,
+                     report: Report) -> dict[str, Any] | None:  # fmt: skip
+    """Merge one activation record; return the delta to broadcast if it now stands."""
+    a = m.activation
+    serial, day = record["credential"], record["day"]
+    current = a.get_or_none(a.serial == serial)
+    if current is not None:
+        if (current.museum, current.gate, current.seq) == (record["museum"], record["gate"],
+                                                           record["seq"]):  # fmt: skip
+            return None
+        earlier = (day, record["wall"]) < (current.activated_on, current.wall)
+        winner = "this one" if earlier else f"{current.museum}/{current.gate} seq {current.seq}"
+        report(record["museum"], record["gate"], "activation_conflict", record["seq"],
+               f"pass {serial} was also activated at {current.museum}/{current.gate} on "
+               f"{current.activated_on}; the earliest stands ({winner})")  # fmt: skip
+        if not earlier:
+            return None
+        current.delete_instance()
+    a.create(serial=serial, pass_number=record["pass_number"], activated_on=day,
+             expires_on=record["valid_until"], wall=record["wall"], museum=record["museum"],
+             gate=record["gate"], seq=record["seq"])  # fmt: skip
+    return new_delta(m, now, kind="activation", serial=serial, state="active",
+                     pass_number=record["pass_number"], activated_on=day,
+                     expires_on=record["valid_until"], origin_museum=record["museum"],
+                     origin_gate=record["gate"])  # fmt: skip
+
+
+def new_delta(m: HubModels, now: float, *, kind: str, serial: str, state: str,
+              **fields: Any) -> dict[str, Any]:  # fmt: skip
+    """Store the next delta (call inside a transaction) and return its item."""
+    last = m.delta.select(peewee.fn.MAX(m.delta.dseq)).scalar() or 0
+    item = {
+        "dseq": last + 1, "kind": kind, "serial": serial, "state": state,
+        "pass_number": None, "id_number": None, "pass_type": None, "activated_on": None,
+        "expires_on": None, "origin_museum": None, "origin_gate": None, **fields,
+    }  # fmt: skip
+    m.delta.create(dseq=item["dseq"], serial=serial, item=json.dumps(item), created_at=now)
+    return item
+
+
+def deltas_after(m: HubModels, dseq: int, limit: int) -> list[dict[str, Any]]:
+    d = m.delta
+    rows = d.select(d.item).where(d.dseq > dseq).order_by(d.dseq).limit(limit).tuples()
+    return [json.loads(item) for (item,) in rows]

@@ -1,0 +1,270 @@
+"""The ``portique-hub`` command: run the hub, register gates, export entries, publish."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+from firmware.trust import TrustError, b64, key_id, read_public_key
+
+EXIT_USAGE = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+    return int(args.func(args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portique-hub", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    init = _command(sub, "init", _cmd_init, "create the hub's key and certificate (and a root)")
+    init.add_argument("--root-key", type=Path, help="the root private key (default: make one)")
+
+    gate = sub.add_parser("gate", help="the registry of gates").add_subparsers(
+        dest="gate_command", required=True
+    )
+    add = _command(gate, "add", _cmd_gate_add, "register a gate's public key")
+    add.add_argument("--museum", required=True)
+    add.add_argument("--gate", required=True)
+    add.add_argument("--key", type=Path, required=True, help="the gate's gate.pub")
+    _command(gate, "list", _cmd_gate_list, "gates, how far each is stored, last status")
+
+    run = _command(sub, "run", _cmd_run, "run the hub until SIGTERM", broker=True)
+    run.add_argument("--beacon-s", type=float, default=60.0, help="time beacon interval")
+    run.add_argument("-v", "--verbose", action="store_true")
+
+    export = _command(sub, "export", _cmd_export, "entries of a museum as CSV")
+    export.add_argument("--museum", required=True)
+    export.add_argument("--from", dest="first", type=date.fromisoformat, required=True)
+    export.add_argument("--to", dest="last", type=date.fromisoformat, required=True)
+
+    _command(sub, "problems", _cmd_problems, "gaps, chain breaks and conflicts not resolved")
+
+    lists = sub.add_parser("list", help="list files").add_subparsers(dest="list_command",
+                                                                      required=True)  # fmt: skip
+    publish = _command(lists, "publish", _cmd_list_publish, "send a list file", broker=True)
+    publish.add_argument("file", type=Path)
+    publish.add_argument("--version", type=int, required=True)
+    _target_options(publish)
+
+    passes = sub.add_parser("pass", help="pass changes for every gate").add_subparsers(
+        dest="pass_command", required=True
+    )
+    block = _command(passes, "block", _cmd_pass, "block a pass on every gate", broker=True)
+    block.add_argument("serial")
+    sell = _command(passes, "sell", _cmd_pass, "record a sale on every gate", broker=True)
+    sell.add_argument("serial")
+    sell.add_argument("--pass-number", required=True)
+    sell.add_argument("--type", dest="pass_type", required=True)
+
+    dev = sub.add_parser("dev-broker", help="run a throwaway mosquitto for a demonstration")
+    dev.add_argument("--port", type=int, default=1883)
+    dev.add_argument("--dir", type=Path, default=Path("var/broker"))
+    dev.set_defaults(func=_cmd_dev_broker)
+
+    resend = _command(sub, "resend", _cmd_resend, "ask a gate for records again", broker=True)
+    resend.add_argument("--museum", required=True)
+    resend.add_argument("--gate", required=True)
+    resend.add_argument("--from", dest="from_seq", type=int, required=True)
+    return parser
+
+
+def _command(sub, name, func, help_text, broker=False) -> argparse.ArgumentParser:  # noqa: ANN001
+    parser = sub.add_parser(name, help=help_text)
+    parser.add_argument("--data", type=Path,
+                        default=Path(os.environ.get("PORTIQUE_HUB_DATA", "/var/lib/portique-hub")),
+                        help="the hub's folder: keys and hub.sqlite (default %(default)s, "
+                        "or $PORTIQUE_HUB_DATA)")  # fmt: skip
+    parser.add_argument("--db", default=os.environ.get("PORTIQUE_HUB_DB"),
+                        help="database URL, e.g. postgresql://user@host/portique "
+                        "(default: sqlite in --data, or $PORTIQUE_HUB_DB)")  # fmt: skip
+    if broker:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=1883)
+        parser.add_argument("--username")
+        parser.add_argument("--password-file", type=Path)
+        parser.add_argument("--tls", action="store_true")
+        parser.add_argument("--ca-file", type=Path)
+    parser.set_defaults(func=func)
+    return parser
+
+
+def _target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--museum", default="*", help="one gate's museum (default: every gate)")
+    parser.add_argument("--gate", default="*")
+
+
+def _models(args: argparse.Namespace):  # noqa: ANN202 - HubModels, imported lazily
+    from hub.models import database_url, open_hub
+
+    return open_hub(database_url(args.data, args.db))
+
+
+def _broker(args: argparse.Namespace):  # noqa: ANN202
+    from hub.publish import Broker
+
+    return Broker(args.host, args.port, args.username, args.password_file, args.tls, args.ca_file)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from hub.keys import init_keys
+
+    root_pub = init_keys(args.data, time.time(), args.root_key)
+    _models(args).db.close()
+    print(f"hub keys in {args.data}; give gates the root public key: {root_pub}")
+    return 0
+
+
+def _cmd_gate_add(args: argparse.Namespace) -> int:
+    try:
+        public = read_public_key(args.key)
+    except TrustError as exc:
+        print(f"portique-hub: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    m = _models(args)
+    g = m.gate_key
+    g.insert(museum=args.museum, gate=args.gate, public_key=b64(public), key_id=key_id(public),
+             added_at=time.time()).on_conflict(
+        conflict_target=[g.museum, g.gate],
+        update={g.public_key: b64(public), g.key_id: key_id(public)},
+    ).execute()  # fmt: skip
+    print(f"gate {args.museum}/{args.gate} registered with key {key_id(public)}")
+    return 0
+
+
+def _cmd_gate_list(args: argparse.Namespace) -> int:
+    import json
+
+    m = _models(args)
+    for key in m.gate_key.select().order_by(m.gate_key.museum, m.gate_key.gate):
+        p = m.progress.get_or_none(m.progress.museum == key.museum, m.progress.gate == key.gate)
+        status = json.loads(p.status) if p and p.status else {}
+        print(
+            f"{key.museum}/{key.gate}  key {key.key_id}  stored 1..{p.contiguous_seq if p else 0}"
+            f"  {'online' if p and p.online else 'offline'}"
+            f"  backlog {status.get('backlog', '?')}  list {status.get('list_version', '?')}"
+        )
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from hub.models import database_url
+    from hub.service import HubService, HubSettings
+
+    settings = HubSettings(args.data, database_url(args.data, args.db), _broker(args),
+                           beacon_interval_s=args.beacon_s)  # fmt: skip
+    try:
+        service = HubService(settings)
+    except (OSError, TrustError) as exc:
+        print(f"portique-hub: cannot start: {exc} (did you run `portique-hub init`?)",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    service.start()
+    _wait_for_signal()
+    service.stop()
+    logging.getLogger("portique.hub").info("hub stopped")
+    return 0
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+
+
+def _cmd_dev_broker(args: argparse.Namespace) -> int:
+    from hub.devbroker import DevBroker
+
+    broker = DevBroker(args.dir, args.port)
+    try:
+        broker.start()
+    except (OSError, RuntimeError) as exc:
+        print(f"portique-hub: {exc} (is port {args.port} taken?)", file=sys.stderr)
+        return 1
+    print(f"mosquitto listening on 127.0.0.1:{args.port}, log in {args.dir}; Ctrl-C stops it")
+    _wait_for_signal()
+    broker.stop()
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from hub.export import export_entries
+
+    export_entries(_models(args), args.museum, args.first, args.last, sys.stdout)
+    return 0
+
+
+def _cmd_problems(args: argparse.Namespace) -> int:
+    m = _models(args)
+    p = m.problem
+    for row in p.select().where(~p.resolved).order_by(p.at):
+        print(f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(row.at))}  "
+              f"{row.museum}/{row.gate}  {row.kind}  seq {row.seq}: {row.detail}")  # fmt: skip
+    return 0
+
+
+def _cmd_list_publish(args: argparse.Namespace) -> int:
+    import hashlib
+
+    from hub.keys import HubSigner
+    from hub.publish import publish_once
+
+    data = args.file.read_bytes()
+    m = _models(args)
+    r = m.list_release
+    r.insert(version=args.version, museum=args.museum, gate=args.gate, size=len(data),
+             sha256=hashlib.sha256(data).hexdigest(), data=data,
+             published_at=time.time()).on_conflict_replace().execute()  # fmt: skip
+    publish_once(_broker(args), HubSigner.load(args.data), time.time,
+                 lambda p: p.list_file(data, args.version, args.museum, args.gate))  # fmt: skip
+    print(
+        f"list version {args.version} ({len(data)} bytes) published to "
+        f"{'every gate' if args.museum == '*' else f'{args.museum}/{args.gate}'}"
+    )
+    return 0
+
+
+def _cmd_pass(args: argparse.Namespace) -> int:
+    from hub.activations import new_delta
+    from hub.keys import HubSigner
+    from hub.publish import publish_once
+
+    m = _models(args)
+    serial = args.serial.upper()
+    with m.db.atomic():
+        if args.pass_command == "block":
+            item = new_delta(m, time.time(), kind="block", serial=serial, state="blocked")
+        else:
+            item = new_delta(m, time.time(), kind="sale", serial=serial, state="sold",
+                             pass_number=args.pass_number, pass_type=args.pass_type)  # fmt: skip
+    publish_once(_broker(args), HubSigner.load(args.data), time.time,
+                 lambda p: p.deltas([item]))  # fmt: skip
+    print(f"pass {serial}: {item['kind']} sent to every gate as delta {item['dseq']}")
+    return 0
+
+
+def _cmd_resend(args: argparse.Namespace) -> int:
+    from hub.keys import HubSigner
+    from hub.publish import next_command, publish_once
+
+    m = _models(args)
+    with m.db.atomic():
+        n = next_command(m, args.museum, args.gate)
+    publish_once(_broker(args), HubSigner.load(args.data), time.time,
+                 lambda p: p.resend(args.museum, args.gate, n, args.from_seq))  # fmt: skip
+    print(f"asked {args.museum}/{args.gate} for its records from {args.from_seq}")
+    return 0

@@ -1,0 +1,231 @@
+"""The running hub: paho's thread receives, one worker thread owns the database.
+
+Every gate message is checked before anything is stored: size, schema,
+topic against body, the gate's registered key, the signature. A refused
+message leaves one warning in the log and nothing in the database. The
+hub's session with the broker is persistent, so batches sent while it is
+down wait for it there; anything lost anyway (the hub killed between
+receiving and committing) shows as a gap, and the gate is asked to resend.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from firmware.sync.protocol import ROOT, ProtocolError, parse_topic, unseal
+from firmware.trust import unb64, verify_signature
+from hub.activations import deltas_after
+from hub.ingest import BatchRefused, Ingest
+from hub.keys import HubSigner
+from hub.models import HubModels, open_hub
+from hub.publish import Broker, Publisher, next_command
+
+log = logging.getLogger("portique.hub")
+
+SUBSCRIPTION = f"{ROOT}/+/+/up/#"
+RESEND_HOLDOFF_S = 5.0  # one resend request per gap and gate in this time: no storms
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    data_dir: Path
+    db_url: str
+    broker: Broker
+    beacon_interval_s: float = 60.0
+    max_message_bytes: int = 16 * 1024 * 1024
+    client_id: str = "portique-hub"
+
+
+class HubService:
+    def __init__(self, settings: HubSettings, now: Callable[[], float] = time.time) -> None:
+        self.settings, self.now = settings, now
+        self.signer = HubSigner.load(settings.data_dir)
+        self.m: HubModels = open_hub(settings.db_url)
+        self.ingest = Ingest(self.m, now)
+        self.client = settings.broker.client(settings.client_id, persistent=True)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = lambda _c, _u, msg: self._inbox.put((msg.topic, msg.payload))
+        self.publish = Publisher(self.client, self.signer, now)
+        self._inbox: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
+        self._worker = threading.Thread(target=self._work, name="hub-worker", daemon=True)
+        self._asked: dict[tuple[str, str], tuple[int, float]] = {}
+        self.handled = 0  # messages taken off the inbox, refused ones too (tests wait on it)
+        self.handled_event = threading.Condition()
+
+    def start(self) -> None:
+        b = self.settings.broker
+        self._worker.start()
+        self.client.connect_async(b.host, b.port, keepalive=30)
+        self.client.loop_start()
+        log.info("hub: connecting to %s:%d", b.host, b.port)
+
+    def stop(self) -> None:
+        self._inbox.put(None)
+        self._worker.join(timeout=10)
+        self.client.disconnect()
+        self.client.loop_stop()
+        self.m.db.close()
+
+    def wait_handled(self, count: int, timeout: float) -> bool:
+        """Until ``count`` messages were handled (for tests and the benchmark)."""
+        with self.handled_event:
+            return self.handled_event.wait_for(lambda: self.handled >= count, timeout)
+
+    # -- paho's thread ------------------------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, _u: object, _f: object, reason: Any,
+                    _p: object = None) -> None:  # fmt: skip
+        if reason.is_failure:
+            log.error("hub: broker refused the connection: %s", reason)
+            return
+        client.subscribe(SUBSCRIPTION, qos=1)
+        log.info("hub: connected, listening on %s", SUBSCRIPTION)
+
+    # -- the worker: the only code that touches the database -------------------------
+
+    def _work(self) -> None:
+        next_beacon = time.monotonic()
+        while True:
+            if time.monotonic() >= next_beacon:
+                self.publish.beacon()
+                next_beacon = time.monotonic() + self.settings.beacon_interval_s
+            try:
+                item = self._inbox.get(timeout=max(0.0, next_beacon - time.monotonic()))
+            except queue.Empty:
+                continue
+            if item is None:
+                return
+            self._handle_safely(*item)
+            with self.handled_event:
+                self.handled += 1
+                self.handled_event.notify_all()
+
+    def _handle_safely(self, topic: str, payload: bytes) -> None:
+        try:
+            self.handle(topic, payload)
+        except ProtocolError as exc:
+            log.warning("hub: refused message on %s: %s: %s", topic, exc.code, exc)
+        except BatchRefused as exc:
+            log.warning("hub: refused message on %s: malformed: %s", topic, exc)
+        except Exception:
+            log.exception("hub: message on %s could not be handled; nothing stored", topic)
+
+    def handle(self, topic: str, payload: bytes) -> None:
+        where = parse_topic(topic)
+        if where.direction != "up":
+            return
+        sealed = unseal(payload, where.name, self.settings.max_message_bytes)
+        body = sealed.body
+        if (body["museum"], body["gate"]) != (where.museum, where.gate):
+            raise ProtocolError("wrong_topic", f"signed for {body['museum']}/{body['gate']}, "
+                                f"published on {where.museum}/{where.gate}")  # fmt: skip
+        self._check_signer(where.museum, where.gate, sealed.signer, sealed.signature,
+                           sealed.signed_bytes)  # fmt: skip
+        {"batch": self._on_batch, "status": self._on_status, "hello": self._on_hello}[where.name](
+            where.museum, where.gate, body
+        )
+
+    def _check_signer(self, museum: str, gate: str, signer: str, signature: bytes,
+                      data: bytes) -> None:  # fmt: skip
+        g = self.m.gate_key
+        key = g.get_or_none(g.museum == museum, g.gate == gate)
+        if key is None:
+            raise ProtocolError("unknown_gate", f"gate {museum}/{gate} is not registered "
+                                "(portique-hub gate add)")  # fmt: skip
+        if signer != key.key_id:
+            raise ProtocolError("unknown_key", f"signed by key {signer}, but {museum}/{gate} "
+                                f"is registered with key {key.key_id}")  # fmt: skip
+        if not verify_signature(unb64(key.public_key, "key"), signature, data):
+            raise ProtocolError("bad_signature", f"signature does not match {museum}/{gate}'s key")
+
+    # -- gate messages ------------------------------------------------------------------
+
+    def _on_batch(self, museum: str, gate: str, body: dict[str, Any]) -> None:
+        result = self.ingest.batch(museum, gate, body)
+        if result.duplicates and not result.stored:
+            log.info("hub: %s/%s batch %d..%d already stored: duplicate, nothing stored",
+                     museum, gate, body["first_seq"], body["last_seq"])  # fmt: skip
+        if result.ack_seq:
+            self.publish.ack(museum, gate, result.ack_seq, result.ack_hash)
+        if result.deltas:
+            self.publish.deltas(result.deltas)
+        if result.resend_from is not None:
+            self._ask_resend(museum, gate, result.resend_from)
+
+    def _ask_resend(self, museum: str, gate: str, from_seq: int) -> None:
+        last = self._asked.get((museum, gate))
+        if last and last[0] == from_seq and time.monotonic() - last[1] < RESEND_HOLDOFF_S:
+            return
+        self._asked[(museum, gate)] = (from_seq, time.monotonic())
+        with self.m.db.atomic():
+            n = next_command(self.m, museum, gate)
+        log.info("hub: asking %s/%s to resend from %d", museum, gate, from_seq)
+        self.publish.resend(museum, gate, n, from_seq)
+
+    def _on_status(self, museum: str, gate: str, body: dict[str, Any]) -> None:
+        progress = self.ingest.progress(museum, gate)
+        same_session = body["session"] == progress.status_session
+        if (same_session and body["n"] <= progress.status_n) or (
+            not same_session and body["sent_at"] < progress.status_sent_at
+        ):
+            raise ProtocolError("replayed", f"status {body['session'][:8]}/{body['n']} is not "
+                                "newer than the one stored")  # fmt: skip
+        progress.status = json.dumps(body)
+        progress.status_session, progress.status_n = body["session"], body["n"]
+        progress.status_sent_at, progress.seen_at = body["sent_at"], self.now()
+        if progress.online and not body["online"]:
+            how = (
+                "it said goodbye" if body["broker_connected"] else "its last will: connection lost"
+            )
+            (log.info if body["broker_connected"] else log.warning)(
+                "hub: gate %s/%s is offline (%s)", museum, gate, how
+            )
+        progress.online = body["online"]
+        progress.save()
+
+    def _on_hello(self, museum: str, gate: str, body: dict[str, Any]) -> None:
+        """A gate (re)connected: send what it misses and ask for what we miss."""
+        progress = self.ingest.progress(museum, gate)
+        if body["sent_at"] <= progress.hello_sent_at:
+            raise ProtocolError("replayed", "hello is not newer than the last one")
+        progress.hello_sent_at = body["sent_at"]
+        progress.save()
+        if progress.contiguous_seq and progress.contiguous_seq > body["acked_seq"]:
+            self.publish.ack(museum, gate, progress.contiguous_seq, progress.contiguous_hash)
+        if body["acked_seq"] > progress.contiguous_seq:
+            # We acknowledged records we no longer have (a restored database): ask again.
+            self._ask_resend(museum, gate, progress.contiguous_seq + 1)
+        missing = deltas_after(self.m, body["delta_seq"], limit=100_000)
+        if missing:
+            self.publish.deltas(missing, museum, gate)
+        self._send_newer_list(museum, gate, body)
+
+    def _send_newer_list(self, museum: str, gate: str, hello: dict[str, Any]) -> None:
+        r = self.m.list_release
+        release = (
+            r.select()
+            .where(
+                ((r.museum == museum) & (r.gate == gate)) | ((r.museum == "*") & (r.gate == "*"))
+            )
+            .order_by(r.version.desc())
+            .first()
+        )
+        if release is None or release.version <= hello["list_version"]:
+            return
+        partial = hello["list_partial"]
+        resume = partial and (partial["version"], partial["sha256"]) == (
+            release.version,
+            release.sha256,
+        )
+        self.publish.list_file(bytes(release.data), release.version, museum, gate,
+                               missing=partial["missing"] if resume else None)  # fmt: skip
