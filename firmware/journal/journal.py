@@ -95,10 +95,17 @@ class JournalFull(StorageError):
     """The disk (or the configured size cap) is full: nothing more can be recorded."""
 
 
+_HASHED = tuple(name for name in COLUMNS if name != "hash")
+
+
 def record_hash(fields: dict[str, object]) -> str:
-    """SHA-256 over the canonical JSON of every field but ``hash`` itself."""
-    body = {name: fields[name] for name in COLUMNS if name != "hash"}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """SHA-256 over the JSON array of every field but ``hash``, in ``COLUMNS`` order.
+
+    An array in a fixed order is as unambiguous as sorted-key JSON and about
+    twice as fast to write, which the tap path and the hub's ingest both feel.
+    """
+    text = json.dumps([fields[name] for name in _HASHED], separators=(",", ":"),
+                      ensure_ascii=False)  # fmt: skip
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
