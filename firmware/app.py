@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from gpiozero.pins import Factory
 
+from firmware import status as status_file
 from firmware.clock import RELEASE_FLOOR, Clock, FlooredClock, SystemClock
 from firmware.config import Settings
 from firmware.events import DisplayFailed, PersonPassed, Shutdown
@@ -122,6 +123,8 @@ def build_gate(settings: Settings, clock: Clock | None = None,
         children_prompt_s=settings.display.children_prompt_timeout_s,
     )
     loop_ref.append(loop)
+    textfile = settings.status.textfile
+    loop.on_status = lambda document: status_file.write(data_dir, document, textfile)
     desk = StaffDesk(
         loop,
         staff_file=data_dir / STAFF_FILE,

@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     tap.set_defaults(func=_cmd_tap)
 
+    status = sub.add_parser("status", help="the gate's health (exit 0 healthy, 1 problems, "
+                            "3 daemon not running)")  # fmt: skip
+    status.add_argument("--json", action="store_true", help="as JSON, for scripts")
+    _config_option(status)
+    status.set_defaults(func=_cmd_status)
+
     journal = sub.add_parser("journal", help="read the journal")
     jsub = journal.add_subparsers(dest="journal_command", required=True)
     export = jsub.add_parser("export", help="print every record")
@@ -346,3 +352,28 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
             overflowing += 1
         print(out)
     return 1 if overflowing else 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    import json
+
+    from firmware import status
+    from firmware.clock import SystemClock
+
+    settings = load_settings(args.config)
+    if settings is None:
+        return EXIT_CONFIG
+    document = status.read(settings.gate.data_dir)
+    if document is None:
+        print(f"portique status: no status in {settings.gate.data_dir}: the daemon has not run "
+              "there yet", file=sys.stderr)  # fmt: skip
+        return 3
+    now = SystemClock().wall()
+    running = status.daemon_running(document, now)
+    healthy = running and status.healthy(document)
+    if args.json:
+        print(json.dumps({**document, "daemon_running": running, "healthy": healthy},
+                         indent=1, sort_keys=True))  # fmt: skip
+    else:
+        print(status.human(document, now))
+    return 0 if healthy else (1 if running else 3)

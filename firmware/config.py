@@ -126,6 +126,13 @@ class SyncSettings:
 
 
 @dataclass(frozen=True)
+class StatusSettings:
+    # A Prometheus text file for node_exporter's textfile collector, e.g.
+    # /var/lib/prometheus/node-exporter/portique.prom; unset: none.
+    textfile: Path | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     source: str = "<defaults>"
     gate: GateSettings = field(default_factory=GateSettings)
@@ -134,6 +141,7 @@ class Settings:
     rules: RulesSettings = field(default_factory=RulesSettings)
     lists: ListsSettings = field(default_factory=ListsSettings)
     display: DisplaySettings = field(default_factory=DisplaySettings)
+    status: StatusSettings = field(default_factory=StatusSettings)
     sync: SyncSettings | None = None  # no [sync] section: the gate runs alone and keeps its journal
 
     @property
@@ -191,6 +199,7 @@ _SECTION_CLASSES = {
     "rules": RulesSettings,
     "lists": ListsSettings,
     "display": DisplaySettings,
+    "status": StatusSettings,
     "sync": SyncSettings,
 }
 

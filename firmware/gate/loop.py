@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from firmware import status as status_file
 from firmware.clock import FlooredClock, Now
 from firmware.events import (
     CardTapped,
@@ -152,6 +153,8 @@ class GateLoop:
         # Listeners (the screen) receive read-only views; each must return at once.
         self.on_view: list[Callable[[object], None]] = []
         self.sync: SyncLink | None = None
+        # Called with the health snapshot every few seconds and at the stop (status.py).
+        self.on_status: Callable[[dict[str, object]], None] | None = None
         # Called with every complete list file from the hub (see ListReceived).
         self.on_list_received: Callable[[bytes], object] = self.apply_list
 
@@ -181,6 +184,7 @@ class GateLoop:
         """Handle events until a Shutdown arrives; always leave outputs safe."""
         self._running = True
         self.schedule(FLOOR_HEARTBEAT_S, self._heartbeat)
+        self.schedule(0, self._status_tick)
         if self.sync is not None:
             self.sync.start()
         try:
@@ -629,6 +633,20 @@ class GateLoop:
     def _stop(self) -> None:
         self.hardware.safe()
         self.save_clock_floor()
+        self.report_status(running=False)
+
+    def _status_tick(self) -> None:
+        self.report_status()
+        self.schedule(status_file.INTERVAL_S, self._status_tick)
+
+    def report_status(self, running: bool = True) -> None:
+        """Hand the health snapshot to ``on_status`` (the status file, Prometheus)."""
+        if self.on_status is None:
+            return
+        try:
+            self.on_status(status_file.snapshot(self, running))
+        except OSError as exc:  # a full disk must not stop the gate
+            log.error("status not written: %s", exc)
 
     def _log_decision(self, claim: _Claim, seq: int) -> None:
         credential, decision = claim.credential, claim.decision
