@@ -12,7 +12,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from firmware.trust import TrustError, b64, key_id, read_public_key
+from firmware.trust import TrustError, key_id, read_public_key
+from hub.models import register_gate
 
 EXIT_USAGE = 2
 
@@ -32,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
 
     init = _command(sub, "init", _cmd_init, "create the hub's key and certificate (and a root)")
     init.add_argument("--root-key", type=Path, help="the root private key (default: make one)")
+    init.add_argument("--office-pub", type=Path,
+                      help="the office's access-code public key: checks enrolments")  # fmt: skip
 
     gate = sub.add_parser("gate", help="the registry of gates").add_subparsers(
         dest="gate_command", required=True
@@ -69,6 +72,20 @@ def _parser() -> argparse.ArgumentParser:
     sell.add_argument("serial")
     sell.add_argument("--pass-number", required=True)
     sell.add_argument("--type", dest="pass_type", required=True)
+
+    code = _command(
+        sub,
+        "access-code",
+        _cmd_access_code,
+        "issue an access code for a technician (or cash mode) at one gate",
+    )
+    code.add_argument("action", choices=("issue",))
+    code.add_argument("--museum", required=True)
+    code.add_argument("--gate", required=True)
+    code.add_argument("--role", choices=("technician", "cash"), default="technician")
+    code.add_argument("--valid-for", default="7d", help="e.g. 7d, 12h (default %(default)s)")
+    code.add_argument("--office-key", type=Path, required=True,
+                      help="the central office's access-code private key")  # fmt: skip
 
     dev = sub.add_parser("dev-broker", help="run a throwaway mosquitto for a demonstration")
     dev.add_argument("--port", type=int, default=1883)
@@ -123,6 +140,10 @@ def _cmd_init(args: argparse.Namespace) -> int:
     from hub.keys import init_keys
 
     root_pub = init_keys(args.data, time.time(), args.root_key)
+    if args.office_pub is not None:
+        from hub.keys import OFFICE_PUBLIC
+
+        (args.data / OFFICE_PUBLIC).write_bytes(args.office_pub.read_bytes())
     _models(args).db.close()
     print(f"hub keys in {args.data}; give gates the root public key: {root_pub}")
     return 0
@@ -134,13 +155,7 @@ def _cmd_gate_add(args: argparse.Namespace) -> int:
     except TrustError as exc:
         print(f"portique-hub: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    m = _models(args)
-    g = m.gate_key
-    g.insert(museum=args.museum, gate=args.gate, public_key=b64(public), key_id=key_id(public),
-             added_at=time.time()).on_conflict(
-        conflict_target=[g.museum, g.gate],
-        update={g.public_key: b64(public), g.key_id: key_id(public)},
-    ).execute()  # fmt: skip
+    register_gate(_models(args), args.museum, args.gate, public, time.time())
     print(f"gate {args.museum}/{args.gate} registered with key {key_id(public)}")
     return 0
 
@@ -267,4 +282,22 @@ def _cmd_resend(args: argparse.Namespace) -> int:
     publish_once(_broker(args), HubSigner.load(args.data), time.time,
                  lambda p: p.resend(args.museum, args.gate, n, args.from_seq))  # fmt: skip
     print(f"asked {args.museum}/{args.gate} for its records from {args.from_seq}")
+    return 0
+
+
+def _cmd_access_code(args: argparse.Namespace) -> int:
+    from firmware import access
+    from firmware.lists.cli import duration
+    from firmware.trust import load_private_key
+
+    try:
+        key = load_private_key(args.office_key)
+        valid_s = duration(args.valid_for)
+    except (TrustError, argparse.ArgumentTypeError) as exc:
+        print(f"portique-hub: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    code = access.issue(key, args.museum, args.gate, args.role, time.time() + valid_s)
+    print(code)
+    print(f"for {args.role} at {args.museum}/{args.gate}, valid {args.valid_for}, once",
+          file=sys.stderr)  # fmt: skip
     return 0

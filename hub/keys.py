@@ -27,6 +27,8 @@ from firmware.trust import (
 )
 
 ROOT_KEY, ROOT_PUB = "root.key", "root.pub"
+# The central office's access-code key: the hub checks enrolments with the public half.
+OFFICE_PUBLIC = "office.pub"
 HUB_KEY, HUB_CERT = "hub.key", "hub.cert.json"
 CERT_YEARS = 2
 

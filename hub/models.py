@@ -188,3 +188,15 @@ def open_hub(url: str) -> HubModels:
     bound = [bound_model(base, db) for base in _MODELS]
     db.create_tables(bound, safe=True)
     return HubModels(db, *bound)
+
+
+def register_gate(m: HubModels, museum: str, gate: str, public: bytes, now: float) -> None:
+    """Register (or replace) the public key the hub checks ``museum``/``gate``'s messages with."""
+    from firmware.trust import b64, key_id
+
+    g = m.gate_key
+    g.insert(museum=museum, gate=gate, public_key=b64(public), key_id=key_id(public),
+             added_at=now).on_conflict(
+        conflict_target=[g.museum, g.gate],
+        update={g.public_key: b64(public), g.key_id: key_id(public)},
+    ).execute()  # fmt: skip

@@ -22,12 +22,13 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from firmware import access
 from firmware.sync.protocol import ROOT, ProtocolError, parse_topic, unseal
-from firmware.trust import unb64, verify_signature
+from firmware.trust import key_id, read_public_key, unb64, verify_signature
 from hub.activations import deltas_after
 from hub.ingest import BatchRefused, Ingest
-from hub.keys import HubSigner
-from hub.models import HubModels, open_hub
+from hub.keys import OFFICE_PUBLIC, HubSigner
+from hub.models import HubModels, open_hub, register_gate
 from hub.publish import Broker, Publisher, next_command
 
 log = logging.getLogger("portique.hub")
@@ -129,6 +130,9 @@ class HubService:
         if (body["museum"], body["gate"]) != (where.museum, where.gate):
             raise ProtocolError("wrong_topic", f"signed for {body['museum']}/{body['gate']}, "
                                 f"published on {where.museum}/{where.gate}")  # fmt: skip
+        if where.name == "enrol":  # signed by the new key itself, not a registered one
+            self._on_enrol(where.museum, where.gate, sealed)
+            return
         self._check_signer(where.museum, where.gate, sealed.signer, sealed.signature,
                            sealed.signed_bytes)  # fmt: skip
         {"batch": self._on_batch, "status": self._on_status, "hello": self._on_hello}[where.name](
@@ -149,6 +153,40 @@ class HubService:
             raise ProtocolError("bad_signature", f"signature does not match {museum}/{gate}'s key")
 
     # -- gate messages ------------------------------------------------------------------
+
+    def _on_enrol(self, museum: str, gate: str, sealed: Any) -> None:
+        """Register a provisioned gate's key when its access code checks out."""
+        body = sealed.body
+        public = unb64(body["public_key"], "public key")
+        if not verify_signature(public, sealed.signature, sealed.signed_bytes):
+            raise ProtocolError("bad_signature", f"enrolment of {museum}/{gate} is not signed "
+                                "by the key it announces")  # fmt: skip
+        office = self.settings.data_dir / OFFICE_PUBLIC
+        if not office.exists():
+            raise ProtocolError("no_office_key", f"enrolment of {museum}/{gate} refused: no "
+                                f"central office key at {office}")  # fmt: skip
+        used = self.m.counter
+        try:
+            code = access.check(body["access_code"], read_public_key(office), museum, gate,
+                                self.now(), self._used_nonces(museum, gate))  # fmt: skip
+        except access.AccessCodeError as exc:
+            raise ProtocolError(
+                f"access_{exc.code}", f"enrolment of {museum}/{gate}: {exc}"
+            ) from None
+        if code.role != "technician":
+            raise ProtocolError(
+                "access_role", f"enrolment of {museum}/{gate} needs a technician code"
+            )
+        with self.m.db.atomic():
+            used.create(name=f"access:{museum}/{gate}:{code.nonce}", value=1)
+            register_gate(self.m, museum, gate, public, self.now())
+        log.info("hub: gate %s/%s enrolled with key %s", museum, gate, key_id(public))
+
+    def _used_nonces(self, museum: str, gate: str) -> set[int]:
+        c = self.m.counter
+        prefix = f"access:{museum}/{gate}:"
+        rows = c.select(c.name).where(c.name.startswith(prefix))
+        return {int(row.name[len(prefix) :]) for row in rows}
 
     def _on_batch(self, museum: str, gate: str, body: dict[str, Any]) -> None:
         result = self.ingest.batch(museum, gate, body)

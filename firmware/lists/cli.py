@@ -79,6 +79,9 @@ def add_commands(sub: argparse._SubParsersAction, config_option) -> None:  # noq
     root = ksub.add_parser("new-root", help="create a root key pair")
     root.add_argument("--out", type=Path, required=True, help="folder for root.key, root.pub")
     root.set_defaults(func=_cmd_new_root)
+    office = ksub.add_parser("new-office", help="create the office's access-code key pair")
+    office.add_argument("--out", type=Path, required=True, help="folder for office.key, office.pub")
+    office.set_defaults(func=_cmd_new_office)
     cert = ksub.add_parser("certify", help="create a signing key certified by the root")
     cert.add_argument("--root-key", type=Path, required=True)
     cert.add_argument("--out", type=Path, required=True, help="folder for NAME.key, NAME.cert.json")
@@ -203,6 +206,15 @@ def _cmd_new_root(args: argparse.Namespace) -> int:
     key = generate_private_key(args.out / "root.key")
     key_id = write_public_key(key, args.out / "root.pub")
     print(f"root key {key_id}: {args.out / 'root.key'} (keep offline), {args.out / 'root.pub'}")
+    return 0
+
+
+def _cmd_new_office(args: argparse.Namespace) -> int:
+    args.out.mkdir(parents=True, exist_ok=True)
+    key = generate_private_key(args.out / "office.key")
+    key_id = write_public_key(key, args.out / "office.pub")
+    print(f"office key {key_id}: {args.out / 'office.key'} (the office signs access codes "
+          f"with it), {args.out / 'office.pub'} (installed on every gate and the hub)")
     return 0
 
 

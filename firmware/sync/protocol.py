@@ -26,7 +26,7 @@ BROADCAST = "all"  # the topic level of messages to every gate (config reserves 
 ANY = "*"  # the museum and gate of a body addressed to every gate
 
 # Gate to hub (under <root>/<museum>/<gate>/up/) and hub to gate (.../down/).
-UP = ("batch", "status", "hello")
+UP = ("batch", "status", "hello", "enrol")
 DOWN = ("ack", "command", "deltas", "beacon", "list/manifest", "list/chunk")
 # The last will's counter: the last word of a session, above any status it sent.
 WILL_N = 2**31 - 1
