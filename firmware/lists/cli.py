@@ -213,8 +213,10 @@ def _cmd_new_office(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     key = generate_private_key(args.out / "office.key")
     key_id = write_public_key(key, args.out / "office.pub")
-    print(f"office key {key_id}: {args.out / 'office.key'} (the office signs access codes "
-          f"with it), {args.out / 'office.pub'} (installed on every gate and the hub)")
+    print(
+        f"office key {key_id}: {args.out / 'office.key'} (the office signs access codes "
+        f"with it), {args.out / 'office.pub'} (installed on every gate and the hub)"
+    )
     return 0
 
 
