@@ -120,9 +120,13 @@ class Journal:
         self._next_seq = (last.seq + 1) if last else 1
         self._last_hash = last.hash if last else GENESIS_HASH
         self._check_sequence()
-        # Serials this gate changed itself: the pass store asks the table only for these.
+        # Serials this gate changed itself, and those the hub's sync deltas changed:
+        # the pass store asks those tables only for these (a tap is on the clock).
         self.local_serials: set[str] = {
             row[0] for row in db.execute_sql("SELECT serial FROM local_pass")
+        }
+        self.remote_serials: set[str] = {
+            row[0] for row in db.execute_sql("SELECT serial FROM remote_pass")
         }
 
     @classmethod

@@ -92,7 +92,9 @@ class PassStore:
         local = self._row("local_pass", "serial", serial, listed) if (
             serial in self._journal.local_serials
         ) else None  # fmt: skip
-        remote = self._row("remote_pass", "serial", serial, listed)
+        remote = self._row("remote_pass", "serial", serial, listed) if (
+            serial in self._journal.remote_serials
+        ) else None  # fmt: skip
         return merge(local, hub_view(remote, listed))
 
     def lookup_number(self, pass_number: str) -> PassRecord | None:

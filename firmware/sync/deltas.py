@@ -52,6 +52,7 @@ def apply_deltas(journal: Journal, items: tuple[dict[str, Any], ...], delta_seq:
     remote = journal.models.remote_pass
     applied = duplicates = 0
     missing_from = None
+    changed: list[str] = []
     with journal.db.atomic():
         for item in sorted(items, key=lambda i: i["dseq"]):
             if item["dseq"] <= delta_seq:
@@ -67,6 +68,8 @@ def apply_deltas(journal: Journal, items: tuple[dict[str, Any], ...], delta_seq:
             existing = {name: getattr(row, name) for name in _FIELDS} if row else None
             merged = merge_remote(existing, item)
             remote.replace(serial=item["serial"], dseq=item["dseq"], **merged).execute()
+            changed.append(item["serial"])
             applied += 1
         journal.models.setting.replace(key=DELTA_SEQ_KEY, value=repr(float(delta_seq))).execute()
+    journal.remote_serials.update(changed)  # only once the transaction is committed
     return DeltaOutcome(applied, duplicates, delta_seq, missing_from)
