@@ -60,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
                                                                       required=True)  # fmt: skip
     publish = _command(lists, "publish", _cmd_list_publish, "send a list file", broker=True)
     publish.add_argument("file", type=Path)
-    publish.add_argument("--version", type=int, required=True)
+    publish.add_argument("--version", type=int,
+                         help="the list's version (default: read from the file)")  # fmt: skip
     _target_options(publish)
 
     passes = sub.add_parser("pass", help="pass changes for every gate").add_subparsers(
@@ -235,10 +236,21 @@ def _cmd_problems(args: argparse.Namespace) -> int:
 def _cmd_list_publish(args: argparse.Namespace) -> int:
     import hashlib
 
+    from firmware.lists import format as fmt
     from hub.keys import HubSigner
     from hub.publish import publish_once
 
     data = args.file.read_bytes()
+    try:
+        version = fmt.read_header(data, len(data)).version
+    except fmt.ListFormatError as exc:
+        print(f"portique-hub: {args.file} is not a list file ({exc})", file=sys.stderr)
+        return EXIT_USAGE
+    if args.version is not None and args.version != version:
+        print(f"portique-hub: {args.file} is version {version}, not {args.version}",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    args.version = version
     m = _models(args)
     r = m.list_release
     r.insert(version=args.version, museum=args.museum, gate=args.gate, size=len(data),
