@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import string
 import struct
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ ROLES = ("technician", "cash")
 _EPOCH = 946_684_800  # 2000-01-01T00:00:00Z
 _BODY = struct.Struct(">BBII")
 GROUP = 5
+ALPHABET = string.ascii_uppercase + "234567"  # base32's
 # Characters in a code: the body and the 64-byte signature in base32 without padding.
 CODE_CHARS = -(-(_BODY.size + 64) * 8 // 5)
 # Base32 has no 0, 1 or 8: a person typing them meant O, I or B.
