@@ -43,11 +43,15 @@ class AccessCodeError(Exception):
     """A code that does not open this gate; ``code`` is stable, the message is for people.
 
     ``role`` is the code's role once its signature proved it (expired, used), else None.
+    ``wait_s`` is how long the lockout makes the next try wait. Besides the
+    codes ``check`` gives, a try can fail as ``locked`` (nothing was tried) or
+    ``no_office_key`` (nothing can be checked): see ``access_state.attempt``.
     """
 
-    def __init__(self, code: str, message: str, role: str | None = None) -> None:
+    def __init__(self, code: str, message: str, role: str | None = None,
+                 wait_s: float = 0.0) -> None:  # fmt: skip
         super().__init__(message)
-        self.code, self.role = code, role
+        self.code, self.role, self.wait_s = code, role, wait_s
 
 
 @dataclass(frozen=True)

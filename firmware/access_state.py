@@ -25,19 +25,6 @@ from firmware.trust import TrustError, read_public_key
 ACCESS_STATE = "access.json"
 
 
-class AccessRefused(Exception):
-    """A code this gate does not take now; the message is for people.
-
-    ``code`` is stable: an ``AccessCodeError`` code, ``locked`` (too many
-    wrong codes: nothing was tried) or ``no_office_key`` (nothing can be
-    checked). ``wait_s`` is how long before the next try is allowed.
-    """
-
-    def __init__(self, code: str, message: str, wait_s: float = 0.0) -> None:
-        super().__init__(message)
-        self.code, self.wait_s = code, wait_s
-
-
 @dataclass(frozen=True)
 class Door:
     """Where codes are tried: this gate's ids, its data directory and the office's key."""
@@ -81,7 +68,7 @@ def attempt(
     refused_roles: Mapping[str, str] | None = None,
     operator: str | None = None,
 ) -> access.AccessCode:
-    """The code's content if it opens ``door`` now; AccessRefused otherwise.
+    """The code's content if it opens ``door`` now; AccessCodeError otherwise.
 
     Every try that gets as far as the check is handed to ``record`` (the
     journal), with ``opened`` as the reason of an accepted code. A code whose
@@ -94,22 +81,23 @@ def attempt(
     lockout = access.Lockout(state["failures"], state["locked_until"])
     wait = lockout.wait_s(now.wall)
     if wait:
-        raise AccessRefused("locked", f"too many wrong codes: try again in {wait:.0f} s", wait)
+        message = f"too many wrong codes: try again in {wait:.0f} s"
+        raise access.AccessCodeError("locked", message, wait_s=wait)
     try:
         office_key = read_public_key(door.office_key)
     except TrustError as exc:
-        raise AccessRefused("no_office_key", str(exc)) from None
+        raise access.AccessCodeError("no_office_key", str(exc)) from None
     try:
         code = access.check(text, office_key, door.museum, door.gate, now.wall,
                             set(state["used"]))  # fmt: skip
         if code.role in (refused_roles or {}):
             raise access.AccessCodeError("wrong_role", (refused_roles or {})[code.role], code.role)
     except access.AccessCodeError as exc:
-        delay = lockout.failed(now.wall)
+        exc.wait_s = lockout.failed(now.wall)
         state.update(failures=lockout.failures, locked_until=lockout.locked_until)
         _save(door.data_dir, state)
         record(_entry(door, text, now, exc.code, False, operator or exc.role))
-        raise AccessRefused(exc.code, str(exc), delay) from None
+        raise
     lockout.succeeded()
     state.update(failures=0, locked_until=0.0, used=[*state["used"], code.nonce])
     _save(door.data_dir, state)

@@ -68,7 +68,7 @@ def check_code(request: Request) -> access.AccessCode:
             refused_roles={"cash": "this code is for cash mode, not for setting a gate up"},
             operator="technician",
         )  # fmt: skip
-    except access_state.AccessRefused as exc:
+    except access.AccessCodeError as exc:
         if exc.code == "no_office_key":
             raise ProvisionError(f"{exc}; the office key is installed with portique") from None
         if exc.code == "locked":

@@ -11,7 +11,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from firmware import access
-from firmware.access_state import ACCESS_STATE, AccessRefused, Door, attempt
+from firmware.access import AccessCodeError
+from firmware.access_state import ACCESS_STATE, Door, attempt
 from firmware.clock import Now
 from firmware.journal.journal import Journal
 from firmware.trust import write_public_key
@@ -47,8 +48,8 @@ def try_code(door: Door, journal: Journal, text: str, wall: float = NOW) -> acce
     return attempt(door, text, at(wall), journal.append, opened="staff_session")
 
 
-def refusal(door: Door, journal: Journal, text: str, wall: float = NOW) -> AccessRefused:
-    with pytest.raises(AccessRefused) as caught:
+def refusal(door: Door, journal: Journal, text: str, wall: float = NOW) -> AccessCodeError:
+    with pytest.raises(AccessCodeError) as caught:
         try_code(door, journal, text, wall)
     return caught.value
 
@@ -92,7 +93,7 @@ def test_a_missing_office_key_refuses_every_code_naming_the_file(door, journal, 
 
 def test_a_role_refused_here_counts_as_a_wrong_code(door, journal, office) -> None:
     text = access.issue(office, "M1", "G1", "cash", NOW + 600)
-    with pytest.raises(AccessRefused, match="not here") as caught:
+    with pytest.raises(AccessCodeError, match="not here") as caught:
         attempt(door, text, at(NOW), journal.append, "provisioned", {"cash": "not here"})
     assert caught.value.code == "wrong_role"
     assert rows(journal)[-1][1:3] == (False, "wrong_role")

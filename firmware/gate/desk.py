@@ -18,7 +18,8 @@ import logging
 from pathlib import Path
 
 from firmware import access_state
-from firmware.access_state import AccessRefused, Door
+from firmware.access import AccessCodeError
+from firmware.access_state import Door
 from firmware.events import (
     AccessCodeEntered,
     FiguresRequest,
@@ -132,7 +133,7 @@ class StaffDesk:
         try:
             code = access_state.attempt(self.door, event.text, now, self.loop.append,
                                         opened="staff_session")  # fmt: skip
-        except AccessRefused as exc:
+        except AccessCodeError as exc:
             log.warning("access code refused on the screen (%s): %s", exc.code, exc)
             self.loop.publish(AccessCodeRefused(exc.code, exc.wait_s))
             return
