@@ -50,6 +50,9 @@ screenshots: $(STAMP)
 	done
 	$(BIN)/portique screenshot --screen children --lang fr --out docs/screens/children-fr.png
 	$(BIN)/portique screenshot --screen children --lang de --out docs/screens/children-de.png
+	$(BIN)/portique screenshot --screen access_code --lang en --out docs/screens/access_code-en.png
+	$(BIN)/portique screenshot --screen access_code_refused --lang fr --out docs/screens/access_code_refused-fr.png
+	$(BIN)/portique screenshot --screen staff_menu_technician --lang de --out docs/screens/staff_menu_technician-de.png
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import string
 import struct
 from dataclasses import dataclass
 
@@ -30,15 +31,27 @@ VERSION = 1
 ROLES = ("technician", "cash")
 _EPOCH = 946_684_800  # 2000-01-01T00:00:00Z
 _BODY = struct.Struct(">BBII")
-_GROUP = 5
+GROUP = 5
+ALPHABET = string.ascii_uppercase + "234567"  # base32's
+# Characters in a code: the body and the 64-byte signature in base32 without padding.
+CODE_CHARS = -(-(_BODY.size + 64) * 8 // 5)
+# Base32 has no 0, 1 or 8: a person typing them meant O, I or B.
+_LOOKALIKES = str.maketrans("018", "OIB")
 
 
 class AccessCodeError(Exception):
-    """A code that does not open this gate; ``code`` is stable, the message is for people."""
+    """A code that does not open this gate; ``code`` is stable, the message is for people.
 
-    def __init__(self, code: str, message: str) -> None:
+    ``role`` is the code's role once its signature proved it (expired, used), else None.
+    ``wait_s`` is how long the lockout makes the next try wait. Besides the
+    codes ``check`` gives, a try can fail as ``locked`` (nothing was tried) or
+    ``no_office_key`` (nothing can be checked): see ``access_state.attempt``.
+    """
+
+    def __init__(self, code: str, message: str, role: str | None = None,
+                 wait_s: float = 0.0) -> None:  # fmt: skip
         super().__init__(message)
-        self.code = code
+        self.code, self.role, self.wait_s = code, role, wait_s
 
 
 @dataclass(frozen=True)
@@ -66,7 +79,7 @@ def issue(key: Ed25519PrivateKey, museum: str, gate: str, role: str, expires_at:
     signature = key.sign(_message(museum, gate, role, minutes, nonce))
     raw = _BODY.pack(VERSION, ROLES.index(role), minutes, nonce) + signature
     text = base64.b32encode(raw).decode().rstrip("=")
-    return "-".join(text[i : i + _GROUP] for i in range(0, len(text), _GROUP))
+    return "-".join(text[i : i + GROUP] for i in range(0, len(text), GROUP))
 
 
 def check(text: str, office_key: bytes, museum: str, gate: str, now: float,
@@ -87,17 +100,20 @@ def check(text: str, office_key: bytes, museum: str, gate: str, now: float,
     expires_at = _EPOCH + minutes * 60.0
     if now > expires_at:
         raise AccessCodeError(
-            "expired", "this code has expired: ask the central office for a new one"
+            "expired", "this code has expired: ask the central office for a new one", role
         )
     if nonce in used:
-        raise AccessCodeError("used", "this code has already been used on this gate")
+        raise AccessCodeError("used", "this code has already been used on this gate", role)
     return AccessCode(museum, gate, role, expires_at, nonce)
 
 
+def normalise(text: str) -> str:
+    """``text`` as the code's base32 letters: no spaces or dashes, upper case, 0/1/8 as O/I/B."""
+    return re.sub(r"[\s-]", "", text).upper().translate(_LOOKALIKES)
+
+
 def _decode(text: str) -> bytes:
-    letters = re.sub(r"[\s-]", "", text).upper()
-    # Base32 has no 0, 1 or 8: a person typing them meant O, I or B.
-    letters = letters.translate(str.maketrans("018", "OIB"))
+    letters = normalise(text)
     try:
         return base64.b32decode(letters + "=" * (-len(letters) % 8))
     except ValueError:

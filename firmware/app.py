@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from gpiozero.pins import Factory
 
 from firmware import status as status_file
+from firmware.access_state import Door
 from firmware.clock import RELEASE_FLOOR, Clock, FlooredClock, SystemClock
 from firmware.config import Settings
 from firmware.events import DisplayFailed, PersonPassed, Shutdown
@@ -129,6 +130,7 @@ def build_gate(settings: Settings, clock: Clock | None = None,
         loop,
         staff_file=data_dir / STAFF_FILE,
         idle_logout_s=settings.display.idle_logout_s,
+        door=Door(settings.gate.museum, settings.gate.gate, data_dir, settings.gate.office_key),
     )
     gate = Gate(settings, loop, journal, store, hardware, floored, desk)
     if settings.sync is not None:

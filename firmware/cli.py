@@ -429,7 +429,7 @@ def _cmd_provision(args: argparse.Namespace) -> int:
     )  # fmt: skip
     now = FlooredClock(SystemClock(), floor=RELEASE_FLOOR).now().wall
     try:
-        provision.check_code(request, now)
+        provision.check_code(request)
     except (provision.ProvisionError, StorageError) as exc:
         print(f"portique provision: {exc}", file=sys.stderr)
         return 1

@@ -31,6 +31,9 @@ class GateSettings:
     data_dir: Path = Path("/var/lib/portique")
     timezone: str = "Europe/Paris"
     language: str = "fr"
+    # The central office's public key for access codes (install.sh puts it here);
+    # without it every code is refused, on the kiosk as by `portique provision`.
+    office_key: Path = Path("/etc/portique/office.pub")
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,13 @@ class StaffLogin:
 
 
 @dataclass(frozen=True)
+class AccessCodeEntered:
+    """Someone typed an access code from the central office to open a staff session."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class StaffLogout:
     """The staff member logged out (or left the staff screens)."""
 

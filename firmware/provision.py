@@ -22,12 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from firmware import access
+from firmware import access, access_state
+from firmware.access_state import ACCESS_STATE
 from firmware.clock import RELEASE_FLOOR, FlooredClock, SystemClock
-from firmware.journal.journal import COLUMNS, Entry, Journal
-from firmware.trust import TrustError, read_public_key
+from firmware.journal.journal import COLUMNS, Journal
 
-ACCESS_STATE = "access.json"
 SERVICE_USER = "portique"
 JOURNAL_FILE = "journal.sqlite"
 
@@ -54,68 +53,30 @@ class Request:
     broker_password_file: Path | None = None
 
 
-# -- the access code, its lockout and its journal record ---------------------------------
+# -- the access code ---------------------------------------------------------------------
 
 
-def _load_state(data_dir: Path) -> dict[str, Any]:
-    try:
-        return json.loads((data_dir / ACCESS_STATE).read_text())
-    except (OSError, ValueError):
-        return {"failures": 0, "locked_until": 0.0, "used": []}
-
-
-def _save_state(data_dir: Path, state: dict[str, Any]) -> None:
-    tmp = data_dir / f".{ACCESS_STATE}.tmp"
-    tmp.write_text(json.dumps(state))
-    os.replace(tmp, data_dir / ACCESS_STATE)
-
-
-def _journal_attempt(journal: Journal, request: Request, now: float, outcome: str,
-                     ok: bool) -> None:  # fmt: skip
-    clock = FlooredClock(SystemClock(), floor=max(journal.stored_floor(), RELEASE_FLOOR))
-    reading = clock.now()
-    journal.append(Entry(
-        kind="access_code", wall=reading.wall, monotonic=reading.monotonic,
-        time_trusted=reading.trusted, day="", museum=request.museum, gate=request.gate,
-        credential_kind="access_code", credential=request.code.split("-")[0],
-        admitted=ok, reason=outcome, operator="technician",
-    ))  # fmt: skip
-
-
-def check_code(request: Request, now: float) -> access.AccessCode:
+def check_code(request: Request) -> access.AccessCode:
     """The code's content if it opens this gate; ProvisionError (journaled) otherwise."""
+    door = access_state.Door(request.museum, request.gate, request.data_dir, request.office_key)
     request.data_dir.mkdir(parents=True, exist_ok=True)
-    state = _load_state(request.data_dir)
-    lockout = access.Lockout(state["failures"], state["locked_until"])
-    wait = lockout.wait_s(now)
-    if wait:
-        raise ProvisionError(f"too many wrong codes: try again in {wait:.0f} s")
-    try:
-        office_key = read_public_key(request.office_key)
-    except TrustError as exc:
-        raise ProvisionError(f"{exc}; the office key is installed with portique") from None
     journal = Journal.open(request.data_dir / JOURNAL_FILE)
     try:
-        try:
-            code = access.check(request.code, office_key, request.museum, request.gate, now,
-                                set(state["used"]))  # fmt: skip
-            if code.role != "technician":
-                raise access.AccessCodeError("wrong_role", "this code is for cash mode, not "
-                                             "for setting a gate up")  # fmt: skip
-        except access.AccessCodeError as exc:
-            delay = lockout.failed(now)
-            state.update(failures=lockout.failures, locked_until=lockout.locked_until)
-            _save_state(request.data_dir, state)
-            _journal_attempt(journal, request, now, exc.code, ok=False)
-            later = f"; the next try is possible in {delay:.0f} s" if delay else ""
-            raise ProvisionError(f"access code refused: {exc}{later}") from None
-        lockout.succeeded()
-        state.update(failures=0, locked_until=0.0, used=[*state["used"], code.nonce])
-        _save_state(request.data_dir, state)
-        _journal_attempt(journal, request, now, "provisioned", ok=True)
+        now = FlooredClock(SystemClock(), floor=max(journal.stored_floor(), RELEASE_FLOOR)).now()
+        return access_state.attempt(
+            door, request.code, now, journal.append, opened="provisioned",
+            refused_roles={"cash": "this code is for cash mode, not for setting a gate up"},
+            operator="technician",
+        )  # fmt: skip
+    except access.AccessCodeError as exc:
+        if exc.code == "no_office_key":
+            raise ProvisionError(f"{exc}; the office key is installed with portique") from None
+        if exc.code == "locked":
+            raise ProvisionError(str(exc)) from None
+        later = f"; the next try is possible in {exc.wait_s:.0f} s" if exc.wait_s else ""
+        raise ProvisionError(f"access code refused: {exc}{later}") from None
     finally:
         journal.close()
-    return code
 
 
 # -- the gate's files -----------------------------------------------------------------

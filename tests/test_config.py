@@ -219,7 +219,15 @@ def test_unknown_key_without_close_match_lists_the_allowed_keys(tmp_path: Path) 
     assert str(path) in message
     assert "key 'colour' in [gate]" in message
     assert "did you mean" not in message
-    assert "allowed: data_dir, gate, language, museum, timezone" in message
+    assert "allowed: data_dir, gate, language, museum, office_key, timezone" in message
+
+
+def test_office_key_is_a_path_taken_from_the_files_folder(tmp_path: Path) -> None:
+    assert from_dict({}).gate.office_key == Path("/etc/portique/office.pub")
+    (tmp_path / "portique.toml").write_text('[gate]\noffice_key = "keys/office.pub"\n')
+    assert load(tmp_path / "portique.toml").gate.office_key == tmp_path / "keys" / "office.pub"
+    path, message = load_error(tmp_path, "[gate]\noffice_key = 1\n")
+    assert f"{path}: [gate] office_key = 1: must be a path" in message
 
 
 def test_top_level_key_outside_any_section_is_refused(tmp_path: Path) -> None:

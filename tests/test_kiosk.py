@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from pathlib import Path
 
 import pygame
 import pytest
 from conftest import ENDING_SOON, EXPIRED, FAMILY, SINGLE, World, paris
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from test_staff import add_staff
 
+from firmware import access, provision
 from firmware.display.draw import Text
 from firmware.display.i18n import words
 from firmware.display.kiosk import Kiosk
 from firmware.display.ui import Action, Screen
 from firmware.events import DisplayStarted
+from firmware.trust import write_public_key
 
 
 class Screenful:
@@ -339,3 +343,158 @@ def test_a_screen_that_cannot_start_leaves_the_gate_admitting(make_world, monkey
     assert "could not start" in world.loop.status.display_detail
     world.tap(FAMILY)
     assert world.relay_on and world.last().children == 0
+
+
+# -- access codes from the central office ------------------------------------------------
+
+_CODE_KEYS = {c: getattr(pygame, f"K_{c.lower()}") for c in access.ALPHABET}
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> tuple[Ed25519PrivateKey, Path]:
+    key = Ed25519PrivateKey.generate()
+    write_public_key(key, tmp_path / "office.pub")
+    return key, tmp_path / "office.pub"
+
+
+@pytest.fixture
+def coded(make_screenful, office) -> Screenful:
+    """A gate whose [gate] office_key is the test office's public key."""
+    return make_screenful(gate={"office_key": str(office[1])})
+
+
+def code_for(gate: Screenful, office, role: str = "technician", gate_id: str = "G1",
+             valid_s: float = 3600) -> str:  # fmt: skip
+    return access.issue(office[0], "M1", gate_id, role, gate.world.clock.wall() + valid_s)
+
+
+def open_code_screen(gate: Screenful) -> None:
+    gate.touch(Action("staff"))
+    gate.touch(Action("access_code"))
+    assert gate.screen is Screen.ACCESS_CODE
+
+
+def touch_code(gate: Screenful, code: str) -> None:
+    """Open the access code screen and type ``code`` on its keyboard, then OK."""
+    open_code_screen(gate)
+    type_code(gate, code)
+
+
+def type_code(gate: Screenful, code: str) -> None:
+    for char in access.normalise(code):
+        gate.touch(Action("char", char))
+    gate.touch(Action("ok"))
+
+
+def access_records(gate: Screenful) -> list[tuple]:
+    return [(r.kind, r.admitted, r.reason, r.operator)
+            for r in gate.world.journal.records() if r.kind == "access_code"]  # fmt: skip
+
+
+def test_a_code_typed_on_the_screen_opens_a_technician_session(coded: Screenful, office) -> None:
+    touch_code(coded, code_for(coded, office))
+    assert coded.screen is Screen.STAFF_MENU
+    session = coded.kiosk.ui.state.session
+    assert (session.name, session.role) == ("technician", "technician")
+    assert session.functions == {"entries", "figures", "status"}  # as Stock
+    assert coded.shows("Technician")
+    assert access_records(coded) == [("access_code", True, "staff_session", "technician")]
+    coded.touch(Action("menu", "status"))
+    assert coded.screen is Screen.STATUS
+
+
+def test_a_code_typed_on_a_keyboard_opens_a_cash_session(coded: Screenful, office) -> None:
+    code = code_for(coded, office, role="cash")
+    open_code_screen(coded)
+    coded.key(pygame.K_q)  # a slip, put right
+    coded.key(pygame.K_BACKSPACE)
+    for char in access.normalise(code):
+        coded.key(_CODE_KEYS[char])
+    shown = [text for text in coded.texts() if text.startswith(code[:11].replace("-", " "))]
+    assert shown, "the code is shown in groups of five"
+    coded.key(pygame.K_RETURN)
+    assert coded.kiosk.ui.state.session.role == "cash" and coded.shows("Cash desk")
+    assert access_records(coded) == [("access_code", True, "staff_session", "cash")]
+    coded.touch(Action("menu", "figures"))  # the Caisse role's functions
+    assert coded.screen is Screen.FIGURES
+
+
+def test_wrong_codes_lock_out_and_the_screen_shows_the_wait(coded: Screenful, office) -> None:
+    touch_code(coded, code_for(coded, office, gate_id="G2"))
+    assert coded.shows("This code is not for this gate: check it, or ask the central office.")
+    for _ in range(3):  # the code stays, so OK tries it again
+        coded.touch(Action("ok"))
+    assert coded.shows("Too many wrong codes. Try again in {time}.",
+                       time=words("fr").duration(30))  # fmt: skip
+    with pytest.raises(LookupError):  # OK is off until the wait is over
+        coded.kiosk.button_at(Action("ok"))
+    assert access_records(coded) == [("access_code", False, "wrong_code", None)] * 4
+    coded.advance(30)
+    coded.touch(Action("back"))  # to the staff login, and a fresh code screen
+    coded.touch(Action("access_code"))
+    type_code(coded, code_for(coded, office))
+    assert coded.screen is Screen.STAFF_MENU
+
+
+def test_a_used_code_is_refused(coded: Screenful, office) -> None:
+    code = code_for(coded, office)
+    touch_code(coded, code)
+    coded.touch(Action("logout"))
+    touch_code(coded, code)
+    assert coded.screen is Screen.ACCESS_CODE and not coded.kiosk.ui.state.staff
+    assert coded.shows("This code has already been used on this gate.")
+    assert access_records(coded)[-1] == ("access_code", False, "used", "technician")
+
+
+def test_a_code_used_by_portique_provision_is_refused_on_the_screen(
+    coded: Screenful, office
+) -> None:
+    code = code_for(coded, office, valid_s=20 * 365 * 86400)  # provision reads the system's clock
+    settings = coded.world.gate.settings.gate
+    provision.check_code(provision.Request(
+        museum="M1", gate="G1", code=code, office_key=office[1],
+        config_path=settings.data_dir / "unused.toml", data_dir=settings.data_dir,
+    ))  # fmt: skip
+    touch_code(coded, code)
+    assert coded.kiosk.ui.state.code_error == "used"
+
+
+def test_an_expired_code_is_refused(coded: Screenful, office) -> None:
+    code = code_for(coded, office, valid_s=600)
+    coded.advance(660)
+    touch_code(coded, code)
+    assert coded.shows("This code has expired: ask the central office for a new one.")
+    assert access_records(coded) == [("access_code", False, "expired", "technician")]
+
+
+def test_a_garbled_code_is_refused_as_unreadable(coded: Screenful, office) -> None:
+    touch_code(coded, code_for(coded, office)[:40])
+    assert coded.shows("This code cannot be read: check every group.")
+    assert access_records(coded) == [("access_code", False, "malformed", None)]
+
+
+def test_without_the_office_key_every_code_is_refused_naming_the_file(
+    coded: Screenful, office, caplog
+) -> None:
+    office[1].unlink()
+    touch_code(coded, code_for(coded, office))
+    assert coded.shows("This gate cannot check codes: its office key is missing (see the log).")
+    assert str(office[1]) in caplog.text and not coded.kiosk.ui.state.staff
+    assert access_records(coded) == []
+
+
+def test_a_code_session_ends_when_the_code_expires(make_screenful, office) -> None:
+    gate = make_screenful(gate={"office_key": str(office[1])}, display={"idle_logout_s": 3600})
+    touch_code(gate, code_for(gate, office, valid_s=120))
+    gate.advance(100)
+    gate.touch(Action("menu", "status"))
+    assert gate.kiosk.ui.state.staff
+    gate.advance(21)
+    assert gate.screen is Screen.IDLE and not gate.kiosk.ui.state.staff
+
+
+def test_a_code_session_ends_at_the_idle_logout_before_its_expiry(make_screenful, office) -> None:
+    gate = make_screenful(gate={"office_key": str(office[1])}, display={"idle_logout_s": 30})
+    touch_code(gate, code_for(gate, office))
+    gate.advance(31)
+    assert gate.screen is Screen.IDLE and not gate.kiosk.ui.state.staff

@@ -15,8 +15,9 @@ from firmware.display.draw import Button, Fonts, Icon, Painter, Text, button_tex
 from firmware.display.i18n import LANGUAGES, Words
 from firmware.display.screens import Context, layout
 from firmware.display.screenshot import SAMPLES, render
-from firmware.display.texts import REFUSALS
+from firmware.display.texts import ACCESS_REFUSALS, REFUSALS
 from firmware.display.ui import Screen
+from firmware.gate.views import AccessCodeRefused
 
 SIZE = (800, 480)
 
@@ -53,6 +54,17 @@ def test_every_refusal_fits_and_shows_an_icon_and_words(reason: str, language: s
     assert painter.overflows == []
     assert ui.state.screen is Screen.REFUSED
     assert any(isinstance(item, Icon) and item.kind == "cross" for item in items)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("reason", [*ACCESS_REFUSALS, "locked"])
+def test_every_access_code_refusal_fits_with_the_longest_wait(reason: str, language: str) -> None:
+    ui = samples.sample_ui("access_code_refused", language)
+    ui.on_view(AccessCodeRefused(reason, 3599))
+    painter = Painter(Fonts())
+    painter.paint(pygame.Surface(SIZE), layout(ui.state, Context(*SIZE, samples.ZONE)))
+    assert painter.overflows == []
+    assert ui.state.screen is Screen.ACCESS_CODE
 
 
 @pytest.mark.parametrize("name", ["admitted", "go_ahead", "refused", "out_of_order"])

@@ -107,6 +107,13 @@ def test_a_broken_staff_file_is_named(tmp_path: Path) -> None:
         load_staff(path)
 
 
+def test_an_access_codes_role_is_no_accounts_role(tmp_path: Path) -> None:
+    path = tmp_path / "staff.toml"
+    path.write_text('[[staff]]\nname = "A"\nrole = "technician"\npin = "x"\n')
+    with pytest.raises(StaffError, match="role \\(controle, caisse, stock\\)"):
+        load_staff(path)
+
+
 def test_wrong_pins_lock_the_pad_for_growing_delays() -> None:
     guard = PinGuard()
     assert [guard.failed(100.0) for _ in range(5)] == [0.0, 0.0, 30.0, 60.0, 120.0]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import string
 import threading
 import traceback
 from collections.abc import Callable
@@ -37,6 +38,7 @@ FRAME_WAIT_MS = 50
 _DIGITS = {getattr(pygame, f"K_{d}"): str(d) for d in range(10)} | {
     getattr(pygame, f"K_KP{d}"): str(d) for d in range(10)
 }
+_LETTERS = {getattr(pygame, f"K_{c}"): c.upper() for c in string.ascii_lowercase}
 _KEYS = {
     pygame.K_BACKSPACE: Action("erase"),
     pygame.K_RETURN: Action("ok"),
@@ -205,6 +207,8 @@ class Kiosk:
     def _key(self, key: int) -> None:
         if key in _DIGITS:
             self.ui.act(Action("digit", _DIGITS[key]))
+        elif key in _LETTERS:
+            self.ui.act(Action("char", _LETTERS[key]))
         elif key in _KEYS:
             self.ui.act(_KEYS[key])
 

@@ -16,6 +16,7 @@ from firmware.config import DisplaySettings
 from firmware.display.ui import Action, Ui
 from firmware.gate.figures import Figures
 from firmware.gate.views import (
+    AccessCodeRefused,
     ChildrenPrompt,
     LoginRefused,
     Outcome,
@@ -32,6 +33,12 @@ MONO = 5000.0
 FAMILY = "04A1B2C3D4E507"
 CONTROLE = StaffSession("Marie", "controle", frozenset({"entries", "status"}))
 CAISSE = StaffSession("Jonas", "caisse", frozenset({"entries", "figures", "status"}))
+TECHNICIAN = StaffSession("technician", "technician", frozenset({"entries", "figures", "status"}))
+# A code as the office issues it (the sample's signature is not a real one).
+CODE = (
+    "7GSA6GMDPLLDJ6DAI4OJVVHJKV5FGKHX3MLH7Q6DLZGBMJ7W5IK5BNI2LWVZ"
+    "ONXL5SSCUHJOHTLPGL6J7XR2LMSNYTSS4BQ3DY6LXWBIEY77NPAHLQDVV6A"
+)
 
 
 def _admitted(persons: int = 1, renewal: bool = False, **extra: object) -> Outcome:
@@ -102,6 +109,15 @@ def _pin(ui: Ui, locked: bool) -> None:
         ui.on_view(LoginRefused("Marie", 45))
 
 
+def _access_code(ui: Ui, typed: int, refusal: AccessCodeRefused | None = None) -> None:
+    _act(ui, "staff")
+    ui.on_view(StaffRoster(("Jonas", "Marie")))
+    _act(ui, "access_code", *[("char", c) for c in CODE[:typed]])
+    if refusal is not None:
+        _act(ui, "ok")
+        ui.on_view(refusal)
+
+
 def _keypad(ui: Ui, purpose: str, digits: str) -> None:
     _staff(ui)
     _act(ui, ("menu", purpose), *[("digit", d) for d in digits])
@@ -118,7 +134,11 @@ SAMPLES: dict[str, Callable[[Ui], None]] = {
     "staff_login": lambda ui: (_act(ui, "staff"), ui.on_view(StaffRoster(("Jonas", "Marie")))),
     "staff_pin": lambda ui: _pin(ui, locked=False),
     "staff_locked": lambda ui: _pin(ui, locked=True),
+    "access_code": lambda ui: _access_code(ui, 37),
+    "access_code_refused": lambda ui: _access_code(ui, len(CODE),
+                                                   AccessCodeRefused("wrong_code", 30)),
     "staff_menu": lambda ui: _staff(ui, CAISSE),
+    "staff_menu_technician": lambda ui: _staff(ui, TECHNICIAN),
     "staff_menu_stale": lambda ui: _staff(ui, CONTROLE, stale=True),
     "staff_refused": lambda ui: (_staff(ui), ui.on_view(refused("expired"))),
     "force_entry": lambda ui: (_staff(ui), ui.on_view(refused("not_sold")),

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from pygame import Rect
 
+from firmware import access
 from firmware.display import texts
 from firmware.display.draw import (
     AMBER,
@@ -64,10 +65,12 @@ def _top_bar(s: UiState, t: Words, ctx: Context) -> list[object]:
     items: list[object] = [Box(Rect(0, 0, ctx.width, TOP), WHITE, LINE, 1)]
     if s.staff:
         role = t._(texts.ROLES.get(s.session.role or "", texts.ROLES["controle"]))
+        # A session opened by an access code has no person's name: its role is its name.
+        by_code = s.session.role in access.ROLES
         items.append(
             Text(
                 Rect(12, 8, 250, 48),
-                t._("{name} · {role}", name=s.session.name, role=role),
+                role if by_code else t._("{name} · {role}", name=s.session.name, role=role),
                 20,
                 bold=True,
                 align="left",
@@ -267,10 +270,11 @@ def _children(s: UiState, t: Words, ctx: Context) -> list[object]:
 # -- staff screens -----------------------------------------------------------------------
 
 
-def _title(t: Words, ctx: Context, title: str, back: bool = True) -> list[object]:
+def _title(t: Words, ctx: Context, title: str, back: bool = True, beside: int = 0) -> list[object]:
+    """The screen's title and its Back button, leaving ``beside`` px before Back for a button."""
     items: list[object] = [
         Text(
-            Rect(24, TOP + 8, ctx.width - (230 if back else 48), 56),
+            Rect(24, TOP + 8, ctx.width - (230 if back else 48) - beside, 56),
             title,
             32,
             bold=True,
@@ -311,7 +315,17 @@ def _loading(t: Words, ctx: Context) -> list[object]:
 
 def _staff_login(s: UiState, t: Words, ctx: Context) -> list[object]:
     w = ctx.width
-    items = _title(t, ctx, t._("Staff login: who are you?"))
+    items = _title(t, ctx, t._("Staff login: who are you?"), beside=ACCESS_BUTTON_W + 16)
+    # Always there, even with no account yet: a technician setting the gate up needs it most.
+    items.append(
+        Button(
+            Rect(w - 194 - 12 - ACCESS_BUTTON_W, TOP + 8, ACCESS_BUTTON_W, 56),
+            t._("Access code"),
+            Action("access_code"),
+            size=22,
+            icon="lock",
+        )
+    )
     if s.roster is None:
         return items + _loading(t, ctx)
     if not s.roster:
@@ -335,6 +349,77 @@ def _staff_login(s: UiState, t: Words, ctx: Context) -> list[object]:
         )
     if s.locked_for:
         items += _notice(Rect(40, ctx.height - 84, w - 80, 72), _locked(t, s))
+    return items
+
+
+ACCESS_BUTTON_W = 220
+# The code's keys in base32's own order: the same for every language, where a
+# keyboard's QWERTY, AZERTY or QWERTZ would suit one language and puzzle the others.
+CODE_KEYS = (*"ABCDEFGHI", *"JKLMNOPQR", *"STUVWXYZ", "erase", *"234567", "ok")
+CODE_GROUPS_PER_LINE = 8
+
+
+def _access_code(s: UiState, t: Words, ctx: Context) -> list[object]:
+    w, h = ctx.width, ctx.height
+    header = Rect(16, TOP + 4, w - 16 - 182, 86)
+    items: list[object] = [
+        Button(Rect(w - 166, TOP + 14, 150, 64), t._("Back"), Action("back"), "quiet", size=22)
+    ]
+    problems = []
+    if s.code_error and s.code_error != "locked":
+        reason = texts.ACCESS_REFUSALS.get(s.code_error, texts.UNKNOWN_ACCESS_REFUSAL)
+        problems.append(t._(reason))
+    if s.code_locked_for:
+        problems.append(
+            t._("Too many wrong codes. Try again in {time}.", time=t.duration(s.code_locked_for))
+        )
+    if problems:
+        items += _notice(header, "\n".join(problems), 20)
+    else:
+        groups = -(-access.CODE_CHARS // access.GROUP)
+        typing = min(groups, len(s.code) // access.GROUP + 1)
+        items += [
+            Text(Rect(header.x + 8, header.y, 300, header.height), t._("Access code"), 30,
+                 bold=True, align="left"),
+            Text(Rect(header.x + 316, header.y, header.width - 324, header.height),
+                 t._("Group {group} of {total}", group=typing, total=groups), 22, colour=MUTED,
+                 align="right"),
+        ]  # fmt: skip
+    field = Rect(16, TOP + 96, w - 32, 88)
+    items.append(Box(field, WHITE, BLUE, 3))
+    if s.code:
+        items.append(Text(field.inflate(-24, -8), _grouped(s.code), 22, bold=True, data=True))
+    else:
+        hint = t._("Type the code from the central office: letters A–Z and digits 2–7, then OK.")
+        items.append(Text(field.inflate(-24, -8), hint, 22, colour=MUTED))
+    return items + _code_keys(s, t, ctx, Rect(0, TOP + 192, w, h - TOP - 192))
+
+
+def _grouped(code: str) -> str:
+    """The code in groups of five, as the office prints it, a line per few groups."""
+    groups = [code[i : i + access.GROUP] for i in range(0, len(code), access.GROUP)]
+    per = CODE_GROUPS_PER_LINE
+    return "\n".join(" ".join(groups[i : i + per]) for i in range(0, len(groups), per))
+
+
+def _code_keys(s: UiState, t: Words, ctx: Context, area: Rect) -> list[object]:
+    """The on-screen keyboard: four rows of nine, OK three keys wide."""
+    gap, columns, rows = 6, 9, 4
+    key_w = (area.width - 16 - gap * (columns - 1)) // columns
+    key_h = (area.height - 6 - gap * (rows - 1)) // rows
+    x0 = area.x + (area.width - columns * key_w - gap * (columns - 1)) // 2
+    items: list[object] = []
+    for index, key in enumerate(CODE_KEYS):
+        rect = Rect(x0 + (index % columns) * (key_w + gap), area.y + (index // columns) *
+                    (key_h + gap), key_w, key_h)  # fmt: skip
+        if key == "erase":
+            items.append(Button(rect, "", Action("erase"), icon="erase"))
+        elif key == "ok":
+            rect.width = 3 * key_w + 2 * gap
+            ready = bool(s.code) and not s.code_locked_for
+            items.append(Button(rect, t._("OK"), Action("ok"), "primary", ready, 28))
+        else:
+            items.append(Button(rect, key, Action("char", key), size=28, data=True))
     return items
 
 
@@ -667,6 +752,7 @@ _SCREENS: dict[Screen, Callable[[UiState, Words, Context], list[object]]] = {
     Screen.CHILDREN: _children,
     Screen.STAFF_LOGIN: _staff_login,
     Screen.STAFF_PIN: _staff_pin,
+    Screen.ACCESS_CODE: _access_code,
     Screen.STAFF_MENU: _staff_menu,
     Screen.FORCE: _force_entry,
     Screen.KEYPAD: _typed_number,

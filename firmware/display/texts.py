@@ -53,8 +53,24 @@ FORCE_REASONS: dict[str, str] = {
     "other": N_("Other reason"),
 }
 
-# The roles of the tablet (seed, III.1): Contrôle, Caisse, Stock.
-ROLES = {"controle": N_("Control"), "caisse": N_("Cash desk"), "stock": N_("Stock")}
+# The roles of the tablet (seed, III.1): Contrôle, Caisse, Stock; and those of access codes.
+ROLES = {
+    "controle": N_("Control"),
+    "caisse": N_("Cash desk"),
+    "stock": N_("Stock"),
+    "technician": N_("Technician"),
+    "cash": N_("Cash desk"),
+}
+
+# Why an access code opened nothing (AccessCodeRefused reasons), and what to do.
+ACCESS_REFUSALS = {
+    "malformed": N_("This code cannot be read: check every group."),
+    "wrong_code": N_("This code is not for this gate: check it, or ask the central office."),
+    "expired": N_("This code has expired: ask the central office for a new one."),
+    "used": N_("This code has already been used on this gate."),
+    "no_office_key": N_("This gate cannot check codes: its office key is missing (see the log)."),
+}
+UNKNOWN_ACCESS_REFUSAL = N_("This code was refused.")
 
 PASS_STATES = {
     "stock": N_("in stock, not sold"),

@@ -13,9 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from firmware import access
 from firmware.clock import Clock
 from firmware.config import DisplaySettings
 from firmware.events import (
+    AccessCodeEntered,
     ChildrenChanged,
     ChildrenConfirmed,
     FiguresRequest,
@@ -32,6 +34,7 @@ from firmware.events import (
 from firmware.gate.figures import Figures
 from firmware.gate.staff import PIN_DIGITS
 from firmware.gate.views import (
+    AccessCodeRefused,
     ChildrenPrompt,
     LoginRefused,
     Outcome,
@@ -53,6 +56,7 @@ class Screen(StrEnum):
     CHILDREN = "children"
     STAFF_LOGIN = "staff_login"
     STAFF_PIN = "staff_pin"
+    ACCESS_CODE = "access_code"
     STAFF_MENU = "staff_menu"
     FORCE = "force_entry"
     KEYPAD = "keypad"
@@ -62,6 +66,7 @@ class Screen(StrEnum):
 
 
 RESULT_SCREENS = (Screen.ADMITTED, Screen.REFUSED)
+LOGIN_SCREENS = (Screen.STAFF_LOGIN, Screen.STAFF_PIN, Screen.ACCESS_CODE)
 VISITOR_SCREENS = (Screen.IDLE, Screen.CHILDREN, *RESULT_SCREENS)
 
 
@@ -95,6 +100,9 @@ class UiState:
     pin: str = ""
     login_error: str = ""  # "", "wrong" or "locked"
     locked_until: float = 0.0
+    code: str = ""  # the access code typed, in base32 letters
+    code_error: str = ""  # why the loop refused it (an AccessCodeRefused reason)
+    code_locked_until: float = 0.0
     purpose: Purpose = Purpose.NUMBER
     typed: str = ""
     force_reason: str = ""
@@ -111,6 +119,10 @@ class UiState:
     @property
     def locked_for(self) -> float:
         return max(0.0, self.locked_until - self.now)
+
+    @property
+    def code_locked_for(self) -> float:
+        return max(0.0, self.code_locked_until - self.now)
 
 
 class Ui:
@@ -157,6 +169,10 @@ class Ui:
             s.pin = ""
             s.login_error = "locked" if view.locked_for_s else "wrong"
             s.locked_until = s.now + view.locked_for_s
+        elif isinstance(view, AccessCodeRefused):
+            # The code stays: a typo in one group is put right, not the whole code retyped.
+            s.code_error = view.reason
+            s.code_locked_until = s.now + view.locked_for_s
         elif isinstance(view, PassInfo):
             s.pass_info = view
         elif isinstance(view, Figures):
@@ -172,7 +188,7 @@ class Ui:
         s = self.state
         was_staff, s.session = s.staff, session
         if session.name is not None and not was_staff:
-            s.pin, s.login_error = "", ""
+            s.pin, s.login_error, s.code, s.code_error = "", "", "", ""
             s.screen = Screen.STAFF_MENU
             self.post(StatusRequest())  # for the stale-data warning on the menu
         elif session.name is None and s.screen not in VISITOR_SCREENS:
@@ -204,9 +220,28 @@ class Ui:
         s.login_name, s.pin, s.login_error = name, "", ""
         s.screen = Screen.STAFF_PIN
 
+    def _do_access_code(self, _arg: str) -> None:
+        s = self.state
+        s.code, s.code_error = "", ""
+        s.screen = Screen.ACCESS_CODE
+
+    def _do_char(self, char: str) -> None:
+        s = self.state
+        letter = access.normalise(char)  # a 0, 1 or 8 typed meant O, I or B
+        if (
+            s.screen is Screen.ACCESS_CODE
+            and letter
+            and letter in access.ALPHABET
+            and (len(s.code) < access.CODE_CHARS)
+        ):
+            s.code += letter
+            s.code_error = ""
+
     def _do_digit(self, digit: str) -> None:
         s = self.state
-        if s.screen is Screen.STAFF_PIN and not s.locked_for and len(s.pin) < PIN_DIGITS[1]:
+        if s.screen is Screen.ACCESS_CODE:
+            self._do_char(digit)
+        elif s.screen is Screen.STAFF_PIN and not s.locked_for and len(s.pin) < PIN_DIGITS[1]:
             s.pin += digit
             s.login_error = ""
         elif s.screen is Screen.KEYPAD and len(s.typed) < MAX_TYPED:
@@ -218,6 +253,8 @@ class Ui:
             s.pin = s.pin[:-1]
         elif s.screen is Screen.KEYPAD:
             s.typed = s.typed[:-1]
+        elif s.screen is Screen.ACCESS_CODE:
+            s.code, s.code_error = s.code[:-1], ""
 
     def _do_ok(self, _arg: str) -> None:
         s = self.state
@@ -226,6 +263,8 @@ class Ui:
             s.pin = ""
         elif s.screen is Screen.KEYPAD and s.typed:
             self._submit_typed()
+        elif s.screen is Screen.ACCESS_CODE and s.code and not s.code_locked_for:
+            self.post(AccessCodeEntered(s.code))
         elif s.screen is Screen.CHILDREN:
             self._do_confirm("")
         elif s.screen is Screen.FORCE:
@@ -248,7 +287,7 @@ class Ui:
 
     def _do_back(self, _arg: str) -> None:
         s = self.state
-        if s.screen is Screen.STAFF_PIN:
+        if s.screen in (Screen.STAFF_PIN, Screen.ACCESS_CODE):
             s.screen = Screen.STAFF_LOGIN
         elif s.screen is Screen.CHILDREN:
             return  # the prompt only ends by confirming or timing out
@@ -328,9 +367,7 @@ class Ui:
         idle_for = s.now - self._last_touch
         if s.screen in RESULT_SCREENS and s.now >= self._back_at:
             self._home()
-        elif s.screen in (Screen.STAFF_LOGIN, Screen.STAFF_PIN) and (
-            idle_for >= self.settings.idle_logout_s
-        ):
+        elif s.screen in LOGIN_SCREENS and idle_for >= self.settings.idle_logout_s:
             s.screen = Screen.IDLE  # a login left half-done
         if s.screen is Screen.STATUS and s.now - self._status_at >= STATUS_REFRESH_S:
             self._status_at = s.now

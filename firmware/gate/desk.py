@@ -5,6 +5,11 @@ someone is logged in with a role that allows it, does it with the loop's
 own decision and journal path, and answers with a view. Sessions, the PIN
 lockout and the idle logout are state, so they live here, owned by the
 loop, and run by its injected clock, never in the screen.
+
+A session opens with a staff member's name and PIN, or with an access code
+from the central office (checked as `portique provision` checks it, sharing
+its lockout and used codes); a code's session ends at the code's expiry at
+the latest.
 """
 
 from __future__ import annotations
@@ -12,7 +17,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from firmware import access_state
+from firmware.access import AccessCodeError
+from firmware.access_state import Door
 from firmware.events import (
+    AccessCodeEntered,
     FiguresRequest,
     ForceEntry,
     PaperPass,
@@ -38,12 +47,14 @@ from firmware.gate.staff import (
     FIGURES,
     STATUS,
     PinGuard,
+    Role,
     StaffError,
     StaffMember,
     load_staff,
     verify_pin,
 )
 from firmware.gate.views import (
+    AccessCodeRefused,
     LoginRefused,
     PassInfo,
     StaffRoster,
@@ -57,9 +68,11 @@ log = logging.getLogger("portique.staff")
 class StaffDesk:
     """Staff sessions and functions; built by ``app.py``, its handlers run on the loop."""
 
-    def __init__(self, loop: GateLoop, staff_file: Path, idle_logout_s: float) -> None:
+    def __init__(self, loop: GateLoop, staff_file: Path, idle_logout_s: float,
+                 door: Door) -> None:  # fmt: skip
         self.loop = loop
         self.staff_file = staff_file
+        self.door = door
         self.idle_logout_s = idle_logout_s
         self.guard = PinGuard()
         self.member: StaffMember | None = None
@@ -68,6 +81,7 @@ class StaffDesk:
         for event_type, handler in (
             (StaffDoor, self._on_door),
             (StaffLogin, self._on_login),
+            (AccessCodeEntered, self._on_access_code),
             (StaffLogout, lambda _event: self.logout("logged out")),
             (StaffActive, lambda _event: self._touch()),
             (ForceEntry, self._on_force),
@@ -112,11 +126,30 @@ class StaffDesk:
             self.loop.publish(LoginRefused(event.name, locked))
             return
         self.guard.succeeded()
+        self._open(member)
+
+    def _on_access_code(self, event: AccessCodeEntered) -> None:
+        now = self.loop.clock.now()
+        try:
+            code = access_state.attempt(self.door, event.text, now, self.loop.append,
+                                        opened="staff_session")  # fmt: skip
+        except AccessCodeError as exc:
+            log.warning("access code refused on the screen (%s): %s", exc.code, exc)
+            self.loop.publish(AccessCodeRefused(exc.code, exc.wait_s))
+            return
+        role = Role(code.role)
+        self._open(StaffMember(role.value, role), ends_in=code.expires_at - now.wall)
+
+    def _open(self, member: StaffMember, ends_in: float | None = None) -> None:
+        """Log ``member`` in until the idle logout or, for a code, ``ends_in`` seconds."""
         self.member = member
         self._session += 1
         log.info("staff %s logged in (%s)", member.name, member.role)
         self._touch()
         self._schedule_idle_check(self.idle_logout_s)
+        if ends_in is not None:
+            session = self._session
+            self.loop.schedule(ends_in, lambda: self._code_expired(session))
         self.loop.publish(StaffSession(member.name, member.role.value, member.functions))
 
     def logout(self, why: str) -> None:
@@ -124,6 +157,10 @@ class StaffDesk:
             log.info("staff %s %s", self.member.name, why)
         self.member = None
         self.loop.publish(StaffSession())
+
+    def _code_expired(self, session: int) -> None:
+        if self.member is not None and session == self._session:
+            self.logout("logged out: the access code expired")
 
     def _touch(self) -> None:
         self._last_active = self._mono()

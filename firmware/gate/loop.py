@@ -448,9 +448,10 @@ class GateLoop:
                 activated_on=decision.activated_on.isoformat(),
                 expires_on=decision.valid_until.isoformat() if decision.valid_until else None,
             )
-        return self._append(entry, change)
+        return self.append(entry, change)
 
-    def _append(self, entry: Entry, change: PassChange | None = None) -> int | None:
+    def append(self, entry: Entry, change: PassChange | None = None) -> int | None:
+        """Journal ``entry``; its seq, or None when it could not be stored (logged, red LED)."""
         try:
             seq = self.journal.append(entry, change).seq
         except StorageError as exc:
@@ -525,7 +526,7 @@ class GateLoop:
             pass_number=granted.pass_number, admitted=False, reason="not_passed",
             list_version=self.store.version, refers_to=seq,
         )  # fmt: skip
-        if (stored := self._append(entry)) is not None:
+        if (stored := self.append(entry)) is not None:
             log.info("entry %d: nobody walked through; recorded as %d not_passed", seq, stored)
 
     # -- reader ------------------------------------------------------------

@@ -8,6 +8,8 @@ invalidating older hashes. Wrong PINs lock the PIN pad for growing delays.
 Roles follow the tablet these gates replace (seed, section III.1): Contrôle
 handles entries; Caisse and Stock also see statistics. Sales, pass orders
 and the cash register stay on the desk's own system: a gate does not sell.
+Two more roles have no account: a session opened with an access code from
+the central office is a technician's (as Stock) or the cash desk's (as Caisse).
 """
 
 from __future__ import annotations
@@ -26,7 +28,11 @@ class Role(StrEnum):
     CONTROLE = "controle"
     CAISSE = "caisse"
     STOCK = "stock"
+    TECHNICIAN = "technician"  # opened by an access code only, never an account's role
+    CASH = "cash"  # likewise
 
+
+ACCOUNT_ROLES = (Role.CONTROLE, Role.CAISSE, Role.STOCK)
 
 # Stable names of the staff functions, as the screen and the loop know them.
 ENTRIES = "entries"  # forced entry, typed pass number, paper pass, pass information
@@ -38,6 +44,9 @@ FUNCTIONS: dict[Role, frozenset[str]] = {
     Role.CAISSE: frozenset({ENTRIES, FIGURES, STATUS}),
     Role.STOCK: frozenset({ENTRIES, FIGURES, STATUS}),
 }
+# An access code's session may do on the screen what the role it stands for may.
+FUNCTIONS[Role.TECHNICIAN] = FUNCTIONS[Role.STOCK]
+FUNCTIONS[Role.CASH] = FUNCTIONS[Role.CAISSE]
 
 PIN_DIGITS = (4, 8)
 # scrypt costs: n=2**14, r=8 is the interactive setting of the scrypt paper, about
@@ -53,7 +62,7 @@ class StaffError(Exception):
 class StaffMember:
     name: str
     role: Role
-    pin_hash: str
+    pin_hash: str = ""  # none for a session opened by an access code
 
     @property
     def functions(self) -> frozenset[str]:
@@ -106,9 +115,12 @@ def load_staff(path: Path) -> dict[str, StaffMember]:
     for index, entry in enumerate(data.get("staff", []), start=1):
         try:
             member = StaffMember(str(entry["name"]), Role(entry["role"]), str(entry["pin"]))
+            if member.role not in ACCOUNT_ROLES:
+                raise ValueError(member.role)
         except (KeyError, ValueError, TypeError):
+            roles = ", ".join(ACCOUNT_ROLES)
             raise StaffError(
-                f"staff file {path}: account {index} needs name, role ({', '.join(Role)}) and pin"
+                f"staff file {path}: account {index} needs name, role ({roles}) and pin"
             ) from None
         staff[member.name] = member
     return staff

@@ -66,6 +66,14 @@ class LoginRefused:
 
 
 @dataclass(frozen=True)
+class AccessCodeRefused:
+    """An access code opened nothing; ``reason`` is stable, ``locked_for_s`` > 0 while locked."""
+
+    reason: str  # an AccessCodeError code, "locked" or "no_office_key"
+    locked_for_s: float
+
+
+@dataclass(frozen=True)
 class PassInfo:
     """What the gate knows about one pass, for the "no action possible" page."""
 
