@@ -14,6 +14,7 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +52,11 @@ def _save(data_dir: Path, state: dict[str, Any]) -> None:
 def _entry(door: Door, text: str, now: Now, reason: str, admitted: bool,
                   operator: str | None) -> Entry:  # fmt: skip
     """The journal record of one try; it keeps only the code's first group, to find it again."""
+    # Never billable; the UTC day is enough (provisioning has no time zone yet).
+    day = datetime.fromtimestamp(now.wall, UTC).date().isoformat()
     return Entry(
         kind="access_code", wall=now.wall, monotonic=now.monotonic, time_trusted=now.trusted,
-        day="", museum=door.museum, gate=door.gate, credential_kind="access_code",
+        day=day, museum=door.museum, gate=door.gate, credential_kind="access_code",
         credential=access.normalise(text)[: access.GROUP], admitted=admitted, reason=reason,
         operator=operator,
     )  # fmt: skip
