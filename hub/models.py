@@ -131,7 +131,7 @@ class Delta(peewee.Model):
 
 
 class Counter(peewee.Model):
-    """Numbers that only grow: each gate's command counter."""
+    """Numbers that only grow: each gate's command counter, and access codes used (value 1)."""
 
     name = peewee.CharField(primary_key=True)
     value = peewee.IntegerField()
