@@ -6,19 +6,27 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SIM    := var/sim
+TOOLS  := .tools
+UV     := $(TOOLS)/bin/uv
 
 LOCALE := firmware/display/locale
 LANGS  := fr de en
 
-.PHONY: all setup run test lint bench i18n screenshots clean
+.PHONY: all setup lock run test lint bench i18n screenshots clean
 
 all: test
 
-$(STAMP): pyproject.toml provisioning/dev-setup.sh
-	PYTHON=$(PYTHON) VENV=$(VENV) sh provisioning/dev-setup.sh
+# Every Python package comes from uv.lock (exact versions and hashes).
+$(STAMP): pyproject.toml uv.lock provisioning/dev-setup.sh provisioning/uv-requirements.txt
+	PYTHON=$(PYTHON) VENV=$(VENV) TOOLS=$(TOOLS) sh provisioning/dev-setup.sh
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# Resolve pyproject.toml's ranges again and write the exact versions to uv.lock.
+lock:
+	PYTHON=$(PYTHON) TOOLS=$(TOOLS) sh provisioning/uv-bootstrap.sh
+	UV_PYTHON_DOWNLOADS=never $(UV) lock --upgrade --python $(PYTHON)
 
 run: $(STAMP)
 	$(BIN)/portique demo --out $(SIM)/demo
@@ -58,4 +66,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build var .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) build var .pytest_cache .ruff_cache

@@ -1,14 +1,19 @@
 #!/bin/sh
 # Set up a development or simulation machine (Debian bookworm / Raspberry Pi OS):
 # the Debian packages the daemon and its tests need, then a virtual environment
-# with portique installed in it. Safe to run again: it only adds what is missing.
+# with portique and the exact versions of uv.lock installed in it. Safe to run
+# again: it only adds or corrects what differs from the lock.
 set -eu
 
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
+TOOLS=${TOOLS:-.tools}
+# The extras a development machine installs: the gate's, PostgreSQL's and the tests'.
+EXTRAS=${EXTRAS:-"gate hub postgres test"}
 # libusb: nfcpy loads it for USB readers; mosquitto: the broker the sync tests run;
-# fonts-dejavu-core: the screen's font, with every French and German letter.
-DEBS="systemd libusb-1.0-0 mosquitto fonts-dejavu-core"
+# fonts-dejavu-core: the screen's font, with every French and German letter;
+# postgresql: the server the hub's tests run against.
+DEBS=${DEBS:-"systemd libusb-1.0-0 mosquitto fonts-dejavu-core postgresql"}
 
 missing=""
 for pkg in $DEBS; do
@@ -29,9 +34,15 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
 fi
 
-if [ ! -x "$VENV/bin/python" ]; then
-    "$PYTHON" -m venv "$VENV"
-fi
-"$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet -e ".[test]"
+# uv installs from uv.lock; uv itself comes pinned by version and hash.
+TOOLS=$TOOLS PYTHON=$PYTHON sh "$(dirname "$0")/uv-bootstrap.sh"
+
+extras=""
+for extra in $EXTRAS; do
+    extras="$extras --extra $extra"
+done
+# --locked: refuse to install when pyproject.toml and uv.lock disagree (`make lock`).
+# The Python is the machine's; uv never downloads one.
+UV_PROJECT_ENVIRONMENT=$VENV UV_PYTHON_DOWNLOADS=never \
+    "$TOOLS/bin/uv" sync --locked --quiet --python "$PYTHON" $extras
 echo "ready: $VENV"

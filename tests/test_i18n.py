@@ -65,6 +65,8 @@ def test_compiled_catalogue_matches_its_source(language: str) -> None:
     mo = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
     with open(mo, "rb") as handle:
         shipped = gettext.GNUTranslations(handle)._catalog  # type: ignore[attr-defined]
+    # The messages, not the header: the header names the Babel version that compiled it.
+    del shipped[""], fresh[""]
     assert shipped == fresh, f"{mo} is older than its .po: run `make i18n`"
 
 
