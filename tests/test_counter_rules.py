@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from counterworld import DUO, Office, make_pass, tariff_body
+from counterworld import DUO, make_pass, tariff_body
 
 from firmware.counter.roles import PERMISSIONS, Function, NotPermitted, may, require
 from firmware.counter.rules import (
