@@ -66,8 +66,16 @@ def _parser() -> argparse.ArgumentParser:
     _config_option(export)
     export.set_defaults(func=_cmd_export)
     verify = jsub.add_parser("verify", help="check sequence numbers and the hash chain")
+    verify.add_argument(
+        "--archive", type=Path, metavar="FILE",
+        help="check an archive file offline instead of this gate's journal",
+    )  # fmt: skip
     _config_option(verify)
     verify.set_defaults(func=_cmd_verify)
+    archive = jsub.add_parser("archive", help="write every record to a signed archive file")
+    archive.add_argument("--out", type=Path, required=True, help="the archive file to write")
+    _config_option(archive)
+    archive.set_defaults(func=_cmd_archive)
 
     staff = sub.add_parser("staff", help="manage the staff accounts of the gate's screen")
     ssub = staff.add_subparsers(dest="staff_command", required=True)
@@ -198,6 +206,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_verify(args: argparse.Namespace) -> int:
     from firmware.journal.database import StorageError
 
+    if args.archive is not None:
+        return _verify_archive(args.archive)
     try:
         journal = _open_journal_readonly(args.config)
     except StorageError as exc:
@@ -214,6 +224,45 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         print(f"journal {journal.path}: {line}")
     print(f"{count} records checked, {len(problems)} problem(s)")
     return 1 if problems else 0
+
+
+def _verify_archive(path: Path) -> int:
+    from firmware.counter.archive import verify_archive
+
+    key_id, count, problems = verify_archive(path)
+    for line in problems:
+        print(f"archive {path}: {line}")
+    print(f"{count} records checked, {len(problems)} problem(s); signed by gate key {key_id or '?'}"
+          " (compare it with the key registered at the hub)")  # fmt: skip
+    return 1 if problems else 0
+
+
+def _cmd_archive(args: argparse.Namespace) -> int:
+    from firmware.counter.archive import export_archive
+    from firmware.journal.database import StorageError
+    from firmware.sync.keys import gate_key
+    from firmware.trust import TrustError
+
+    settings = load_settings(args.config)
+    if settings is None:
+        return EXIT_CONFIG
+    try:
+        key, _ = gate_key(settings.gate.data_dir)
+        journal = _open_journal_readonly(args.config)
+    except (OSError, TrustError, StorageError) as exc:
+        print(f"portique journal archive: {exc}", file=sys.stderr)
+        return EXIT_STORAGE
+    if journal is None:
+        return EXIT_CONFIG
+    try:
+        count = export_archive(journal, key, args.out)
+    except OSError as exc:
+        print(f"portique journal archive: {args.out}: {exc.strerror}", file=sys.stderr)
+        return EXIT_STORAGE
+    finally:
+        journal.close()
+    print(f"{count} records written to {args.out}")
+    return 0
 
 
 def _cmd_key(args: argparse.Namespace) -> int:

@@ -263,3 +263,20 @@ def test_tariffs_signed_by_the_office_feed_the_counter(tmp_path: Path) -> None:
     path.write_text(json.dumps(office.sign()))
     trust = office.trust()
     assert load_tariffs(path, trust, T0).tariffs["normal"].price_cents == 11900
+
+
+def test_portique_journal_verify_checks_an_archive_offline(world, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    from firmware.cli import main
+
+    counter, _, _, key = world
+    counter.sell(CASHIER, make_pass(serial="01020304"), "M1", Basket("normal", "cash"))
+    counter.close_period(MANAGER, "day")
+    out = tmp_path / "archive.json"
+    export_archive(counter.journal, key, out)
+    assert main(["journal", "verify", "--archive", str(out)]) == 0
+    assert "2 records checked, 0 problem(s)" in capsys.readouterr().out
+    archive = json.loads(out.read_text())
+    archive["records"][0]["operator"] = "someone else"
+    out.write_text(json.dumps(archive))
+    assert main(["journal", "verify", "--archive", str(out)]) == 1
+    assert "seq 1: content does not match its hash" in capsys.readouterr().out

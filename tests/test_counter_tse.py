@@ -1,4 +1,4 @@
-"""The German TSE: fiskaly's SIGN DE v2 against a fake server, and a failed TSE never stops a sale."""
+"""The German TSE: fiskaly SIGN DE v2 against a fake server; a failed TSE never stops a sale."""
 
 from __future__ import annotations
 
