@@ -56,6 +56,19 @@ def _parser() -> argparse.ArgumentParser:
 
     _command(sub, "problems", _cmd_problems, "gaps, chain breaks and conflicts not resolved")
 
+    sales = sub.add_parser("sales", help="the counters' sales ledger").add_subparsers(
+        dest="sales_command", required=True
+    )
+    sales_export = _command(sales, "export", _cmd_sales_export, "sales of a museum as CSV")
+    sales_export.add_argument("--museum", required=True)
+    sales_export.add_argument("--from", dest="first", type=date.fromisoformat, required=True)
+    sales_export.add_argument("--to", dest="last", type=date.fromisoformat, required=True)
+    orders = sub.add_parser("orders", help="pass orders from the counters").add_subparsers(
+        dest="orders_command", required=True
+    )
+    orders_list = _command(orders, "list", _cmd_orders_list, "pass orders and their state")
+    orders_list.add_argument("--museum", help="one museum (default: every museum)")
+
     lists = sub.add_parser("list", help="list files").add_subparsers(dest="list_command",
                                                                       required=True)  # fmt: skip
     publish = _command(lists, "publish", _cmd_list_publish, "send a list file", broker=True)
@@ -221,6 +234,24 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from hub.export import export_entries
 
     export_entries(_models(args), args.museum, args.first, args.last, sys.stdout)
+    return 0
+
+
+def _cmd_sales_export(args: argparse.Namespace) -> int:
+    from hub.sales import export_sales
+
+    export_sales(_models(args), args.museum, args.first, args.last, sys.stdout)
+    return 0
+
+
+def _cmd_orders_list(args: argparse.Namespace) -> int:
+    from hub.sales import pass_orders
+
+    for order in pass_orders(_models(args), args.museum):
+        print(
+            f"{order['day']}  {order['museum']}/{order['gate']}  {order['quantity']} x "
+            f"{order['pass_type']}  by {order['by']}  {order['state']}  ({order['order']})"
+        )
     return 0
 
 

@@ -1,0 +1,68 @@
+"""The hub's sales ledger: counters' records arrive like entries, sales export as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from counterworld import T0, make_pass, tariff_body
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from firmware.clock import FlooredClock, ManualClock
+from firmware.counter.rules import Basket
+from firmware.counter.service import Counter
+from firmware.counter.tariffs import current, parse_body
+from firmware.gate.staff import Role, StaffMember
+from firmware.journal.journal import Journal
+from firmware.journal.outbox import Outbox
+from hub.ingest import Ingest
+from hub.models import open_hub
+from hub.sales import export_sales, ledger, pass_orders, update_ledger
+
+PARIS = ZoneInfo("Europe/Paris")
+ANNE = StaffMember("Anne", Role.STOCK)
+
+
+def counter_records(tmp_path: Path) -> list[dict]:
+    journal = Journal.open(tmp_path / "journal.sqlite")
+    tariffs = parse_body(tariff_body(), "k")
+    counter = Counter(journal, FlooredClock(ManualClock(wall=T0)), PARIS, "M1", "desk1",
+                      lambda now: current(tariffs, now), Ed25519PrivateKey.generate())  # fmt: skip
+    basket = Basket("reduced", "card", "student", True, voucher_cents=2000, immediate_entry=True)
+    counter.sell(ANNE, make_pass(serial="01020304", number="111"), "M1", basket)
+    sale = counter.sell(ANNE, make_pass(serial="01020305", number="222"), "M1",
+                        Basket("normal", "cash"))  # fmt: skip
+    counter.cancel(ANNE, sale.record.seq, "wrong pass")
+    counter.order_passes(ANNE, 25, "single")
+    records = Outbox(journal).records(0, 100)
+    journal.close()
+    return records
+
+
+def test_sales_reach_the_ledger_and_export_as_csv(tmp_path: Path) -> None:
+    records = counter_records(tmp_path)
+    m = open_hub(f"sqlite:///{tmp_path / 'hub.sqlite'}")
+    body = {"records": records, "first_seq": 1, "last_seq": len(records)}
+    Ingest(m, lambda: T0).batch("M1", "desk1", body)
+    out = io.StringIO()
+    assert export_sales(m, "M1", current_day(), current_day(), out) == 3
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    first = rows[0]
+    assert (first["pass"], first["tariff"], first["price"], first["voucher"], first["paid"]) == (
+        "111", "reduced", "99.00", "20.00", "79.00")  # fmt: skip
+    assert (first["payment"], first["seller"], first["gate"]) == ("card", "Anne", "desk1")
+    assert [r["kind"] for r in rows] == ["sale", "sale", "cancellation"]
+    assert rows[2]["paid"] == "-119.00" and rows[2]["refers_to"] == rows[1]["seq"]
+    table = ledger(m)
+    sale_row = table.get(table.seq == int(first["seq"]))
+    assert sale_row.at_us == round(T0 * 1_000_000)
+    assert update_ledger(m) == 0  # filling twice adds nothing
+    assert [(o["quantity"], o["state"]) for o in pass_orders(m, "M1")] == [(25, "received")]
+
+
+def current_day():  # noqa: ANN201
+    from datetime import datetime
+
+    return datetime.fromtimestamp(T0, PARIS).date()
