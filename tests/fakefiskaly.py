@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socketserver
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +24,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 _TX = re.compile(r"^/api/v2/tss/([^/]+)/tx/([^/]+)$")
 _CLIENT = re.compile(r"^/api/v2/tss/([^/]+)/client/([^/]+)$")
 _TSS = re.compile(r"^/api/v2/tss/([^/]+)$")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def server_bind(self) -> None:
+        # HTTPServer looks its own name up (getfqdn), which can stall on a machine
+        # without DNS; the fake only ever listens on loopback.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = "127.0.0.1", self.server_address[1]
 
 
 class FakeFiskaly:
@@ -39,8 +50,10 @@ class FakeFiskaly:
         self.fail_status: int | None = None  # answer every call with this HTTP status
         self.calls: list[tuple[str, str]] = []
         self._key = ec.generate_private_key(ec.SECP256R1())
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = _Server(("127.0.0.1", 0), self._handler())
+        # shutdown() waits for serve_forever's next poll: a short one keeps each test quick.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
+                                        daemon=True)  # fmt: skip
 
     @property
     def url(self) -> str:
