@@ -280,3 +280,67 @@ def test_portique_journal_verify_checks_an_archive_offline(world, tmp_path: Path
     out.write_text(json.dumps(archive))
     assert main(["journal", "verify", "--archive", str(out)]) == 1
     assert "seq 1: content does not match its hash" in capsys.readouterr().out
+
+
+def test_double_tap_on_validate_records_one_sale(world) -> None:  # noqa: ANN001
+    counter = world[0]
+    basket = Basket("normal", "cash", immediate_entry=True, nonce="n-1")
+    first = counter.sell(CASHIER, make_pass(), "M1", basket)
+    second = counter.sell(CASHIER, make_pass(), "M1", basket)
+    assert second.record.seq == first.record.seq
+    assert counter.journal.last_seq == 2  # the sale and its entry, once
+
+
+def test_a_stale_stock_record_cannot_sell_a_pass_twice(world) -> None:  # noqa: ANN001
+    counter = world[0]
+    counter.sell(CASHIER, make_pass(), "M1", Basket("normal", "cash"))
+    with pytest.raises(CounterRefused) as caught:
+        counter.sell(CASHIER, make_pass(), "M1", Basket("normal", "card"))
+    assert caught.value.code == "not_in_stock" and counter.journal.last_seq == 1
+
+
+def test_a_cancelled_sale_lets_the_pass_be_sold_again(world) -> None:  # noqa: ANN001
+    counter = world[0]
+    sale = counter.sell(CASHIER, make_pass(), "M1", Basket("normal", "cash")).record
+    counter.cancel(CASHIER, sale.seq, "wrong tariff")
+    again = counter.sell(CASHIER, make_pass(), "M1", Basket("reduced", "cash", "pupil", True))
+    assert again.record.kind == kinds.SALE
+
+
+def test_the_same_year_is_not_renewed_twice_from_a_stale_record(world) -> None:  # noqa: ANN001
+    from datetime import date
+
+    counter = world[0]
+    record = make_pass(PassState.ACTIVE, date(2025, 6, 20), date(2026, 6, 19))
+    counter.renew(CASHIER, record, Basket("normal", "cash", immediate_entry=True))
+    with pytest.raises(CounterRefused) as caught:
+        counter.renew(CASHIER, record, Basket("normal", "cash"))
+    assert caught.value.code == "already_renewed"
+
+
+def test_a_clock_set_back_cannot_revive_expired_tariffs(world) -> None:  # noqa: ANN001
+    counter, clock, _, _ = world
+    clock.advance(YEAR_S + 86400)
+    counter.clock.now()  # the counter saw the true time once
+    clock.set_wall(T0)  # then the clock is set back a year
+    with pytest.raises(TariffsUnavailable) as caught:
+        counter.sell(CASHIER, make_pass(), "M1", Basket("normal", "cash"))
+    assert caught.value.code == "expired"
+
+
+def test_a_day_whose_records_were_pruned_is_not_closed_with_wrong_totals(world) -> None:  # noqa: ANN001
+    from firmware.journal.outbox import Outbox
+
+    counter, clock, _, _ = world
+    counter.sell(CASHIER, make_pass(serial="01020304"), "M1", Basket("normal", "cash"))
+    counter.close_period(MANAGER, "day")
+    clock.advance(86400)
+    for serial in ("01020305", "01020306"):
+        counter.sell(CASHIER, make_pass(serial=serial), "M1", Basket("normal", "cash"))
+    outbox = Outbox(counter.journal)
+    last = counter.journal.last_seq
+    assert outbox.acknowledge(last, outbox.hash_at(last), T0) is None
+    assert outbox.prune(T0 + 10 * YEAR_S, 100) > 0
+    with pytest.raises(CounterRefused) as caught:
+        counter.close_period(MANAGER, "day")
+    assert caught.value.code == "records_pruned"

@@ -53,6 +53,9 @@ class Basket:
     category_confirmed: bool = False  # the cashier confirmed the buyer's proof
     voucher_cents: int = 0  # a FNAC voucher taken off the price
     immediate_entry: bool = False
+    # Made when the screen shows the confirmation: a second tap on "validate" (or a
+    # retried call) carries the same nonce and records nothing twice.
+    nonce: str = ""
 
 
 @dataclass(frozen=True)

@@ -83,25 +83,65 @@ class Counter:
              basket: Basket, credential_kind: str = "chip") -> Done:  # fmt: skip
         """Sell a stock pass; CounterRefused or TariffsUnavailable says why not."""
         require(member.role, Function.SALES)
+        if record is not None and (done := self._already_done(basket.nonce, record.serial)):
+            return Done(done)  # a repeated confirmation: already sold, nothing more
         now = self.clock.now()
         plan = plan_sale(record, stock_of, self.museum, self.tariffs(now.wall), basket,
                          self.today(now))  # fmt: skip
-        return self._commit_plan(member, plan, now, credential_kind)
+        return self._commit_plan(member, plan, now, credential_kind, basket.nonce)
 
     def renew(self, member: StaffMember, record: PassRecord | None, basket: Basket,
               credential_kind: str = "chip") -> Done:  # fmt: skip
         """Renew a pass within the window; CounterRefused says why not."""
         require(member.role, Function.RENEWALS)
+        if record is not None and (done := self._already_done(basket.nonce, record.serial)):
+            return Done(done)
         now = self.clock.now()
         tariffs = self.tariffs(now.wall)
         plan = plan_renewal(record, tariffs, basket, self.today(now))
-        return self._commit_plan(member, plan, now, credential_kind)
+        return self._commit_plan(member, plan, now, credential_kind, basket.nonce)
 
     def tariffs(self, wall: float) -> Tariffs:
         """The current tariffs; TariffsUnavailable blocks the sale (never an entry)."""
         return self._tariffs(wall)
 
-    def _commit_plan(self, member: StaffMember, plan: Plan, now: Now, cred: str) -> Done:
+    def _check_history(self, plan: Plan) -> None:
+        """Refuse what this counter already did to the pass, whatever the caller's record says.
+
+        The record handed in may be stale (the list is older than this counter's
+        own sale or renewal): a pass sold here and not cancelled is not sold again,
+        and the year a renewal here already extended is not renewed twice.
+        """
+        r, before = self.journal.models.record, plan.before
+        rows = list(r.select().where(r.pass_number == before.pass_number,
+                                     r.credential == before.serial,
+                                     r.kind.in_(kinds.MONEY_KINDS)))  # fmt: skip
+        cancelled = {row.refers_to for row in rows if row.kind == kinds.CANCELLATION}
+        for row in rows:
+            if row.seq in cancelled or row.kind != plan.kind:
+                continue
+            if plan.kind == kinds.SALE:
+                raise CounterRefused("not_in_stock", f"pass {before.pass_number} was sold at "
+                                     f"this counter (record {row.seq})")  # fmt: skip
+            renewed = detail_of(row).get("before", {}).get("expires_on")
+            if renewed == _iso(before.expires_on):
+                raise CounterRefused("already_renewed", f"pass {before.pass_number} was "
+                                     f"renewed at this counter (record {row.seq})")  # fmt: skip
+
+    def _already_done(self, nonce: str, serial: str) -> Record | None:
+        """The sale or renewal of ``serial`` already committed with ``nonce``, if any."""
+        if not nonce:
+            return None
+        r = self.journal.models.record
+        query = r.select().where(r.credential == serial, r.kind.in_(kinds.SALE_KINDS))
+        for record in query.order_by(r.seq.desc()).iterator():
+            if detail_of(record).get("nonce") == nonce:
+                return record
+        return None
+
+    def _commit_plan(self, member: StaffMember, plan: Plan, now: Now, cred: str,
+                     nonce: str) -> Done:  # fmt: skip
+        self._check_history(plan)
         priced, before = plan.priced, plan.before
         tse = sign_or_mark(self.tse, TseTransaction(
             tx_id=str(uuid.uuid4()),
@@ -119,6 +159,7 @@ class Counter:
             "before": {"state": str(before.state), "activated_on": _iso(before.activated_on),
                        "expires_on": _iso(before.expires_on)},
             "tse": tse,
+            "nonce": nonce or None,
         }  # fmt: skip
         change = PassChange(before.serial, before.pass_number, before.id_number,
                             before.pass_type.code, str(plan.state), _iso(plan.activated_on),
@@ -229,6 +270,16 @@ class Counter:
         previous = self.last_closure(period)
         if previous and previous["closure"]["label"] == label:
             raise CounterRefused("already_closed", f"{period} {label} is already closed")
+        if (
+            period == "day"
+            and previous
+            and (self.journal.first_seq > int(previous["closure"]["last_seq"]) + 1)
+        ):
+            # Totals from what is left would be wrong, and a signed wrong total is worse
+            # than none: the hub holds the records, the office closes from there.
+            raise CounterRefused("records_pruned", "records since the last closure were "
+                                 "pruned from this counter: ask the office to close the day "
+                                 "from the hub's copy")  # fmt: skip
         body = build_closure(period, label, list(self.journal.records()), previous,
                              self.journal.last_seq, self.journal._last_hash, now.wall,
                              self.museum, self.gate)  # fmt: skip
