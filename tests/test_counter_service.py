@@ -136,11 +136,14 @@ def test_cancellation_is_a_new_record_and_puts_the_pass_back(world) -> None:  # 
 def test_renewal_is_recorded_with_its_dates(world) -> None:  # noqa: ANN001
     from datetime import date
 
-    counter = world[0]
+    counter, _, printer, _ = world
     record = make_pass(PassState.ACTIVE, date(2025, 6, 20), date(2026, 6, 19))
     done = counter.renew(CASHIER, record, Basket("normal", "cheque"))
     assert done.record.kind == kinds.RENEWAL and done.record.valid_until == "2026-06-19"
     assert local_state(counter, record.serial) == ("sold", "2025-06-20", "2026-06-19")
+    # The holder keeps the current year; the receipt says so and when the new one starts.
+    assert b"Valable jusqu'au 2026-06-19" in printer.output
+    assert b"la premi" in printer.output
 
 
 def test_till_open_sales_close_with_counted_cash_and_difference(world) -> None:  # noqa: ANN001

@@ -81,9 +81,11 @@ def lines_of(record: Any, zone: ZoneInfo, language: str = "fr",
     payment = str(detail.get("payment", ""))
     lines.append(f"{words['payment']}: {words.get(payment, payment)}")
     if record.kind in kinds.SALE_KINDS:
-        if record.valid_until and detail.get("state") == "active":
+        if record.valid_until:
             lines.append(f"{words['valid']} {record.valid_until}")
-        else:
+        if detail.get("state") != "active":
+            # Sold, or renewed while the current year runs: the new year starts at the
+            # first entry (after the current year, for a renewal).
             lines.append(words["inactive"])
     if record.operator:
         lines.append(f"{words['seller']}: {record.operator}")

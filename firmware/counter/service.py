@@ -40,7 +40,7 @@ from firmware.counter.till import close_figures, till_state
 from firmware.counter.tse import Tse, TseTransaction, sign_or_mark
 from firmware.gate.passes import PassRecord
 from firmware.gate.staff import StaffMember
-from firmware.journal.journal import Entry, Journal, PassChange
+from firmware.journal.journal import GENESIS_HASH, Entry, Journal, PassChange
 from firmware.journal.models import Record
 
 log = logging.getLogger("portique.counter")
@@ -236,7 +236,7 @@ class Counter:
     def open_till(self, member: StaffMember, float_cents: int) -> Done:
         require(member.role, Function.CASH_REGISTER)
         cents = _amount(float_cents, "the float")
-        if till_state(self.journal.records()).open:
+        if till_state(self._till_records()).open:
             raise CounterRefused("till_open", "the till is already open: close it first")
         now = self.clock.now()
         record = self.journal.append(counter_entry(
@@ -247,7 +247,7 @@ class Counter:
         """Close the till with the counted cash; the record keeps the difference."""
         require(member.role, Function.CASH_REGISTER)
         cents = _amount(counted_cents, "the counted cash")
-        state = till_state(self.journal.records())
+        state = till_state(self._till_records())
         if not state.open:
             raise CounterRefused("till_closed", "the till is not open")
         fields = close_figures(state, cents) | {"opened_seq": state.opened_seq,
@@ -263,7 +263,7 @@ class Counter:
     def close_period(self, member: StaffMember, period: str) -> Done:
         """Sign and journal the closure of the current day, month or year (the Z report)."""
         require(member.role, Function.CASH_REGISTER)
-        if period == "day" and till_state(self.journal.records()).open:
+        if period == "day" and till_state(self._till_records()).open:
             raise CounterRefused("till_open", "close the till before closing the day")
         now = self.clock.now()
         label = datetime.fromtimestamp(now.wall, self.zone).strftime(_LABELS[period])
@@ -280,9 +280,12 @@ class Counter:
             raise CounterRefused("records_pruned", "records since the last closure were "
                                  "pruned from this counter: ask the office to close the day "
                                  "from the hub's copy")  # fmt: skip
-        body = build_closure(period, label, list(self.journal.records()), previous,
-                             self.journal.last_seq, self.journal._last_hash, now.wall,
-                             self.museum, self.gate)  # fmt: skip
+        last = self.journal.models.record.get_or_none(
+            self.journal.models.record.seq == self.journal.last_seq
+        )
+        body = build_closure(period, label, self._till_records(), previous,
+                             self.journal.last_seq, last.hash if last else GENESIS_HASH,
+                             now.wall, self.museum, self.gate)  # fmt: skip
         document = sign_closure(body, self.gate_key)
         record = self.journal.append(counter_entry(
             kinds.CLOSURE, self._stamp(member, now), document))  # fmt: skip
@@ -329,6 +332,12 @@ class Counter:
         return statistics(self.journal.records(), period)
 
     # -- internals -------------------------------------------------------------
+
+    def _till_records(self) -> list[Record]:
+        """The records the till and the closures fold over (entries are not money)."""
+        r = self.journal.models.record
+        wanted = (*kinds.MONEY_KINDS, kinds.TILL_OPEN, kinds.TILL_CLOSE, kinds.CLOSURE)
+        return list(r.select().where(r.kind.in_(wanted)).order_by(r.seq))
 
     def today(self, now: Now):  # noqa: ANN201 - a date
         return datetime.fromtimestamp(now.wall, self.zone).date()
