@@ -115,10 +115,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_cmd_demo)
 
     from firmware import admin_cli
+    from firmware.counter import cli as counter_cli
     from firmware.lists import cli as lists_cli
 
     admin_cli.add_commands(sub, _config_option)
     lists_cli.add_commands(sub, _config_option)
+    counter_cli.add_commands(sub, _config_option)
     return parser
 
 
