@@ -254,3 +254,28 @@ def test_each_role_may_use_exactly_its_functions(role: Role, function: Function)
 def test_access_code_sessions_map_to_the_seed_roles() -> None:
     assert PERMISSIONS[Role.TECHNICIAN] == PERMISSIONS[Role.STOCK]
     assert may(Role.CASH, Function.CASH_REGISTER) and not may(Role.CASH, Function.PASS_ORDERS)
+
+
+# -- amounts typed by a person ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "cents"), [
+    ("12", 1200), ("12.5", 1250), ("12,50", 1250), (" 1 250,00 ", 125000), ("0", 0),
+])  # fmt: skip
+def test_typed_amounts_become_cents(text: str, cents: int) -> None:
+    from firmware.counter.money import parse_amount
+
+    assert parse_amount(text) == cents
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("-5", "negative_amount"), ("1e9", "malformed_amount"), ("12.345", "malformed_amount"),
+    ("", "malformed_amount"), ("abc", "malformed_amount"), ("100000.01", "absurd_amount"),
+    ("12..5", "malformed_amount"), ("١٢", "malformed_amount"),
+])  # fmt: skip
+def test_bad_typed_amounts_are_refused_with_a_code(text: str, code: str) -> None:
+    from firmware.counter.money import AmountError, parse_amount
+
+    with pytest.raises(AmountError) as caught:
+        parse_amount(text, "the voucher")
+    assert caught.value.code == code and "the voucher" in str(caught.value)

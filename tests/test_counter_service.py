@@ -347,3 +347,59 @@ def test_a_day_whose_records_were_pruned_is_not_closed_with_wrong_totals(world) 
     with pytest.raises(CounterRefused) as caught:
         counter.close_period(MANAGER, "day")
     assert caught.value.code == "records_pruned"
+
+
+def test_only_a_sale_can_be_cancelled_and_only_with_a_reason(world) -> None:  # noqa: ANN001
+    counter = world[0]
+    opened = counter.open_till(MANAGER, 1000).record
+    with pytest.raises(CounterRefused) as caught:
+        counter.cancel(CASHIER, opened.seq, "oops")
+    assert caught.value.code == "not_a_sale"
+    sale = counter.sell(CASHIER, make_pass(), "M1", Basket("normal", "cash")).record
+    with pytest.raises(CounterRefused) as caught:
+        counter.cancel(CASHIER, sale.seq, "   ")
+    assert caught.value.code == "reason_required"
+    with pytest.raises(CounterRefused):
+        counter.cancel(CASHIER, 999, "no such record")
+
+
+def test_a_cash_cancellation_lowers_the_cash_expected_in_the_till(world) -> None:  # noqa: ANN001
+    counter = world[0]
+    counter.open_till(MANAGER, 2000)
+    sale = counter.sell(CASHIER, make_pass(), "M1", Basket("normal", "cash")).record
+    counter.cancel(CASHIER, sale.seq, "changed their mind")
+    closed = detail_of(counter.close_till(MANAGER, 2000).record)
+    assert (closed["expected_cents"], closed["difference_cents"]) == (2000, 0)
+
+
+def test_the_day_cannot_close_while_the_till_is_open(world) -> None:  # noqa: ANN001
+    counter = world[0]
+    counter.open_till(MANAGER, 2000)
+    with pytest.raises(CounterRefused) as caught:
+        counter.close_period(MANAGER, "day")
+    assert caught.value.code == "till_open"
+
+
+def test_a_year_closure_adds_up_its_month_closures(world) -> None:  # noqa: ANN001
+    counter, clock, _, key = world
+    counter.sell(CASHIER, make_pass(serial="01020304"), "M1", Basket("normal", "cash"))
+    counter.close_period(MANAGER, "day")
+    counter.close_period(MANAGER, "month")
+    clock.advance(40 * 86400)
+    counter.sell(CASHIER, make_pass(serial="01020305"), "M1", Basket("normal", "card"))
+    counter.close_period(MANAGER, "day")
+    counter.close_period(MANAGER, "month")
+    year = detail_of(counter.close_period(MANAGER, "year").record)
+    assert year["closure"]["parts"] == 2 and year["closure"]["totals"]["net_cents"] == 23800
+    assert year["closure"]["totals"]["by_payment"] == {"card": 11900, "cash": 11900}
+    assert closure_problems(year, raw_public(key.public_key())) == []
+
+
+def test_an_oversized_tariff_file_is_refused_unread(tmp_path: Path) -> None:
+    from firmware.counter.tariffs import MAX_DOCUMENT_BYTES, load_tariffs
+
+    path = tmp_path / "tariffs.json"
+    path.write_bytes(b" " * (MAX_DOCUMENT_BYTES + 1))
+    with pytest.raises(TariffsUnavailable) as caught:
+        load_tariffs(path, Office().trust(), T0)
+    assert caught.value.code == "too_large"

@@ -8,7 +8,7 @@ import re
 # (an extra zero, a card number typed in the amount field) is refused, not recorded.
 MAX_CENTS = 100_000_00  # 100 000.00 in the museum's currency
 
-_AMOUNT = re.compile(r"(?P<units>\d{1,9})(?:[.,](?P<cents>\d{1,2}))?")
+_AMOUNT = re.compile(r"(?P<units>[0-9]{1,9})(?:[.,](?P<cents>[0-9]{1,2}))?")
 
 
 class AmountError(ValueError):
