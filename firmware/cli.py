@@ -70,6 +70,10 @@ def _parser() -> argparse.ArgumentParser:
         "--archive", type=Path, metavar="FILE",
         help="check an archive file offline instead of this gate's journal",
     )  # fmt: skip
+    verify.add_argument(
+        "--gate-key", type=Path, metavar="GATE_PUB",
+        help="with --archive: the gate's public key file, as registered",
+    )  # fmt: skip
     _config_option(verify)
     verify.set_defaults(func=_cmd_verify)
     archive = jsub.add_parser("archive", help="write every record to a signed archive file")
@@ -209,7 +213,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from firmware.journal.database import StorageError
 
     if args.archive is not None:
-        return _verify_archive(args.archive)
+        return _verify_archive(args.archive, args.gate_key)
     try:
         journal = _open_journal_readonly(args.config)
     except StorageError as exc:
@@ -228,10 +232,16 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def _verify_archive(path: Path) -> int:
+def _verify_archive(path: Path, gate_pub: Path | None) -> int:
     from firmware.counter.archive import verify_archive
+    from firmware.trust import TrustError, read_public_key
 
-    key_id, count, problems = verify_archive(path)
+    try:
+        expected = read_public_key(gate_pub) if gate_pub else None
+    except TrustError as exc:
+        print(f"portique journal verify: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    key_id, count, problems = verify_archive(path, expected)
     for line in problems:
         print(f"archive {path}: {line}")
     print(f"{count} records checked, {len(problems)} problem(s); signed by gate key {key_id or '?'}"

@@ -403,3 +403,20 @@ def test_an_oversized_tariff_file_is_refused_unread(tmp_path: Path) -> None:
     with pytest.raises(TariffsUnavailable) as caught:
         load_tariffs(path, Office().trust(), T0)
     assert caught.value.code == "too_large"
+
+
+def test_an_archive_resigned_by_another_key_fails_against_the_gate_key(
+    world, tmp_path: Path, capsys
+) -> None:  # noqa: ANN001
+    from firmware.cli import main
+    from firmware.trust import write_public_key
+
+    counter, _, _, key = world
+    counter.sell(CASHIER, make_pass(serial="01020304"), "M1", Basket("normal", "cash"))
+    out, gate_pub = tmp_path / "archive.json", tmp_path / "gate.pub"
+    write_public_key(key, gate_pub)
+    export_archive(counter.journal, key, out)
+    assert main(["journal", "verify", "--archive", str(out), "--gate-key", str(gate_pub)]) == 0
+    export_archive(counter.journal, Ed25519PrivateKey.generate(), out)  # a forger's key
+    assert main(["journal", "verify", "--archive", str(out), "--gate-key", str(gate_pub)]) == 1
+    assert "not by the gate's key" in capsys.readouterr().out

@@ -63,8 +63,12 @@ def export_archive(journal: Journal, key: Ed25519PrivateKey, out: Path) -> int:
     return len(rows)
 
 
-def verify_archive(path: Path) -> tuple[str, int, list[str]]:
-    """(gate key id, records checked, problems) for the archive file ``path``."""
+def verify_archive(path: Path, gate_key: bytes | None = None) -> tuple[str, int, list[str]]:
+    """(gate key id, records checked, problems) for the archive file ``path``.
+
+    ``gate_key`` is the gate's public key as registered at the hub: without
+    it, an archive re-signed whole by someone else's key would check out.
+    """
     try:
         archive = json.loads(path.read_text(encoding="utf-8"))
         rows: list[dict[str, Any]] = archive["records"]
@@ -76,6 +80,8 @@ def verify_archive(path: Path) -> tuple[str, int, list[str]]:
     except (ValueError, KeyError, TypeError) as exc:
         return "", 0, [f"archive {path} is not a portique archive ({exc})"]
     problems = _chain_problems(rows)
+    if gate_key is not None and gate_key != public:
+        problems.append(f"signed by key {key_id(public)}, not by the gate's key {key_id(gate_key)}")
     if not verify_signature(public, signature, canonical(summary)):
         problems.append("the archive's signature does not match its gate key")
     elif rows and (summary.get("last_hash") != rows[-1]["hash"]
