@@ -420,3 +420,23 @@ def test_an_archive_resigned_by_another_key_fails_against_the_gate_key(
     export_archive(counter.journal, Ed25519PrivateKey.generate(), out)  # a forger's key
     assert main(["journal", "verify", "--archive", str(out), "--gate-key", str(gate_pub)]) == 1
     assert "not by the gate's key" in capsys.readouterr().out
+
+
+def test_a_closure_that_does_not_carry_the_grand_total_on_is_reported(world) -> None:  # noqa: ANN001
+    from firmware.counter.closures import build_closure, chain_problems, sign_closure
+
+    counter, clock, _, key = world
+    counter.sell(CASHIER, make_pass(serial="01020304"), "M1", Basket("normal", "cash"))
+    first = detail_of(counter.close_period(MANAGER, "day").record)
+    clock.advance(86400)
+    counter.sell(CASHIER, make_pass(serial="01020305"), "M1", Basket("normal", "cash"))
+    second = detail_of(counter.close_period(MANAGER, "day").record)
+    assert chain_problems([first, second]) == []
+    # A closure made as if the first day had never been closed: signed, but out of line.
+    records = counter._till_records()
+    restart = sign_closure(build_closure("day", "2026-05-29", records[2:], None, 4, "0" * 64,
+                                         T0, "M1", "desk1"), key)  # fmt: skip
+    problems = chain_problems([first, restart])
+    assert any("does not follow" in p for p in problems)
+    assert any("not linked" in p for p in problems)
+    assert any("grand total" in p for p in problems)

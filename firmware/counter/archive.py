@@ -18,7 +18,12 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from firmware.counter.closures import closure_problems, closures_of, period_totals
+from firmware.counter.closures import (
+    chain_problems,
+    closure_problems,
+    closures_of,
+    period_totals,
+)
 from firmware.journal.journal import COLUMNS, GENESIS_HASH, Journal, record_hash
 from firmware.trust import b64, canonical, key_id, raw_public, unb64, verify_signature
 
@@ -125,4 +130,6 @@ def _closure_problems(rows: list[dict[str, Any]], public: bytes) -> list[str]:
     for period in ("month", "year"):
         for document in closures_of(rows, period):
             problems += closure_problems(document, public)
+    for period in ("day", "month", "year"):
+        problems += chain_problems(closures_of(rows, period))
     return problems

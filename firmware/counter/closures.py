@@ -123,3 +123,22 @@ def closure_problems(document: dict[str, Any], public: bytes) -> list[str]:
     if not verify_signature(public, signature, canonical(body)):
         return [f"{name}: signature does not match the gate's key {key_id(public)}"]
     return []
+
+
+def chain_problems(documents: list[dict[str, Any]]) -> list[str]:
+    """Breaks in a run of closures of one period: numbering, links and the grand total.
+
+    The first closure in the run may follow ones not shown (an archive that
+    starts later); every later one must follow the one before it.
+    """
+    problems = []
+    for before, after in zip(documents, documents[1:], strict=False):
+        b, a = before["closure"], after["closure"]
+        name = f"{a['period']} closure {a['label']} (no. {a['number']})"
+        if a["number"] != b["number"] + 1:
+            problems.append(f"{name} does not follow no. {b['number']}")
+        if a["previous_signature"] != before["signature"]:
+            problems.append(f"{name} is not linked to the closure before it")
+        if a["grand_total_cents"] != b["grand_total_cents"] + a["totals"]["net_cents"]:
+            problems.append(f"{name}: the grand total does not carry on from no. {b['number']}")
+    return problems
