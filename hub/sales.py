@@ -22,6 +22,7 @@ import peewee
 from firmware.counter.money import format_cents
 from firmware.counter.records import MONEY_KINDS, PASS_ORDER
 from firmware.journal.models import bound_model
+from hub.activations import new_delta
 from hub.models import HubModels
 
 HEADER = ("date", "pass", "tariff", "price", "voucher", "payment", "seller", "gate",
@@ -136,3 +137,24 @@ def pass_orders(m: HubModels, museum: str | None = None) -> list[dict[str, Any]]
                       "order": detail.get("order"), "by": row.operator,
                       "state": "received"})  # fmt: skip
     return found
+
+
+def sale_delta(m: HubModels, record: dict[str, Any], now: float) -> dict[str, Any] | None:
+    """The delta that tells every gate what a counter's sale, renewal or cancellation did.
+
+    It carries the pass's state and dates after the record (for a renewal kept
+    within the current year: sold, with that year's dates), so no gate starts
+    a new year early and the holder loses no day. For ingest to call on each
+    new money record, inside its transaction; None for any other record.
+    """
+    if record.get("kind") not in MONEY_KINDS:
+        return None
+    try:
+        detail = json.loads(record.get("detail") or "{}")
+        state = str(detail["state"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return new_delta(m, now, kind="sale", serial=record["credential"], state=state,
+                     pass_number=record["pass_number"], activated_on=detail.get("activated_on"),
+                     expires_on=detail.get("expires_on"), origin_museum=record["museum"],
+                     origin_gate=record["gate"])  # fmt: skip

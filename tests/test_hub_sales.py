@@ -66,3 +66,46 @@ def current_day():  # noqa: ANN201
     from datetime import datetime
 
     return datetime.fromtimestamp(T0, PARIS).date()
+
+
+def test_a_renewal_reaches_other_gates_with_its_dates_and_no_day_is_lost(tmp_path: Path) -> None:
+    from datetime import date, timedelta
+
+    from firmware.gate.decision import Credential, History, Moment, Reason, Rules, decide
+    from firmware.gate.passes import PassState
+    from firmware.store.store import hub_view
+    from firmware.sync.deltas import apply_deltas
+    from firmware.sync.protocol import validate
+    from hub.sales import sale_delta
+
+    desk = Journal.open(tmp_path / "desk.sqlite")
+    tariffs = parse_body(tariff_body(), "k")
+    counter = Counter(desk, FlooredClock(ManualClock(wall=T0)), PARIS, "M1", "desk1",
+                      lambda now: current(tariffs, now), Ed25519PrivateKey.generate())  # fmt: skip
+    today = current_day()
+    listed = make_pass(PassState.ACTIVE, today - timedelta(days=330), today + timedelta(days=34))
+    counter.renew(ANNE, listed, Basket("normal", "cash"))
+    records = Outbox(desk).records(0, 10)
+    desk.close()
+
+    m = open_hub(f"sqlite:///{tmp_path / 'hub.sqlite'}")
+    items = [item for r in records if (item := sale_delta(m, r, T0))]
+    validate("deltas", {"type": "deltas", "museum": "*", "gate": "*", "issued_at": T0,
+                        "items": items})  # fmt: skip
+    other = Journal.open(tmp_path / "other.sqlite")
+    assert apply_deltas(other, tuple(items), 0, "M2", "gate1").applied == 1
+    row = other.models.remote_pass.get_by_id(listed.serial)
+    other.close()
+    remote = listed._replace(state=PassState(row.state),
+                             activated_on=date.fromisoformat(row.activated_on),
+                             expires_on=date.fromisoformat(row.expires_on))  # fmt: skip
+    seen = hub_view(remote, listed)
+    assert seen.state is PassState.SOLD and seen.expires_on == listed.expires_on
+
+    def entry(day: date):  # noqa: ANN202
+        return decide(Credential("chip", listed.serial), seen, History(),
+                      Moment(0.0, day, True), Rules())  # fmt: skip
+
+    assert entry(listed.expires_on).reason is Reason.OK  # the paid year runs to its end
+    later = listed.expires_on + timedelta(days=10)
+    assert entry(later).reason is Reason.ACTIVATED and entry(later).valid_until > later

@@ -202,7 +202,10 @@ class Counter:
         before = detail["before"]
         keep = ("tariff", "tariff_label", "category", "price_cents", "voucher_cents",
                 "due_cents", "payment", "currency")  # fmt: skip
-        fields = {k: detail[k] for k in keep} | {"why": why.strip()[:200], "state": before["state"]}
+        fields = {k: detail[k] for k in keep} | {
+            "why": why.strip()[:200], "state": before["state"],
+            "activated_on": before["activated_on"], "expires_on": before["expires_on"],
+        }  # fmt: skip
         listed = self.journal.models.local_pass.get_or_none(
             self.journal.models.local_pass.serial == original.credential
         )
