@@ -14,6 +14,7 @@ import re
 import socketserver
 import threading
 import uuid
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -48,6 +49,9 @@ class FakeFiskaly:
         self.transactions: dict[str, dict[str, Any]] = {}
         self.counter = 0
         self.fail_status: int | None = None  # answer every call with this HTTP status
+        self.hang = threading.Event()  # set: every call waits for ``release`` before answering
+        self.release = threading.Event()
+        self.on_call: Callable[[], None] | None = None  # e.g. let the test's clock move
         self.calls: list[tuple[str, str]] = []
         self._key = ec.generate_private_key(ec.SECP256R1())
         self._server = _Server(("127.0.0.1", 0), self._handler())
@@ -64,6 +68,7 @@ class FakeFiskaly:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.release.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -86,6 +91,10 @@ class FakeFiskaly:
             def _route(self, method: str) -> None:
                 url = urlsplit(self.path)
                 fake.calls.append((method, url.path))
+                if fake.on_call is not None:
+                    fake.on_call()
+                if fake.hang.is_set():
+                    fake.release.wait(timeout=30)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 status, answer = fake.answer(method, url.path, parse_qs(url.query), body,

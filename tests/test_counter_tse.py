@@ -110,3 +110,26 @@ def test_tse_failure_marks_the_record_and_the_sale_goes_through(counter) -> None
     assert tse["state"] == "failed" and tse["code"] == "http_503"
     assert done.record.seq == 1 and made.journal.verify_chain() == []
     assert b"TSE ausgefallen" in printer.output
+
+
+def test_a_hanging_tse_delays_the_sale_by_its_timeout_at_most_and_marks_it(counter) -> None:  # noqa: ANN001
+    made, printer = counter
+    with FakeFiskaly() as fake:
+        made.tse = FiskalyTse(fake.url, "key", "secret", fake.tss_id, str(uuid.uuid4()),
+                              "desk1", ManualClock(), timeout_s=0.3)  # fmt: skip
+        fake.hang.set()
+        done = made.sell(CASHIER, make_pass(), "M1", Basket("normal", "cash"))
+        assert detail_of(done.record)["tse"]["state"] == "failed"
+        assert done.record.seq == 1 and b"TSE ausgefallen" in printer.output
+
+
+def test_one_time_budget_covers_every_call_of_a_signature() -> None:
+    clock = ManualClock()
+    with FakeFiskaly() as fake:
+        fake.on_call = lambda: clock.advance(0.2)  # each answer takes 0.2 s of the counter's time
+        tse = FiskalyTse(fake.url, "key", "secret", fake.tss_id, str(uuid.uuid4()), "desk1",
+                         clock, timeout_s=0.5)  # fmt: skip
+        with pytest.raises(TseError) as caught:
+            tse.sign(transaction())
+    assert caught.value.code == "timeout"
+    assert len(fake.calls) == 3  # auth, TSS, client: then no time was left to start the transaction

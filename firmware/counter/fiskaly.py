@@ -58,8 +58,12 @@ class FiskalyTse:
         self._token: str | None = None
         self._token_until = 0.0
         self._client_ready = False
+        self._deadline = 0.0
 
     def sign(self, transaction: TseTransaction) -> TseSignature:
+        # One budget for the whole signature (up to five calls), not one per call:
+        # a TSE that hangs delays a sale by timeout_s at most.
+        self._deadline = self.clock.monotonic() + self.timeout_s
         if not self._client_ready:
             self._register_client()
         path = f"/tss/{self.tss_id}/tx/{transaction.tx_id}"
@@ -123,8 +127,12 @@ class FiskalyTse:
         request.add_header("Content-Type", "application/json")
         if token:
             request.add_header("Authorization", f"Bearer {token}")
+        left = self._deadline - self.clock.monotonic() if self._deadline else self.timeout_s
+        if left <= 0:
+            raise TseError("timeout", f"fiskaly {method} {path}: no time left of the "
+                           f"{self.timeout_s} s for this signature")  # fmt: skip
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+            with urllib.request.urlopen(request, timeout=left) as response:
                 return json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as exc:
             raise _http_error(exc, method, path) from None
