@@ -17,6 +17,7 @@ from firmware.counter.tariffs import current, parse_body
 from firmware.gate.staff import Role, StaffMember
 from firmware.journal.journal import Journal
 from firmware.journal.outbox import Outbox
+from firmware.sync.protocol import validate
 from hub.ingest import Ingest
 from hub.models import open_hub
 from hub.sales import export_sales, ledger, pass_orders, update_ledger
@@ -36,6 +37,10 @@ def counter_records(tmp_path: Path) -> list[dict]:
                         Basket("normal", "cash"))  # fmt: skip
     counter.cancel(ANNE, sale.record.seq, "wrong pass")
     counter.order_passes(ANNE, 25, "single")
+    counter.open_till(ANNE, 5000)
+    counter.reprint(ANNE, sale.record.seq)
+    counter.close_till(ANNE, 5000)
+    counter.close_period(ANNE, "day")
     records = Outbox(journal).records(0, 100)
     journal.close()
     return records
@@ -44,8 +49,20 @@ def counter_records(tmp_path: Path) -> list[dict]:
 def test_sales_reach_the_ledger_and_export_as_csv(tmp_path: Path) -> None:
     records = counter_records(tmp_path)
     m = open_hub(f"sqlite:///{tmp_path / 'hub.sqlite'}")
-    body = {"records": records, "first_seq": 1, "last_seq": len(records)}
-    Ingest(m, lambda: T0).batch("M1", "desk1", body)
+    body = {"type": "batch", "museum": "M1", "gate": "desk1", "sent_at": T0,
+            "records": records, "first_seq": 1, "last_seq": len(records)}  # fmt: skip
+    validate("batch", body)  # every counter record kind travels in an ordinary batch
+    assert {r["kind"] for r in records} >= {
+        "sale",
+        "cancellation",
+        "pass_order",
+        "till_open",
+        "receipt_reprint",
+        "till_close",
+        "closure",
+    }
+    result = Ingest(m, lambda: T0).batch("M1", "desk1", body)
+    assert result.stored == len(records) and result.ack_seq == len(records)
     out = io.StringIO()
     assert export_sales(m, "M1", current_day(), current_day(), out) == 3
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
