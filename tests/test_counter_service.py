@@ -440,3 +440,29 @@ def test_a_closure_that_does_not_carry_the_grand_total_on_is_reported(world) -> 
     assert any("does not follow" in p for p in problems)
     assert any("not linked" in p for p in problems)
     assert any("grand total" in p for p in problems)
+
+
+def test_the_screen_is_told_to_have_the_buyer_register_and_to_reprint(world) -> None:  # noqa: ANN001
+    counter = world[0]
+    assert counter.sell(CASHIER, make_pass(), "M1", Basket("normal", "cash")).hints == (
+        "ask_to_register",)  # fmt: skip
+    counter.printer = ReceiptPrinter(PaperOut(), PARIS)
+    done = counter.sell(CASHIER, make_pass(serial="01020304"), "M1", Basket("normal", "cash"))
+    assert done.hints == ("ask_to_register", "reprint")
+
+
+def test_actions_offered_follow_the_role(world) -> None:  # noqa: ANN001
+    counter = world[0]
+    assert counter.actions_for(CASHIER, make_pass(), "M1") == ("sell", "information")
+    assert counter.actions_for(CONTROL, make_pass(), "M1") == ("information",)
+
+
+def test_till_status_shows_cash_expected_and_sales_by_method(world) -> None:  # noqa: ANN001
+    counter = world[0]
+    with pytest.raises(NotPermitted):
+        counter.till(CASHIER)
+    counter.open_till(MANAGER, 3000)
+    counter.sell(CASHIER, make_pass(), "M1", Basket("normal", "cash", voucher_cents=1900))
+    state = counter.till(MANAGER)
+    assert state.open and state.expected_cents == 3000 + 10000
+    assert state.totals.by_payment == {"cash": 10000} and state.totals.vouchers_cents == 1900

@@ -26,17 +26,18 @@ from firmware.counter.closures import build_closure, sign_closure
 from firmware.counter.money import AmountError, check_cents
 from firmware.counter.receipt import PrintResult, ReceiptPrinter, print_lines, z_report_lines
 from firmware.counter.records import Stamp, counter_entry, detail_of
-from firmware.counter.roles import Function, require
+from firmware.counter.roles import Function, may, require
 from firmware.counter.rules import (
     Basket,
     CounterRefused,
     Plan,
+    actions,
     plan_renewal,
     plan_sale,
 )
 from firmware.counter.stats import Bucket, statistics
 from firmware.counter.tariffs import Tariffs, TariffsUnavailable
-from firmware.counter.till import close_figures, till_state
+from firmware.counter.till import TillState, close_figures, till_state
 from firmware.counter.tse import Tse, TseTransaction, sign_or_mark
 from firmware.gate.passes import PassRecord
 from firmware.gate.staff import StaffMember
@@ -57,6 +58,9 @@ class Done:
     record: Record
     entry: Record | None = None
     printed: PrintResult | None = None
+    # What the screen should tell the cashier (stable codes): "ask_to_register" after a
+    # sale (seed: the buyer must register the pass), "reprint" when no receipt came out.
+    hints: tuple[str, ...] = ()
 
 
 class Counter:
@@ -173,7 +177,10 @@ class Counter:
                  before.pass_number, sale.seq)  # fmt: skip
         entry = self._immediate_entry(stamp, plan, cred, sale.seq) if plan.immediate_entry else None
         printed = self.printer.print_receipt(sale) if self.printer else None
-        return Done(sale, entry, printed)
+        hints = ("ask_to_register",) if plan.kind == kinds.SALE else ()
+        if printed is not None and not printed.printed and printed.code != "no_printer":
+            hints += ("reprint",)
+        return Done(sale, entry, printed, hints)
 
     def _immediate_entry(self, stamp: Stamp, plan: Plan, cred: str, sale_seq: int) -> Record:
         before = plan.before
@@ -329,6 +336,18 @@ class Counter:
             )
         )
         return Done(record)
+
+    def actions_for(self, member: StaffMember, record: PassRecord | None,
+                    stock_of: str | None) -> tuple[str, ...]:  # fmt: skip
+        """What the screen offers for a scanned pass, limited to what ``member`` may do."""
+        allowed = {"sell": Function.SALES, "renew": Function.RENEWALS, "entry": Function.ENTRIES}
+        found = actions(record, stock_of, self.museum, self.today(self.clock.now()))
+        return tuple(a for a in found if a not in allowed or may(member.role, allowed[a]))
+
+    def till(self, member: StaffMember) -> TillState:
+        """Where the till stands: open or not, float, cash expected, sales by payment method."""
+        require(member.role, Function.CASH_REGISTER)
+        return till_state(self._till_records())
 
     def statistics(self, member: StaffMember, period: str) -> list[Bucket]:
         require(member.role, Function.STATISTICS)
