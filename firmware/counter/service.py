@@ -64,6 +64,8 @@ class Done:
 
 
 class Counter:
+    """The counter's operations for the screen; every method runs on the owner's thread."""
+
     def __init__(
         self,
         journal: Journal,
