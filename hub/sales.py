@@ -158,3 +158,46 @@ def sale_delta(m: HubModels, record: dict[str, Any], now: float) -> dict[str, An
                      pass_number=record["pass_number"], activated_on=detail.get("activated_on"),
                      expires_on=detail.get("expires_on"), origin_museum=record["museum"],
                      origin_gate=record["gate"])  # fmt: skip
+
+
+def closures(m: HubModels, museum: str) -> list[tuple[dict[str, Any], list[str]]]:
+    """Each closure (Z report) of ``museum``'s counters, with what is wrong with it.
+
+    Signatures are checked with the gate's key from the hub's registry, and each
+    gate's closures of one period must follow one another.
+    """
+    from firmware.counter.closures import chain_problems, closure_problems
+    from firmware.trust import unb64
+
+    e, g = m.entry, m.gate_key
+    keys = {row.gate: unb64(row.public_key, "gate key")
+            for row in g.select().where(g.museum == museum)}  # fmt: skip
+    found: list[tuple[dict[str, Any], list[str]]] = []
+    runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    query = e.select().where(e.museum == museum, e.kind == "closure").order_by(e.gate, e.seq)
+    for row in query.iterator():
+        try:
+            document = json.loads(row.detail or "{}")
+            period = document["closure"]["period"]
+        except (ValueError, KeyError, TypeError):
+            found.append(({}, [f"{row.gate} seq {row.seq}: not a closure document"]))
+            continue
+        key = keys.get(row.gate)
+        problems = (closure_problems(document, key) if key is not None
+                    else [f"gate {row.gate} is not registered: signature not checked"])  # fmt: skip
+        run = runs.setdefault((row.gate, period), [])
+        if run:
+            problems += chain_problems([run[-1], document])
+        run.append(document)
+        found.append((document, problems))
+    return found
+
+
+def statistics_of(m: HubModels, museum: str, first: date, last: date, period: str) -> list[Any]:
+    """Entries and sales of ``museum`` by day, week or month, from every gate and counter."""
+    from firmware.counter.stats import statistics
+
+    e = m.entry
+    query = e.select().where(e.museum == museum, e.day >= first.isoformat(),
+                             e.day <= last.isoformat()).order_by(e.day)  # fmt: skip
+    return statistics(query.iterator(), period)

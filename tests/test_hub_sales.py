@@ -26,11 +26,14 @@ PARIS = ZoneInfo("Europe/Paris")
 ANNE = StaffMember("Anne", Role.STOCK)
 
 
+GATE_KEY = Ed25519PrivateKey.generate()
+
+
 def counter_records(tmp_path: Path) -> list[dict]:
     journal = Journal.open(tmp_path / "journal.sqlite")
     tariffs = parse_body(tariff_body(), "k")
     counter = Counter(journal, FlooredClock(ManualClock(wall=T0)), PARIS, "M1", "desk1",
-                      lambda now: current(tariffs, now), Ed25519PrivateKey.generate())  # fmt: skip
+                      lambda now: current(tariffs, now), GATE_KEY)  # fmt: skip
     basket = Basket("reduced", "card", "student", True, voucher_cents=2000, immediate_entry=True)
     counter.sell(ANNE, make_pass(serial="01020304", number="111"), "M1", basket)
     sale = counter.sell(ANNE, make_pass(serial="01020305", number="222"), "M1",
@@ -126,3 +129,26 @@ def test_a_renewal_reaches_other_gates_with_its_dates_and_no_day_is_lost(tmp_pat
     assert entry(listed.expires_on).reason is Reason.OK  # the paid year runs to its end
     later = listed.expires_on + timedelta(days=10)
     assert entry(later).reason is Reason.ACTIVATED and entry(later).valid_until > later
+
+
+def test_the_hub_checks_z_reports_with_the_registered_gate_key(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    from firmware.trust import raw_public
+    from hub.cli import main as hub_main
+    from hub.models import register_gate
+    from hub.sales import closures, statistics_of
+
+    records = counter_records(tmp_path)
+    m = open_hub(f"sqlite:///{tmp_path / 'hub.sqlite'}")
+    Ingest(m, lambda: T0).batch("M1", "desk1", {"records": records, "first_seq": 1,
+                                                "last_seq": len(records)})  # fmt: skip
+    assert "not registered" in closures(m, "M1")[0][1][0]
+    register_gate(m, "M1", "desk1", raw_public(GATE_KEY.public_key()), T0)
+    [(document, problems)] = closures(m, "M1")
+    assert problems == [] and document["closure"]["totals"]["net_cents"] == 7900
+    assert hub_main(["sales", "closures", "--museum", "M1", "--data", str(tmp_path)]) == 0
+    assert "day 2026-05-28 no. 1  net 79.00" in capsys.readouterr().out
+    register_gate(m, "M1", "desk1", raw_public(Ed25519PrivateKey.generate().public_key()), T0)
+    assert hub_main(["sales", "closures", "--museum", "M1", "--data", str(tmp_path)]) == 1
+    assert "signature does not match" in capsys.readouterr().out
+    [day] = statistics_of(m, "M1", current_day(), current_day(), "day")
+    assert (day.entries, day.sales, day.cancellations, day.revenue_cents) == (1, 2, 1, 7900)
