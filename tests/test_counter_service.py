@@ -466,3 +466,15 @@ def test_till_status_shows_cash_expected_and_sales_by_method(world) -> None:  # 
     state = counter.till(MANAGER)
     assert state.open and state.expected_cents == 3000 + 10000
     assert state.totals.by_payment == {"cash": 10000} and state.totals.vouchers_cents == 1900
+
+
+def test_an_older_tariff_version_cannot_bring_old_prices_back(world) -> None:  # noqa: ANN001
+    counter = world[0]
+    newer = parse_body(tariff_body(version=5), "k")
+    older = parse_body(tariff_body(version=4), "k")
+    counter._tariffs = lambda now: newer
+    counter.sell(CASHIER, make_pass(), "M1", Basket("normal", "cash"))
+    counter._tariffs = lambda now: older
+    with pytest.raises(TariffsUnavailable) as caught:
+        counter.sell(CASHIER, make_pass(serial="01020304"), "M1", Basket("normal", "cash"))
+    assert caught.value.code == "rollback" and counter.journal.last_seq == 1

@@ -48,6 +48,7 @@ log = logging.getLogger("portique.counter")
 
 MAX_PASS_ORDER = 1000
 _CLOSURE_KEY = "last_closure_{}"
+_TARIFFS_VERSION_KEY = "counter.tariffs_version"
 _LABELS = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
 
 
@@ -108,8 +109,22 @@ class Counter:
         return self._commit_plan(member, plan, now, credential_kind, basket.nonce)
 
     def tariffs(self, wall: float) -> Tariffs:
-        """The current tariffs; TariffsUnavailable blocks the sale (never an entry)."""
-        return self._tariffs(wall)
+        """The current tariffs; TariffsUnavailable blocks the sale (never an entry).
+
+        A version older than one this counter already sold with is refused
+        (``rollback``): an old, still-valid document must not bring old prices back.
+        """
+        tariffs = self._tariffs(wall)
+        s = self.journal.models.setting
+        row = s.get_or_none(s.key == _TARIFFS_VERSION_KEY)
+        seen = int(row.value) if row else 0
+        if tariffs.version < seen:
+            raise TariffsUnavailable("rollback", f"tariffs version {tariffs.version} is older "
+                                     f"than version {seen} already used here: install the "
+                                     "current tariffs")  # fmt: skip
+        if tariffs.version > seen:
+            s.replace(key=_TARIFFS_VERSION_KEY, value=str(tariffs.version)).execute()
+        return tariffs
 
     def _check_history(self, plan: Plan) -> None:
         """Refuse what this counter already did to the pass, whatever the caller's record says.
