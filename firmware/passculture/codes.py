@@ -38,8 +38,8 @@ def normalise(text: str) -> str:
     stripped = text.strip()
     for position, char in enumerate(stripped, start=1):
         if char.upper() not in ALPHABET:
-            raise CodeError("bad_character", f"character {position} ({_show(char)}) is not in "
-                            "a pass Culture code (letters A-Z without I and O, digits 2-7)")  # fmt: skip
+            message = f"character {position} ({_show(char)}) is not in a pass Culture code"
+            raise CodeError("bad_character", f"{message} (A-Z without I and O, digits 2-7)")
     if len(stripped) != LENGTH:
         raise CodeError("bad_length", f"a pass Culture code has {LENGTH} characters, "
                         f"not {len(stripped)}")  # fmt: skip
