@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from fake_passculture import KEY, MUSEUM, VENUE, FakePassCulture, fake_pc, pc_clock  # noqa: F401
+from fake_passculture import KEY, MUSEUM, VENUE, FakePassCulture
 
 from firmware.clock import ManualClock, SystemClock
 from hub.passculture.connector import ADMIT, DESK, REFUSE, UNDONE, Connector
