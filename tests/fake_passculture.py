@@ -92,6 +92,8 @@ class FakePassCulture:
         self._lock = threading.Lock()
         self._failures: deque[int] = deque()
         self._delay_s = 0.0
+        self._delay_only: str | None = None
+        self._delay_after = False
         self._released = threading.Event()
         self._broken = False
         self._next_id = 1000
@@ -164,9 +166,13 @@ class FakePassCulture:
     def status(self, token: str) -> str:
         return self.bookings[token.upper()].status
 
-    def slow(self, seconds: float) -> None:
-        """Hold every answer this long (real time: the client's timeout is what is tested)."""
-        self._delay_s = seconds
+    def slow(self, seconds: float, only: str | None = None, after_acting: bool = False) -> None:
+        """Hold answers this long (real time: the client's timeout is what is tested).
+
+        ``only``: hold only this method's requests ("PATCH"); ``after_acting``: do what was
+        asked first, then hold the answer (the request arrived, its answer is lost).
+        """
+        self._delay_s, self._delay_only, self._delay_after = seconds, only, after_acting
         self._released.clear()
 
     def fail_next(self, *statuses: int) -> None:
@@ -184,17 +190,20 @@ class FakePassCulture:
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
+        held = self._delay_s and self._delay_only in (None, request.method)
+        if held and not self._delay_after:
+            self._released.wait(self._delay_s)
         response = self._answer(request)
         with self._lock:
             self.requests.append((request.method, request.path, response.status_code))
+        if held and self._delay_after:
+            self._released.wait(self._delay_s)
         # 5xx come from the servers in front of the API, not from it: outside the contract.
         if not (self._broken and response.status_code == 200) and response.status_code < 500:
             self._check_response(request, response)
         return response(environ, start_response)
 
     def _answer(self, request: Request) -> Response:
-        if self._delay_s:
-            self._released.wait(self._delay_s)
         self._check_request(request)
         key = _bearer(request)
         if key is None or key not in self.venues:

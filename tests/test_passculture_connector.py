@@ -176,6 +176,18 @@ def test_slow_pass_culture_gets_desk_and_no_validation(fake_pc: FakePassCulture)
     assert fake_pc.count("PATCH", "/use/") == 0
 
 
+def test_use_that_arrived_but_whose_answer_was_lost_admits_once(
+    fake_pc: FakePassCulture,
+) -> None:
+    fake_pc.add_booking(KEY, "AB3DK7", venue_id=VENUE, quantity=2)
+    fake_pc.slow(30.0, only="PATCH", after_acting=True)
+    c = connector(fake_pc, SystemClock())  # real time: the answer is really held
+    verdict = c.validate("AB3DK7", MUSEUM, deadline_s=1.0)
+    assert (verdict.outcome, verdict.quantity) == (ADMIT, 2)
+    assert fake_pc.count("PATCH", "/use/") == 1
+    assert fake_pc.bookings["AB3DK7"].history == ["CONFIRMED", "USED"]
+
+
 def test_rate_limit_429_holds_requests_for_retry_after(fake_pc: FakePassCulture,
                                                        pc_clock: ManualClock) -> None:  # fmt: skip
     # Another client of the same key (the museum's ticketing) used up the minute.

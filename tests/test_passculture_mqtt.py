@@ -58,13 +58,18 @@ class AskingGate:
 
 
 @pytest.fixture
-def world(tmp_path: Path, broker: Mosquitto,
-          fake_pc: FakePassCulture) -> Iterator[tuple[Hub, AskingGate]]:  # fmt: skip
+def settings_mode() -> int:
+    return 0o600
+
+
+@pytest.fixture
+def world(tmp_path: Path, broker: Mosquitto, fake_pc: FakePassCulture,
+          settings_mode: int) -> Iterator[tuple[Hub, AskingGate]]:  # fmt: skip
     hub = Hub(tmp_path / "hub", broker.port)
     settings = hub.dir / "passculture.toml"
     settings.write_text(f'base_url = "{fake_pc.url}"\n\n[museum.{MUSEUM}]\n'
                         f'api_key = "{KEY}"\nvenues = [{VENUE}]\n')  # fmt: skip
-    os.chmod(settings, 0o600)
+    os.chmod(settings, settings_mode)
     gate = AskingGate(tmp_path / "gate", broker.port, hub.root_pub)
     hub.register(MUSEUM, GATE, tmp_path / "gate")
     hub.start()
@@ -161,3 +166,15 @@ def test_forged_answer_is_refused_by_the_gate(world: tuple[Hub, AskingGate]) -> 
         gate.verifier.check(sealed, time.time())
     with pytest.raises(ProtocolError):
         read_answer(json.dumps({"body": forged}).encode(), MUSEUM, GATE)
+
+
+@pytest.mark.parametrize("settings_mode", [0o644])
+def test_hub_with_unsafe_settings_answers_not_configured_and_calls_nobody(
+    world: tuple[Hub, AskingGate], fake_pc: FakePassCulture
+) -> None:
+    _hub, gate = world
+    fake_pc.add_booking(KEY, "AB3DK7", venue_id=VENUE)
+    answer = gate.ask("AB3DK7")
+    assert (answer["outcome"], answer["reason"]) == ("desk", "not_configured")
+    assert "chmod 600" in answer["message"]
+    assert fake_pc.requests == []

@@ -37,6 +37,7 @@ ADMIT, REFUSE, DESK, UNDONE = "admit", "refuse", "desk", "undone"
 TRANSIENT = frozenset({500, 502, 503, 504})
 FIRST_BACKOFF_S = 0.1
 MAX_BACKOFF_S = 60.0
+CHECK_RESERVE_S = 0.3  # of the deadline, kept back from ``use`` to read the booking after it
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,8 @@ class Connector:
         if isinstance(booking, Verdict):
             return booking
         try:
-            answer = self._send(account, api.use, token, end, repeatable=False)
+            # Keep time to read the booking again if ``use`` gets no answer.
+            answer = self._send(account, api.use, token, end - self._reserve(end), repeatable=False)
         except _Stop as stop:
             if stop.verdict.reason != "uncertain":
                 return stop.verdict
@@ -170,6 +172,9 @@ class Connector:
             return desk("malformed_answer", f"{token}: quantity {booking['quantity']}")
         return booking
 
+    def _reserve(self, end: float) -> float:
+        return min(CHECK_RESERVE_S, max(0.0, end - self.clock.monotonic()) / 3)
+
     def _after_uncertain_use(self, api: BookingsApi, account: MuseumAccount, token: str,
                              booking: dict[str, Any], end: float) -> Verdict:  # fmt: skip
         try:
@@ -182,7 +187,8 @@ class Connector:
             return self._admit(token, booking)
         if again.status == 200:
             return desk("uncertain", f"{token}: validation got no answer and the booking is "
-                        "still CONFIRMED: nothing was validated; try again")  # fmt: skip
+                        "still CONFIRMED, but the request may yet arrive: the desk checks "
+                        "the booking before trying again")  # fmt: skip
         return self._problem(again, token, account)
 
     def _admit(self, token: str, booking: dict[str, Any]) -> Verdict:
