@@ -225,3 +225,14 @@ def test_undo_returns_the_booking_to_confirmed(fake_pc: FakePassCulture, pc: Con
     assert fake_pc.bookings["AB3DK7"].history == ["CONFIRMED", "USED", "CONFIRMED"]
     again = pc.undo("AB3DK7", MUSEUM)
     assert (again.outcome, again.reason) == (REFUSE, "cannot_undo")
+
+
+def test_undo_whose_answer_was_lost_is_not_sent_twice(fake_pc: FakePassCulture) -> None:
+    fake_pc.add_booking(KEY, "AB3DK7", venue_id=VENUE)
+    c = connector(fake_pc, SystemClock())  # real time: the answer is really held
+    assert c.validate("AB3DK7", MUSEUM).admitted
+    fake_pc.slow(30.0, only="PATCH", after_acting=True)
+    verdict = c.undo("AB3DK7", MUSEUM, deadline_s=0.5)
+    assert (verdict.outcome, verdict.reason) == (DESK, "uncertain")
+    assert fake_pc.count("PATCH", "/keep/") == 1
+    assert fake_pc.status("AB3DK7") == "CONFIRMED"

@@ -119,7 +119,9 @@ class Connector:
             return desk("not_configured", f"museum {museum} has no pass Culture account")
         api = BookingsApi(self._client, self.settings.base_url, account.api_key)
         try:
-            answer = self._send(account, api.keep, token, end, repeatable=True)
+            # Not repeatable: a second ``keep`` after a lost answer would be refused (403)
+            # and hide that the first one worked.
+            answer = self._send(account, api.keep, token, end, repeatable=False)
         except _Stop as stop:
             return stop.verdict
         if answer.status == 204:
@@ -232,7 +234,7 @@ class Connector:
               end: float, repeatable: bool) -> Answer:  # fmt: skip
         """One request, retried while that is safe and time remains; or _Stop.
 
-        ``repeatable`` calls (GET, keep) are retried after any failure; ``use`` only
+        ``repeatable`` calls (GET) are retried after any failure; ``use`` and ``keep`` only
         when it cannot have arrived (connection refused), and otherwise stops as
         ``uncertain`` for the caller to look.
         """
