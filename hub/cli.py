@@ -54,6 +54,17 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--from", dest="first", type=date.fromisoformat, required=True)
     export.add_argument("--to", dest="last", type=date.fromisoformat, required=True)
 
+    pc = sub.add_parser("passculture", help="pass Culture counter-marks").add_subparsers(
+        dest="passculture_command", required=True
+    )
+    pc_export = _command(pc, "export", _cmd_passculture_export,
+                         "validated counter-marks of a museum as CSV (reconciliation)")  # fmt: skip
+    pc_export.add_argument("--museum", required=True)
+    pc_export.add_argument("--from", dest="first", type=date.fromisoformat, required=True)
+    pc_export.add_argument("--to", dest="last", type=date.fromisoformat, required=True)
+    pc_export.add_argument("--timezone", default="Europe/Paris",
+                           help="days and times in this zone (default %(default)s)")  # fmt: skip
+
     _command(sub, "problems", _cmd_problems, "gaps, chain breaks and conflicts not resolved")
 
     sales = sub.add_parser("sales", help="the counters' sales ledger").add_subparsers(
@@ -291,6 +302,22 @@ def _cmd_orders_list(args: argparse.Namespace) -> int:
             f"{order['day']}  {order['museum']}/{order['gate']}  {order['quantity']} x "
             f"{order['pass_type']}  by {order['by']}  {order['state']}  ({order['order']})"
         )
+
+
+def _cmd_passculture_export(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from hub.passculture.export import export_validations
+    from hub.passculture.models import open_countermarks
+
+    try:
+        tz = ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        print(f"portique-hub: unknown time zone {args.timezone!r} (e.g. Europe/Paris)",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    table = open_countermarks(_models(args).db)
+    export_validations(table, args.museum, args.first, args.last, sys.stdout, tz)
     return 0
 
 
