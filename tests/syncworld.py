@@ -69,6 +69,7 @@ class Hub:
         broker = broker or Broker(port=port)
         self.settings = HubSettings(directory, url, broker, beacon_interval_s=3600)
         self.m: HubModels = open_hub(self.settings.db_url)  # the test's own connection
+        self.cli_db: list[str] = []  # what `portique-hub` needs to find the same database
         self.service: HubService | None = None
 
     def register(self, museum: str, gate: str, data_dir: Path) -> None:
@@ -86,15 +87,21 @@ class Hub:
             self.service.stop()
             self.service = None
 
-    def stored(self, museum: str, gate: str) -> int:
-        p = self.m.progress
-        row = p.get_or_none(p.museum == museum, p.gate == gate)
+    def stored(self, museum: str, gate: str, epoch: str | None = None) -> int:
+        """How far journal ``epoch`` (default: the gate's newest) is stored without a hole."""
+        j = self.m.incarnation
+        query = j.select().where(j.museum == museum, j.gate == gate)
+        if epoch is not None:
+            query = query.where(j.epoch == epoch)
+        row = query.order_by(j.first_seen_at.desc(), j.id.desc()).first()
         return row.contiguous_seq if row else 0
 
-    def seqs(self, museum: str, gate: str) -> list[int]:
-        """Stored sequence numbers in the order they were stored."""
+    def seqs(self, museum: str, gate: str, epoch: str | None = None) -> list[int]:
+        """Stored sequence numbers (of every journal, or of ``epoch``) in the order stored."""
         e = self.m.entry
         query = e.select(e.seq).where(e.museum == museum, e.gate == gate).order_by(e.id)
+        if epoch is not None:
+            query = query.where(e.epoch == epoch)
         return [seq for (seq,) in query.tuples()]
 
     def problems(self) -> list[tuple[str, int | None]]:

@@ -53,7 +53,7 @@ def test_the_hub_exports_entries_of_two_gates_as_csv(hub: Hub, make_gate) -> Non
     today = date.today()
     assert export_entries(hub.m, "M1", today, today, out) == 2
     lines = out.getvalue().splitlines()
-    assert lines[0] == "date,pass_number,children,billable,forced,operator,gate,seq"
+    assert lines[0] == "date,pass_number,children,billable,forced,operator,gate,seq,journal"
     assert sorted(line.split(",")[1] + line.split(",")[6] for line in lines[1:]) == [
         "100001G1",
         "100002G2",
@@ -188,7 +188,7 @@ def test_the_hub_asks_for_records_again_and_the_gate_resends_them(
     tap(gate, ACTIVE)
     gate.wait_acked(1)
     hub.m.entry.delete().execute()  # the hub lost its copy (a restored backup)
-    hub.m.progress.update(contiguous_seq=0, contiguous_hash="0" * 64, highest_seq=0).execute()
+    hub.m.incarnation.update(contiguous_seq=0, contiguous_hash="0" * 64, highest_seq=0).execute()
     spy = Spy(broker.port)
     publisher(hub, spy).resend("M1", "G1", n=1, from_seq=1).wait_for_publish()
     wait_until(lambda: hub.seqs("M1", "G1") == [1], "record stored again")

@@ -217,7 +217,7 @@ def test_bad_messages_to_the_gate_are_refused_and_nothing_changes(
     now = time.time()
     goods = {
         "ack": {"type": "ack", "museum": "M1", "gate": "G1", "issued_at": now, "seq": 1,
-                "hash": record_hash},
+                "hash": record_hash, "epoch": gate.journal.epoch},
         "command": {"type": "command", "museum": "M1", "gate": "G1", "issued_at": now,
                     "n": 99, "command": "resend", "from_seq": 1},
         "deltas": {"type": "deltas", "museum": "M1", "gate": "G1", "issued_at": now,
@@ -255,7 +255,7 @@ def test_replayed_messages_to_the_gate_are_refused(
     spy = Spy(broker.port)
     record_hash = gate.journal.models.record.get_by_id(1).hash
     ack = {"type": "ack", "museum": "M1", "gate": "G1", "issued_at": now, "seq": 1,
-           "hash": record_hash}  # fmt: skip
+           "hash": record_hash, "epoch": gate.journal.epoch}  # fmt: skip
     spy.publish("portique/v1/M1/G1/down/ack", hub.signer.seal(ack))
     logs.wait_for("acknowledgement of record 1 refused: stale")
     command = {"type": "command", "museum": "M1", "gate": "G1", "issued_at": now, "n": 1,

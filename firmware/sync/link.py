@@ -48,7 +48,7 @@ SYNC_EVENTS = (SyncConnected, SyncDisconnected, AckReceived, ResendRequested, De
 class Transport(Protocol):
     """What the link hands messages to (``SyncClient``); every call returns at once."""
 
-    def send_batch(self, records: list[dict[str, Any]]) -> None: ...
+    def send_batch(self, epoch: str, records: list[dict[str, Any]]) -> None: ...
 
     def send_status(self, status: dict[str, Any]) -> None: ...
 
@@ -101,7 +101,7 @@ class SyncLink:
                 return
             if not self._in_flight:
                 self._last_progress = self.clock.source.monotonic()
-            self.transport.send_batch(records)
+            self.transport.send_batch(self.outbox.epoch, records)
             self.sent_upto = records[-1]["seq"]
             self._in_flight.append(self.sent_upto)
 
@@ -136,9 +136,11 @@ class SyncLink:
     # -- from the hub ---------------------------------------------------------------
 
     def _on_ack(self, event: AckReceived) -> None:
-        while self._in_flight and self._in_flight[0] <= event.seq:
+        while event.epoch == self.outbox.epoch and self._in_flight and \
+                self._in_flight[0] <= event.seq:  # fmt: skip
             self._in_flight.popleft()
-        refused = self.outbox.acknowledge(event.seq, event.hash, self.clock.now().wall)
+        refused = self.outbox.acknowledge(event.seq, event.hash, self.clock.now().wall,
+                                          event.epoch)  # fmt: skip
         if refused is not None:
             log.info("sync: acknowledgement of record %d refused: %s", event.seq, refused)
             return
@@ -202,6 +204,7 @@ class SyncLink:
 
     def hello(self) -> dict[str, Any]:
         return {
+            "epoch": self.outbox.epoch,
             "last_seq": self.journal.last_seq,
             "acked_seq": self.outbox.acked_seq,
             "delta_seq": self.delta_seq,
