@@ -61,15 +61,17 @@ def broker(tmp_path: Path) -> Iterator[Mosquitto]:
 class Hub:
     """A hub on its own folder; ``service`` runs in this process once started."""
 
-    def __init__(self, directory: Path, port: int, broker: Broker | None = None) -> None:
+    def __init__(self, directory: Path, port: int, broker: Broker | None = None,
+                 db_url: str | None = None) -> None:  # fmt: skip
         self.dir = directory
         self.root_pub = init_keys(directory, time.time())
         self.signer = HubSigner.load(directory)
-        url = database_url(directory, None)
+        url = database_url(directory, db_url)
         broker = broker or Broker(port=port)
         self.settings = HubSettings(directory, url, broker, beacon_interval_s=3600)
         self.m: HubModels = open_hub(self.settings.db_url)  # the test's own connection
-        self.cli_db: list[str] = []  # what `portique-hub` needs to find the same database
+        # What `portique-hub` needs to find the same database.
+        self.cli_db: list[str] = ["--db", db_url] if db_url else []
         self.service: HubService | None = None
 
     def register(self, museum: str, gate: str, data_dir: Path) -> None:
@@ -128,10 +130,12 @@ class Hub:
 
 
 @pytest.fixture
-def hub(tmp_path: Path, broker: Mosquitto) -> Iterator[Hub]:
-    running = Hub(tmp_path / "hub", broker.port).start()
+def hub(tmp_path: Path, broker: Mosquitto, db_url: str | None) -> Iterator[Hub]:
+    """A running hub on SQLite, or on PostgreSQL where the test says (``db_kind``)."""
+    running = Hub(tmp_path / "hub", broker.port, db_url=db_url).start()
     yield running
     running.stop()
+    running.m.db.close()
 
 
 class SyncGate:

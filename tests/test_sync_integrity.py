@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from conftest import ACTIVE, ENDING_SOON, SOLD
+from pgserver import both_databases
 from syncworld import Hub, LogWatch, Mosquitto, Spy, SyncGate, fill_journal
 
 from firmware.events import CardTapped
@@ -69,6 +70,7 @@ def hub_cli(hub: Hub, capsys: pytest.CaptureFixture[str], *args: str) -> str:
 # -- gate incarnations ---------------------------------------------------------------------
 
 
+@both_databases
 def test_a_reprovisioned_gate_has_every_record_of_its_new_journal_stored(
     hub: Hub, make_gate, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -94,6 +96,7 @@ def test_a_reprovisioned_gate_has_every_record_of_its_new_journal_stored(
         new.stop()
 
 
+@both_databases
 def test_the_old_journals_unacknowledged_tail_is_listed_in_problems(
     broker: Mosquitto, hub: Hub, make_gate, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -120,6 +123,7 @@ def test_the_old_journals_unacknowledged_tail_is_listed_in_problems(
         new.stop()
 
 
+@both_databases
 def test_an_acknowledgement_for_the_old_journal_never_marks_the_new_one(
     broker: Mosquitto, hub: Hub, make_gate, logs: LogWatch
 ) -> None:
@@ -184,6 +188,7 @@ FORGERIES = {"content_changed": content_changed, "hash_replaced": hash_replaced,
 FLAW = {"content_changed": "bad_hash", "hash_replaced": "bad_hash", "link_broken": "chain_break"}
 
 
+@both_databases
 @pytest.mark.parametrize("forgery", sorted(FORGERIES))
 def test_a_forged_record_never_displaces_the_real_one(
     broker: Mosquitto, hub: Hub, make_gate, forgery: str
@@ -218,6 +223,7 @@ def exported(hub: Hub) -> list[list[str]]:
     return [line.split(",") for line in out.getvalue().splitlines()[1:]]
 
 
+@both_databases
 def test_a_forged_record_sent_again_is_reported_once_and_never_acknowledged(
     broker: Mosquitto, hub: Hub, make_gate
 ) -> None:
