@@ -169,3 +169,29 @@ def test_an_existing_hub_database_is_migrated_in_place_and_its_gates_carry_on(
     for models in (again, fresh):
         models.db.close()
     journal.close()
+
+
+@both_databases
+def test_every_writing_hub_command_works_on_the_database(
+    hub: Hub, broker: Mosquitto, make_gate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gate = make_gate()
+    key = gate.settings.gate.data_dir / "gate.pub"
+
+    def run(*args: str, broker_args: bool = False) -> str:
+        port = ["--port", str(broker.port)] if broker_args else []
+        assert cli.main([*args, "--data", str(hub.dir), *hub.cli_db, *port]) == 0
+        return capsys.readouterr().out
+
+    run("gate", "add", "--museum", "M1", "--gate", "G1", "--key", str(key))  # replaces
+    run("gate", "add", "--museum", "M2", "--gate", "G9", "--key", str(key))
+    assert "delta 1" in run("pass", "block", ACTIVE, broker_args=True)
+    assert "delta 2" in run("pass", "sell", SOLD, "--pass-number", "1", "--type", "single",
+                            broker_args=True)  # fmt: skip
+    for _ in range(2):
+        run("resend", "--museum", "M1", "--gate", "G1", "--from", "1", broker_args=True)
+    assert hub.m.counter.get(hub.m.counter.name == "cmd:M1/G1").value == 2
+    listed = run("gate", "list")
+    assert "M1/G1" in listed and "M2/G9" in listed
+    run("problems")
+    assert run("export", "--museum", "M1", "--from", "2026-01-01", "--to", "2026-12-31")
