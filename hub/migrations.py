@@ -10,9 +10,10 @@ released; a change to the schema is a new step at the end of ``MIGRATIONS``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import peewee
@@ -95,27 +96,46 @@ LATEST = MIGRATIONS[-1][0]
 
 
 def migrate_schema(db: peewee.Database, m: Any, bound: list[type[peewee.Model]]) -> list[int]:
-    """Bring the database to the current schema; return the numbers of the steps applied."""
+    """Bring the database to the current schema; return the numbers of the steps applied.
+
+    Several hub processes may open a database at once (workers starting
+    together after an upgrade): the first takes a lock and migrates, the
+    others wait for it and then find nothing left to do.
+    """
     version = type("SchemaVersion", (SchemaVersion,), {
         "Meta": type("Meta", (), {"database": db, "table_name": "schema_migration"}),
         "__module__": __name__})  # fmt: skip
-    new = not db.table_exists("entry")
-    with db.atomic():
-        db.create_tables([version], safe=True)
-        if new:
-            db.create_tables(bound, safe=True)
+    applied = []
+    with _exclusive(db):
+        if not db.table_exists("entry"):
+            db.create_tables([version, *bound], safe=True)
             for number, name, _step in MIGRATIONS:
                 version.create(version=number, name=name, applied_at=time.time())
-            return []
-    done = {row.version for row in version.select()}
-    migrator = SchemaMigrator.from_database(db)
-    applied = []
-    for number, name, step in MIGRATIONS:
-        if number in done:
-            continue
-        with db.atomic():
-            step(db, migrator, m)
-            version.create(version=number, name=name, applied_at=time.time())
-        log.info("hub: database schema migrated to %d (%s)", number, name)
-        applied.append(number)
+            return applied
+        db.create_tables([version], safe=True)
+        done = {row.version for row in version.select()}
+        migrator = SchemaMigrator.from_database(db)
+        for number, name, step in MIGRATIONS:
+            if number in done:
+                continue
+            with db.atomic():
+                step(db, migrator, m)
+                version.create(version=number, name=name, applied_at=time.time())
+            log.info("hub: database schema migrated to %d (%s)", number, name)
+            applied.append(number)
     return applied
+
+
+@contextlib.contextmanager
+def _exclusive(db: peewee.Database) -> Iterator[None]:
+    """One transaction that only one process at a time holds (DDL is transactional in both)."""
+    if isinstance(db, peewee.PostgresqlDatabase):
+        with db.atomic():
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            yield
+    else:
+        with db.atomic("IMMEDIATE"):  # SQLite's write lock, taken before reading anything
+            yield
+
+
+_LOCK_KEY = 0x706F7274  # "port": the advisory lock of portique's schema

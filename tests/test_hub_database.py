@@ -195,3 +195,23 @@ def test_every_writing_hub_command_works_on_the_database(
     assert "M1/G1" in listed and "M2/G9" in listed
     run("problems")
     assert run("export", "--museum", "M1", "--from", "2026-01-01", "--to", "2026-12-31")
+
+
+@both_databases
+def test_hub_processes_opening_a_new_database_at_once_create_it_once(
+    db_kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = database(db_kind, tmp_path / "db", request, "shared")
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "hub", "gate", "list", "--data",
+                          str(tmp_path / f"hub{i}"), "--db", url],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for i in range(4)
+    ]  # fmt: skip
+    for process in processes:
+        _out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    m = open_hub(url)
+    versions = m.db.execute_sql("SELECT version FROM schema_migration ORDER BY version")
+    assert [row[0] for row in versions.fetchall()] == list(range(1, LATEST + 1))
+    m.db.close()
