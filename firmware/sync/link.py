@@ -5,7 +5,7 @@ sequence order, at most ``max_in_flight`` unacknowledged at once; an
 acknowledgement moves the window on. Anything that breaks the flow (a
 reconnection, a resend request, an acknowledgement that does not come)
 starts again from one past the last acknowledgement: the hub stores by
-(gate, seq), so a record sent twice is stored once. Messages from the hub
+(gate, journal epoch, seq), so a record sent twice is stored once. Messages from the hub
 arrive signed and checked; here they are also checked to be fresh, against
 what the journal remembers of the last accepted ones.
 """
