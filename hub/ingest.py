@@ -101,8 +101,8 @@ class Ingest:
                 self._report_tail(old)
         return row
 
-    def hello(self, museum: str, gate: str, epoch: str | None, last_seq: int) -> Any:
-        """Note how far the gate says its journal goes; return that journal's row."""
+    def reported(self, museum: str, gate: str, epoch: str | None, last_seq: int) -> Any:
+        """Note how far the gate says (hello, status) its journal goes; return its row."""
         journal = self.incarnation(museum, gate, epoch)
         if last_seq > journal.reported_seq:
             journal.reported_seq = last_seq

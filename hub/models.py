@@ -98,7 +98,7 @@ class Incarnation(peewee.Model):
     contiguous_seq = peewee.IntegerField(default=0)
     contiguous_hash = peewee.CharField(default=GENESIS_HASH)
     highest_seq = peewee.IntegerField(default=0)  # the highest seq received
-    reported_seq = peewee.IntegerField(default=0)  # the gate's last seq, as its hello said
+    reported_seq = peewee.IntegerField(default=0)  # its last seq, as hello and status said
     first_seen_at = peewee.DoubleField()
 
     class Meta:

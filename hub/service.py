@@ -230,6 +230,8 @@ class HubService:
             )
         progress.online = body["online"]
         progress.save()
+        if "epoch" in body:  # how far the journal goes (the last will names none)
+            self.ingest.reported(museum, gate, body["epoch"], body["last_seq"])
 
     def _on_hello(self, museum: str, gate: str, body: dict[str, Any]) -> None:
         """A gate (re)connected: send what it misses and ask for what we miss."""
@@ -239,7 +241,7 @@ class HubService:
         progress.hello_sent_at = body["sent_at"]
         progress.save()
         epoch = body.get("epoch")  # absent: a gate of the format before journal epochs
-        journal = self.ingest.hello(museum, gate, epoch, body["last_seq"])
+        journal = self.ingest.reported(museum, gate, epoch, body["last_seq"])
         if journal.contiguous_seq and journal.contiguous_seq > body["acked_seq"]:
             self.publish.ack(museum, gate, journal.contiguous_seq, journal.contiguous_hash, epoch)
         if body["acked_seq"] > journal.contiguous_seq:

@@ -96,18 +96,28 @@ def test_a_reprovisioned_gate_has_every_record_of_its_new_journal_stored(
         new.stop()
 
 
+def said_by(name: str, epoch: str, last_seq: int) -> dict[str, Any]:
+    """A hello or a status of journal ``epoch`` saying it holds ``last_seq`` records."""
+    if name == "hello":
+        return {"type": "hello", "epoch": epoch, "last_seq": last_seq, "acked_seq": 0,
+                "delta_seq": 0, "list_version": 0, "list_partial": None}  # fmt: skip
+    return {"type": "status", "epoch": epoch, "session": "c" * 32, "n": 1, "online": True,
+            "list_version": 0, "list_age_s": None, "backlog": last_seq, "last_seq": last_seq,
+            "last_ack_seq": 0, "last_ack_at": None, "reader_up": True, "reader_detail": "",
+            "journal_ok": True, "time_trusted": True, "broker_connected": True}  # fmt: skip
+
+
 @both_databases
+@pytest.mark.parametrize("told_by", ["hello", "status"])
 def test_the_old_journals_unacknowledged_tail_is_listed_in_problems(
-    broker: Mosquitto, hub: Hub, make_gate, capsys: pytest.CaptureFixture[str]
+    broker: Mosquitto, hub: Hub, make_gate, capsys: pytest.CaptureFixture[str], told_by: str
 ) -> None:
     old = make_gate(start=False)
     fill_journal(old.journal, 8)  # the loop is not running: the test owns the journal
     old_epoch = old.journal.epoch
     spy = Spy(broker.port)
     # The old card said it held 8 records, but only 1..5 reached the hub before it was pulled.
-    send_signed(old, spy, "hello", {"type": "hello", "epoch": old_epoch, "last_seq": 8,
-                                    "acked_seq": 0, "delta_seq": 0, "list_version": 0,
-                                    "list_partial": None})  # fmt: skip
+    send_signed(old, spy, told_by, said_by(told_by, old_epoch, 8))
     send_signed(old, spy, "batch", batch(old, old.link.outbox.records(0, 5)))
     hub.wait_stored("M1", "G1", 5)
     spy.close()

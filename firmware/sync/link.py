@@ -219,6 +219,7 @@ class SyncLink:
         # The list's age counts from when the hub signed it.
         list_at = gate.get("list_issued_at") or self.outbox.get(LIST_AT_KEY) or None
         return {
+            "epoch": self.outbox.epoch,
             "online": online,
             "list_version": self._list_version(),
             "list_age_s": max(0.0, self.clock.now().wall - list_at) if list_at else None,
