@@ -214,9 +214,17 @@ def run_gate(gate: Gate, start_reader: bool = True) -> None:
     def on_signal(signum: int, _frame: object) -> None:
         loop.post(Shutdown(signal.Signals(signum).name))
 
+    def on_hangup(_signum: int, _frame: object) -> None:
+        loop.post(_log_hangup)
+
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
+        # SIGHUP's default is death. A tty that became the daemon's controlling
+        # terminal (which the reader code prevents, see firmware/reader/nfc.py)
+        # sends it when unplugged: that is a lost reader, which the reader thread
+        # reports and retries, never a reason to stop admitting.
+        signal.signal(signal.SIGHUP, on_hangup)
     if reader is not None:
         reader.start()
     gate.start_sync()
@@ -238,6 +246,10 @@ def run_gate(gate: Gate, start_reader: bool = True) -> None:
         if reader is not None:
             reader.stop()
         log.info("gate stopped: relay in safe state, journal and reader closed")
+
+
+def _log_hangup() -> None:
+    log.warning("SIGHUP: a terminal hung up (a reader unplugged?); the gate carries on")
 
 
 def _tell_systemd(loop: GateLoop, notifier: Notifier, name: str) -> None:

@@ -43,8 +43,11 @@ class ReaderSettings:
     poll_interval_ms: int = 50
     # A card unseen for this long has been taken away; shown again is a new tap.
     removal_ms: int = 300
-    retry_initial_s: float = 1.0
-    retry_max_s: float = 30.0
+    # A lost reader is reopened after retry_initial_s, then after doubling waits
+    # up to retry_max_s: kept short, so a reader plugged back in polls again
+    # within about a second (an attempt on an absent port costs next to nothing).
+    retry_initial_s: float = 0.2
+    retry_max_s: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ _LIMITS: dict[tuple[str, str], tuple[float, float] | tuple[str, ...]] = {
     ("reader", "poll_interval_ms"): (5, 1000),
     ("reader", "removal_ms"): (50, 5000),
     ("reader", "retry_initial_s"): (0.1, 60),
-    ("reader", "retry_max_s"): (1, 3600),
+    ("reader", "retry_max_s"): (0.1, 3600),
     ("gpio", "pin_factory"): ("lgpio", "rpigpio", "pigpio", "native", "mock"),
     ("gpio", "relay_pin"): (0, 27),
     ("gpio", "relay_pulse_ms"): (50, 30000),

@@ -64,8 +64,10 @@ class GateStatus:
     admitted: int = 0
     refusals: dict[str, int] = field(default_factory=dict)
     unexpected_passages: int = 0
+    reader_reconnects: int = 0  # times the reader came back after being lost
     display_up: bool | None = None  # None: no screen configured or not reported yet
     display_detail: str = "not started"
+    display_failures: int = 0
     sync: SyncStatus = field(default_factory=SyncStatus)  # the sync service fills this in
 
 
@@ -532,10 +534,13 @@ class GateLoop:
     # -- reader ------------------------------------------------------------
 
     def _on_reader_health(self, event: ReaderHealth) -> None:
+        # One line per change: a reader retried every second while unplugged stays quiet.
         if event.up != self.status.reader_up:
             (log.info if event.up else log.error)(
                 "reader %s: %s", "up" if event.up else "down", event.detail
             )
+            if event.up and self.status.reader_up is False:
+                self.status.reader_reconnects += 1
         self.status.reader_up, self.status.reader_detail = event.up, event.detail
 
     # -- sync --------------------------------------------------------------
