@@ -124,8 +124,8 @@ def build_gate(settings: Settings, clock: Clock | None = None,
         children_prompt_s=settings.display.children_prompt_timeout_s,
     )
     loop_ref.append(loop)
-    textfile = settings.status.textfile
-    loop.on_status = lambda document: status_file.write(data_dir, document, textfile)
+    runtime_dir, textfile = settings.status.runtime_dir, settings.status.textfile
+    loop.on_status = lambda document: status_file.write(runtime_dir, document, textfile)
     desk = StaffDesk(
         loop,
         staff_file=data_dir / STAFF_FILE,

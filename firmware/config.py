@@ -38,7 +38,8 @@ class GateSettings:
 
 @dataclass(frozen=True)
 class ReaderSettings:
-    # nfcpy device path: tty:AMA0:pn532 (Pi UART), tty:USB0:pn532, udp:HOST:PORT
+    # nfcpy device path: tty:AMA0:pn532 (Pi UART), tty:USB0:pn532, tty:ttyPORTIQUE:pn532
+    # (a USB adapter under the udev rule's name), udp:HOST:PORT
     path: str = "tty:AMA0:pn532"
     poll_interval_ms: int = 50
     # A card unseen for this long has been taken away; shown again is a new tap.
@@ -133,8 +134,12 @@ class SyncSettings:
 
 @dataclass(frozen=True)
 class StatusSettings:
+    # Where status.json is rewritten (on every health change and every 10 s): in
+    # RAM, so it never wears the SD card; systemd creates it (RuntimeDirectory=).
+    runtime_dir: Path = Path("/run/portique")
     # A Prometheus text file for node_exporter's textfile collector, e.g.
-    # /var/lib/prometheus/node-exporter/portique.prom; unset: none.
+    # /run/portique/portique.prom (node_exporter --collector.textfile.directory
+    # pointed there); unset: none. Keep it in RAM too.
     textfile: Path | None = None
 
 

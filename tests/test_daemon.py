@@ -78,6 +78,8 @@ path = "{reader}"
 retry_initial_s = 0.2
 [gpio]
 pin_factory = "mock"
+[status]
+runtime_dir = "{tmp_path / "run"}"
 [lists]
 root_key = "{DEMO_KEYS / "root.pub"}"
 allow_demo_keys = true

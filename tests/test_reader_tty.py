@@ -13,6 +13,7 @@ import itertools
 import logging
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -249,3 +250,25 @@ def test_the_port_probe_never_makes_the_reader_a_controlling_terminal(
         [sys.executable, "-c", script], stdin=subprocess.DEVNULL, capture_output=True, text=True
     )
     assert done.returncode != 0 and "No such device or address" in done.stderr, done.stderr
+
+
+UDEV_RULES = Path(__file__).parent.parent / "provisioning" / "60-portique-reader.rules"
+
+
+def test_the_udev_name_and_the_documented_path_open_the_reader_through_nfcpy() -> None:
+    rules = UDEV_RULES.read_text()
+    (name,) = set(re.findall(r'SYMLINK\+="([^"]+)"', rules))
+    (documented,) = set(re.findall(r'path = "(tty:[^"]+)"', rules))
+    docs = (UDEV_RULES.parent.parent / "docs" / "operations.md").read_text()
+    assert f'path = "{documented}"' in docs
+    if os.path.lexists(f"/dev/{name}"):
+        pytest.skip(f"/dev/{name} exists on this machine: a real reader is plugged in")
+    chip = EmulatedPn532()
+    try:
+        with dev_link(name) as link:  # what udev makes for a USB adapter
+            link.point_to(chip.port)
+            clf = nfc.ContactlessFrontend()
+            assert clf.open(documented), f"nfcpy cannot open {documented} for /dev/{name}"
+            clf.close()
+    finally:
+        chip.unplug()

@@ -144,6 +144,7 @@ class GateLoop:
         self._running = False
         self._pending: _Pending | None = None
         self._tickets = itertools.count(1)
+        self._reported_health: tuple[object, ...] | None = None
         self._handlers: dict[type, Callable[[Any], None]] = {
             ChildrenChanged: self._on_children_changed,
             ChildrenConfirmed: self._on_children_confirmed,
@@ -207,6 +208,13 @@ class GateLoop:
             self.handle(event)
         except Exception:
             log.exception("loop: handling %r failed; the gate carries on", event)
+        self._report_health_change()
+
+    def _report_health_change(self) -> None:
+        # Health changes (reader, display, journal, sync, clock, list) are written
+        # at once: a monitor must not read "reader up" during an unplug.
+        if status_file.health_key(self) != self._reported_health:
+            self.report_status()
 
     def handle(self, event: object) -> None:
         handler = self._handlers.get(type(event))
@@ -406,6 +414,7 @@ class GateLoop:
             event.detail,
         )
         self.status.display_up, self.status.display_detail = False, event.detail
+        self.status.display_failures += 1
         self.settle_pending()
 
     def history(self, pass_number: str | None, now: Now) -> History:
@@ -572,6 +581,8 @@ class GateLoop:
             "reader_detail": self.status.reader_detail,
             "journal_ok": self.status.journal_ok,
             "time_trusted": self.status.time_trusted,
+            "display_up": self.status.display_up,
+            "counters": {key: getattr(self.status, key) for key, _, _ in status_file.COUNTERS},
         }
 
     # -- time --------------------------------------------------------------
@@ -647,6 +658,7 @@ class GateLoop:
 
     def report_status(self, running: bool = True) -> None:
         """Hand the health snapshot to ``on_status`` (the status file, Prometheus)."""
+        self._reported_health = status_file.health_key(self)
         if self.on_status is None:
             return
         try:
