@@ -7,6 +7,7 @@ nowhere else; the rest of the daemon receives ready objects.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from dataclasses import dataclass
@@ -246,6 +247,11 @@ def run_gate(gate: Gate, start_reader: bool = True) -> None:
         if reader is not None:
             reader.stop()
         log.info("gate stopped: relay in safe state, journal and reader closed")
+        if screen is not None and screen.x_connection_lost:
+            # pygame's exit handler would wait forever on the dead X connection
+            # (firmware/display/xguard.py); everything is closed: leave now.
+            logging.shutdown()
+            os._exit(0)
 
 
 def _log_hangup() -> None:

@@ -13,7 +13,7 @@ EXTRAS=${EXTRAS:-"gate hub postgres test"}
 # libusb: nfcpy loads it for USB readers; mosquitto: the broker the sync tests run;
 # fonts-dejavu-core: the screen's font, with every French and German letter;
 # postgresql: the server the hub's tests run against.
-DEBS=${DEBS:-"systemd libusb-1.0-0 mosquitto fonts-dejavu-core postgresql"}
+DEBS=${DEBS:-"systemd libusb-1.0-0 mosquitto fonts-dejavu-core postgresql xvfb"}
 
 missing=""
 for pkg in $DEBS; do
