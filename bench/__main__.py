@@ -7,9 +7,9 @@ import logging
 import sys
 from pathlib import Path
 
-from bench import lists, sync, tap
+from bench import lists, reader, sync, tap
 
-BENCHMARKS = (tap, lists, sync)
+BENCHMARKS = (tap, reader, lists, sync)
 OUT = Path("build/bench.json")
 
 
