@@ -2,8 +2,8 @@
 
 Xlib answers a lost connection with exit(1), which ended the gate mid-prompt;
 now the loss is a DisplayFailed like any other: the held admission is settled
-(the number shown, docs/architecture.md) and the gate keeps admitting.
-Retrying a screen that could not start is in test_kiosk.py.
+(the number shown, docs/architecture.md) and the gate keeps admitting; a
+screen that could not start is tried again until it shows.
 """
 
 from __future__ import annotations
@@ -30,15 +30,18 @@ class Xvfb:
     """An X server on a display number it picks itself (-displayfd)."""
 
     def __init__(self, display: str | None = None) -> None:
+        options = ["-nolisten", "tcp", "-screen", "0", "800x480x24"]
+        if display is not None:  # that number (the daemon keeps trying until it answers)
+            self.proc = subprocess.Popen(["Xvfb", display, *options], stderr=subprocess.DEVNULL)
+            self.display = display
+            return
         read, write = os.pipe()
-        number = [display.lstrip(":")] if display else []
         self.proc = subprocess.Popen(
-            ["Xvfb", *number, "-displayfd", str(write), "-nolisten", "tcp", "-screen", "0",
-             "800x480x24"],
-            pass_fds=(write,), stderr=subprocess.DEVNULL,
+            ["Xvfb", "-displayfd", str(write), *options], pass_fds=(write,),
+            stderr=subprocess.DEVNULL,
         )  # fmt: skip
         os.close(write)
-        with os.fdopen(read) as handle:
+        with os.fdopen(read) as handle:  # written once the server accepts connections
             self.display = f":{handle.readline().strip()}"
 
     def kill(self) -> None:
@@ -90,3 +93,23 @@ def test_killing_the_x_server_mid_prompt_settles_the_entry_and_the_gate_carries_
         (FAMILY, "0"),
         (ACTIVE, "0"),
     ]
+
+
+def test_a_screen_that_could_not_start_is_tried_again_until_it_shows(
+    xserver: Xvfb, tmp_path: Path, demo_signed_list: Path, udp_reader: str
+) -> None:
+    display = xserver.display
+    xserver.stop()  # nothing on that display yet (a clean stop frees the number)
+    config = write_config(tmp_path, demo_signed_list, udp_reader, tail=SCREEN)
+    daemon = run(config)
+    later = None
+    try:
+        assert "could not start" in daemon.wait_for("display failed")
+        later = Xvfb(display)  # the X server comes up late
+        assert "x11" in daemon.wait_for("display up")
+        assert daemon.stop() == 0
+    finally:
+        if daemon.proc.poll() is None:
+            daemon.proc.kill()
+        if later is not None:
+            later.stop()

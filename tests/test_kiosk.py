@@ -5,6 +5,7 @@ records, the relay, the screen shown. SDL's dummy driver, ManualClock, no sleeps
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import queue
 from collections.abc import Iterator
@@ -351,7 +352,8 @@ def test_a_failed_screen_is_tried_again_and_comes_back(make_world, monkeypatch) 
     world = make_world()
     settings = world.gate.settings
     events: queue.Queue[object] = queue.Queue()
-    kiosk = Kiosk(settings.display, "fr", settings.zone, events.put, world.clock)
+    windowed = dataclasses.replace(settings.display, fullscreen=False)
+    kiosk = Kiosk(windowed, "fr", settings.zone, events.put, world.clock)
     kiosk.start()
     try:
         failed = events.get(timeout=20)
