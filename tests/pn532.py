@@ -60,6 +60,7 @@ class EmulatedPn532:
         self.port = os.ttyname(self._slave)
         self.card: bytes | None = None
         self.card_placed_at = 0.0  # perf_counter() when the card was put down
+        self.card_read_at = 0.0  # perf_counter() when a poll first answered with it
         self.silent = False
         self.garbage = False
         self.delay_s = 0.0
@@ -80,6 +81,7 @@ class EmulatedPn532:
         if len(serial) not in _CARD_TYPES:
             raise ValueError(f"an emulated card has a 4, 7 or 10 byte UID, not {len(serial)}")
         self.card_placed_at = time.perf_counter()
+        self.card_read_at = 0.0
         self.card = serial
 
     def take_card(self) -> None:
@@ -191,6 +193,7 @@ class EmulatedPn532:
         if card is None or data[1] != 0:  # only 106 kbps type A cards are emulated
             return b"\x00"
         sens_res, sel_res = _CARD_TYPES[len(card)]
+        self.card_read_at = self.card_read_at or time.perf_counter()
         return b"\x01\x01" + sens_res + bytes([sel_res, len(card)]) + card
 
     def _send(self, data: bytes) -> None:

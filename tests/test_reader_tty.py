@@ -188,7 +188,7 @@ def test_a_card_held_through_a_reader_glitch_is_one_tap(
         assert again.wait_polls(20, WAIT_S)
         watch.assert_no_event()
         again.take_card()
-        assert again.wait_polls(20, WAIT_S)  # 20 polls of 50 ms: gone for the removal time
+        assert again.wait_polls(20, WAIT_S)  # 20 polls of 25 ms: away longer than removal_ms
         again.put_card(card)  # presented again: a new tap
         assert watch.tap().serial == card
     finally:
