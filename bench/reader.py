@@ -16,6 +16,7 @@ status files in RAM as on a gate; and per 1000 taps.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import shutil
@@ -162,6 +163,8 @@ def sd_card(workdir: Path) -> dict[str, float]:
 
 
 def run(workdir: Path) -> dict[str, float]:
+    logging.getLogger("nfc").setLevel(logging.CRITICAL)  # as the daemon does: we report ourselves
+    logging.getLogger("portique.gate").setLevel(logging.CRITICAL)  # each replug logs "reader down"
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     figures = sd_card(workdir / "sd")
