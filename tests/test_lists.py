@@ -220,7 +220,8 @@ def test_root_rotation_needs_both_the_old_and_the_new_root(manager: ListManager,
     new_root = Ed25519PrivateKey.generate()
     successor = Pki(new_root, pki.signer)
     signer = successor.signing_key()
-    forged = rotate_root(new_root, new_root)  # signed by the new root only
+    forged = rotate_root(pki.root, new_root)
+    forged["old_signature"] = forged["new_signature"]  # signed by the new root only
     signer.root_rotation = forged
     with pytest.raises(ListRejected) as caught:
         apply(manager, snapshot(pki, version=1, signer=signer))
@@ -275,7 +276,9 @@ def test_truncated_file_is_refused(manager: ListManager, pki: Pki, keep: int) ->
 
 
 def test_unknown_format_version_is_refused(manager: ListManager, pki: Pki) -> None:
-    data = resign(pki, snapshot(pki, version=2), lambda signed: signed.update(format=2))
+    data = resign(
+        pki, snapshot(pki, version=2), lambda signed: signed.update(format=fmt.FORMAT + 1)
+    )
     refused(manager, data, "unknown_format")
 
 
