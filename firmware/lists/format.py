@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from firmware.gate.passes import PassRecord, PassState, PassType
 from firmware import strictjson
+from firmware.gate.passes import PassRecord, PassState, PassType
 from firmware.trust import TrustError, b64, signing_input, unb64
 
 MAGIC = b"PQLIST1\n"
