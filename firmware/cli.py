@@ -135,6 +135,7 @@ def load_settings(path: Path) -> config.Settings | None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from firmware.app import build_gate, run_gate
+    from firmware.datalock import DataDirBusy
     from firmware.journal.database import StorageError
     from firmware.lists.verify import ListRejected
     from firmware.trust import TrustError
@@ -144,7 +145,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     try:
         gate = build_gate(settings)
-    except (StorageError, ListRejected, TrustError) as exc:
+    except (StorageError, ListRejected, TrustError, DataDirBusy) as exc:
         print(f"portique: cannot start: {exc}", file=sys.stderr)
         return EXIT_STORAGE
     run_gate(gate)

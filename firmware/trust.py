@@ -279,10 +279,12 @@ class TrustStore:
             raise TrustError("malformed", f"trust store {path} is damaged ({exc})") from None
         return store
 
-    def accept_certificate(self, document: object, now: float | None) -> Certificate:
+    def accept_certificate(self, document: object, now: float | None,
+                           latest: float | None = None) -> Certificate:  # fmt: skip
         """Check a root-signed certificate and remember it; raise TrustError if it is not good.
 
-        ``now`` None skips the validity period (used when reloading saved state).
+        ``now`` None skips the validity period (used when reloading saved state);
+        see ``verify`` for ``latest``.
         """
         body, signature = _signed(document, "cert")
         if body.get("type") != "certificate":
@@ -309,7 +311,7 @@ class TrustStore:
             raise TrustError(
                 "demo_key", f"key {cert.key_id} is a demonstration key; this gate refuses it"
             )
-        if now is not None and not cert.not_before <= now <= cert.not_after:
+        if now is not None and not _valid_between(cert, now, latest):
             raise TrustError("expired_key", f"key {cert.key_id} is not valid now")
         self.certificates[cert.key_id] = cert
         self._documents[cert.key_id] = document  # type: ignore[assignment]
@@ -380,10 +382,14 @@ class TrustStore:
         self._documents.clear()
         return True
 
-    def verify(self, data: bytes, signature: bytes, signer: str, purpose: str, now: float) -> None:
+    def verify(self, data: bytes, signature: bytes, signer: str, purpose: str, now: float,
+               latest: float | None = None) -> None:  # fmt: skip
         """Raise TrustError unless ``signer`` may sign for ``purpose`` and signed ``data``.
 
         ``data`` is a ``signing_input``: its domain names the document's type.
+        With a clock it cannot trust, the gate knows only that the time lies
+        between ``now`` (its floor) and ``latest`` (``FlooredClock.latest_issue``):
+        a key is refused only if its validity surely missed that interval.
         """
         cert = self.certificates.get(signer)
         if signer in self.revoked:
@@ -392,7 +398,7 @@ class TrustStore:
             raise TrustError("unknown_key", f"key {signer} is not certified by root {self.root_id}")
         if purpose not in cert.purposes:
             raise TrustError("wrong_purpose", f"key {signer} may not sign {purpose} data")
-        if not cert.not_before <= now <= cert.not_after:
+        if not _valid_between(cert, now, latest):
             raise TrustError("expired_key", f"key {signer} is valid only from "
                              f"{cert.not_before:.0f} to {cert.not_after:.0f}")  # fmt: skip
         if not verify_signature(cert.public_key, signature, data):
@@ -427,6 +433,10 @@ def write_durably(path: Path, data: bytes, mode: int = 0o644) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def _valid_between(cert: Certificate, earliest: float, latest: float | None) -> bool:
+    return cert.not_before <= max(earliest, latest or earliest) and earliest <= cert.not_after
 
 
 def _signed(document: object, name: str) -> tuple[dict[str, Any], bytes]:
