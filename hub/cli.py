@@ -266,18 +266,24 @@ def _cmd_list_publish(args: argparse.Namespace) -> int:
 
 
 def _cmd_pass(args: argparse.Namespace) -> int:
-    from hub.activations import new_delta
+    from hub.activations import BadDelta, new_delta
     from hub.keys import HubSigner
     from hub.publish import publish_once
 
     m = _models(args)
-    serial = args.serial.upper()
-    with m.db.atomic():
-        if args.pass_command == "block":
-            item = new_delta(m, time.time(), kind="block", serial=serial, state="blocked")
-        else:
-            item = new_delta(m, time.time(), kind="sale", serial=serial, state="sold",
-                             pass_number=args.pass_number, pass_type=args.pass_type)  # fmt: skip
+    serial = args.serial.upper().replace(":", "")
+    try:
+        with m.db.atomic():
+            if args.pass_command == "block":
+                item = new_delta(m, time.time(), kind="block", serial=serial, state="blocked")
+            else:
+                item = new_delta(m, time.time(), kind="sale", serial=serial, state="sold",
+                                 pass_number=args.pass_number,
+                                 pass_type=args.pass_type)  # fmt: skip
+    except BadDelta as exc:
+        print(f"portique-hub: pass {args.serial}: {exc} (a serial is 4, 7 or 10 bytes of hex, "
+              "e.g. 04A1B2C3D4E501); nothing was stored or sent", file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
     publish_once(_broker(args), HubSigner.load(args.data), time.time,
                  lambda p: p.deltas([item]))  # fmt: skip
     print(f"pass {serial}: {item['kind']} sent to every gate as delta {item['dseq']}")

@@ -180,7 +180,11 @@ class SyncClient:
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.max_inflight_messages_set(s.max_in_flight + 8)  # batches, status and hello
         if s.tls:
-            client.tls_set(ca_certs=str(s.ca_file) if s.ca_file else None)
+            client.tls_set(
+                ca_certs=str(s.ca_file) if s.ca_file else None,
+                certfile=str(s.cert_file) if s.cert_file else None,
+                keyfile=str(s.key_file) if s.key_file else None,
+            )
         if s.username:
             password = s.password_file.read_text().strip() if s.password_file else None
             client.username_pw_set(s.username, password)

@@ -65,7 +65,11 @@ def _connected(settings: SyncSettings, client_id: str, timeout_s: float,
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
     try:
         if settings.tls:
-            client.tls_set(ca_certs=str(settings.ca_file) if settings.ca_file else None)
+            client.tls_set(
+                ca_certs=str(settings.ca_file) if settings.ca_file else None,
+                certfile=str(settings.cert_file) if settings.cert_file else None,
+                keyfile=str(settings.key_file) if settings.key_file else None,
+            )
         if settings.username:
             secret = settings.password_file
             client.username_pw_set(settings.username,
