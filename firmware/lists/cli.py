@@ -28,6 +28,7 @@ from firmware.trust import (
     raw_public,
     read_public_key,
     revocations,
+    rotate_root,
     write_public_key,
 )
 
@@ -96,6 +97,14 @@ def add_commands(sub: argparse._SubParsersAction, config_option) -> None:  # noq
     cert.add_argument("--label", default="")
     cert.add_argument("--demo", action="store_true", help="mark as a demonstration key")
     cert.set_defaults(func=_cmd_certify)
+    rotate = ksub.add_parser("rotate-root", help="move gates to a new root: a root document "
+                             "signed by the old and the new root")  # fmt: skip
+    rotate.add_argument("--old-key", type=Path, required=True, help="the current root.key")
+    rotate.add_argument("--new-key", type=Path, required=True, help="the new root.key "
+                        "(portique keys new-root)")  # fmt: skip
+    rotate.add_argument("--out", type=Path, required=True,
+                        help="the rotation document, for `list build --root-rotation`")  # fmt: skip
+    rotate.set_defaults(func=_cmd_rotate_root)
     revoke = ksub.add_parser("revoke", help="write a root-signed revocation list")
     revoke.add_argument("--root-key", type=Path, required=True)
     revoke.add_argument("--version", type=int, required=True, help="higher than the last one")
@@ -301,4 +310,21 @@ def _cmd_revoke(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     args.out.write_text(json.dumps(revocations(root, args.version, args.key_ids), indent=1) + "\n")
     print(f"{args.out}: revocation list version {args.version}: {', '.join(args.key_ids)}")
+    return 0
+
+
+def _cmd_rotate_root(args: argparse.Namespace) -> int:
+    try:
+        old, new = load_private_key(args.old_key), load_private_key(args.new_key)
+    except TrustError as exc:
+        return _fail(str(exc))
+    document = rotate_root(old, new)
+    body = document["root"]
+    if body["key_id"] == body["previous_id"]:
+        return _fail("the new root is the current root: make one with `portique keys new-root`")
+    args.out.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+    print(
+        f"{args.out}: root {body['previous_id']} → {body['key_id']}; ship it with the next "
+        "list (`portique list build --root-rotation`), signed by a key the new root certified"
+    )
     return 0
