@@ -177,6 +177,7 @@ def _attach_sync(settings: Settings, loop: GateLoop, journal: Journal,
     client = SyncClient(
         sync, settings.gate.museum, settings.gate.gate, key, key_id, root, clock, loop.post,
         list_version=max(int(outbox.get(LIST_VERSION_KEY)), loop.store.version),
+        revoked=lambda: loop.store.lists.trust.revoked,  # replaced whole: safe to read
     )  # fmt: skip
     loop.attach_sync(SyncLink(sync, outbox, client, clock, loop.schedule, loop.sync_snapshot))
     return client

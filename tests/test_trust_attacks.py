@@ -331,3 +331,23 @@ def test_a_trust_store_never_accepts_a_certificate_of_the_wrong_type(pki: Pki) -
     with pytest.raises(TrustError) as caught:
         store.accept_certificate(disguised, NOW)
     assert caught.value.code == "malformed"
+
+
+def test_a_hub_key_the_office_revoked_is_refused_on_every_hub_message(pki: Pki) -> None:
+    from firmware.sync.client import HubVerifier
+    from firmware.sync.protocol import ProtocolError, seal, unseal
+
+    hub = pki.signing_key(purposes=("hub",))
+    body = {"type": "beacon", "museum": "*", "gate": "*", "issued_at": NOW}
+    sealed = unseal(seal(body, hub.key, hub.key_id, hub.certificate), "beacon", 1 << 20)
+    HubVerifier(pki.root_public).check(sealed, NOW)  # good until revoked
+    revoked = frozenset({hub.key_id})
+    with pytest.raises(ProtocolError) as caught:
+        HubVerifier(pki.root_public, lambda: revoked).check(sealed, NOW)
+    assert caught.value.code == "revoked_key"
+    # A list key's signature never passes as a hub message, even with its certificate.
+    lister = pki.signing_key(purposes=("list",))
+    forged = unseal(seal(body, lister.key, lister.key_id, lister.certificate), "beacon", 1 << 20)
+    with pytest.raises(ProtocolError) as caught:
+        HubVerifier(pki.root_public).check(forged, NOW)
+    assert caught.value.code == "wrong_purpose"
