@@ -4,7 +4,8 @@
 
 The header holds the *signed metadata* (format, kind, version, base version,
 issue and expiry time, payload length and SHA-256, signer key id, pass
-types) with one Ed25519 signature over its canonical JSON, plus the
+types) with one Ed25519 signature over its canonical JSON in the ``list``
+signature domain (``firmware/trust.py``), plus the
 root-signed certificate of the signing key and, optionally, a revocation list
 and a root rotation. Signing the metadata once and the payload by hash means
 one signature check for a million passes.
