@@ -57,8 +57,23 @@ def test_every_second_writer_is_refused_while_the_daemon_runs_naming_its_pid(
     assert running.stop() == 0
 
 
-def test_a_killed_daemon_leaves_no_stale_lock(running: Daemon, tmp_path: Path) -> None:
-    running.proc.send_signal(signal.SIGKILL)
-    running.proc.wait(timeout=20)
-    with DataDirLock(tmp_path / "data", "test"), pytest.raises(DataDirBusy):
-        DataDirLock(tmp_path / "data", "a second holder")
+def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, pathlib; from firmware.datalock import DataDirLock; "
+         f"lock = DataDirLock(pathlib.Path({str(tmp_path / 'data')!r}), 'holder'); "
+         "print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(DataDirBusy) as caught:
+            DataDirLock(tmp_path / "data", "test")
+        assert caught.value.pid == holder.pid
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=20)
+        with DataDirLock(tmp_path / "data", "test"), pytest.raises(DataDirBusy):
+            DataDirLock(tmp_path / "data", "a second holder")
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
