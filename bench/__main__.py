@@ -7,9 +7,9 @@ import logging
 import sys
 from pathlib import Path
 
-from bench import access, lists, sync, tap
+from bench import access, counter, lists, sync, tap
 
-BENCHMARKS = (tap, lists, sync, access)
+BENCHMARKS = (tap, lists, sync, counter, access)
 OUT = Path("build/bench.json")
 
 

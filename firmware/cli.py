@@ -22,13 +22,25 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args_verbose(args) else logging.INFO,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
     )
-    # nfcpy logs each failed open as an error and its polls at debug level; the
-    # reader reports both itself, naming the path, so nfcpy speaks only with -v.
-    # nfcpy sets its own level when imported, so import it first.
-    import nfc  # noqa: F401
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:
+        # `portique journal export --csv | head`: the reader has what it wanted.
+        # Point stdout at /dev/null so the interpreter's final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(
+            f"portique {args.command}: output closed by the reader (broken pipe)", file=sys.stderr
+        )
+        return EXIT_STORAGE
+
+
+def _quiet_nfcpy(args: argparse.Namespace) -> None:
+    """nfcpy logs each failed open as an error and its polls at debug level; the
+    reader reports both itself, naming the path, so nfcpy speaks only with -v.
+    Only the commands that use a reader import nfcpy (0.2 s and more on a Pi)."""
+    import nfc  # noqa: F401 - nfcpy sets its own level when imported, so import it first
 
     logging.getLogger("nfc").setLevel(logging.DEBUG if args_verbose(args) else logging.CRITICAL)
-    return int(args.func(args) or 0)
 
 
 def args_verbose(args: argparse.Namespace) -> bool:
@@ -66,8 +78,20 @@ def _parser() -> argparse.ArgumentParser:
     _config_option(export)
     export.set_defaults(func=_cmd_export)
     verify = jsub.add_parser("verify", help="check sequence numbers and the hash chain")
+    verify.add_argument(
+        "--archive", type=Path, metavar="FILE",
+        help="check an archive file offline instead of this gate's journal",
+    )  # fmt: skip
+    verify.add_argument(
+        "--gate-key", type=Path, metavar="GATE_PUB",
+        help="with --archive: the gate's public key file, as registered",
+    )  # fmt: skip
     _config_option(verify)
     verify.set_defaults(func=_cmd_verify)
+    archive = jsub.add_parser("archive", help="write every record to a signed archive file")
+    archive.add_argument("--out", type=Path, required=True, help="the archive file to write")
+    _config_option(archive)
+    archive.set_defaults(func=_cmd_archive)
 
     staff = sub.add_parser("staff", help="manage the staff accounts of the gate's screen")
     ssub = staff.add_subparsers(dest="staff_command", required=True)
@@ -107,10 +131,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_cmd_demo)
 
     from firmware import admin_cli
+    from firmware.counter import cli as counter_cli
     from firmware.lists import cli as lists_cli
 
     admin_cli.add_commands(sub, _config_option)
     lists_cli.add_commands(sub, _config_option)
+    counter_cli.add_commands(sub, _config_option)
     return parser
 
 
@@ -136,16 +162,18 @@ def load_settings(path: Path) -> config.Settings | None:
 def _cmd_run(args: argparse.Namespace) -> int:
     from firmware.app import build_gate, run_gate
     from firmware.datalock import DataDirBusy
+    from firmware.gate.hardware import HardwareError
     from firmware.journal.database import StorageError
     from firmware.lists.verify import ListRejected
     from firmware.trust import TrustError
 
+    _quiet_nfcpy(args)
     settings = load_settings(args.config)
     if settings is None:
         return EXIT_CONFIG
     try:
         gate = build_gate(settings)
-    except (StorageError, ListRejected, TrustError, DataDirBusy) as exc:
+    except (StorageError, ListRejected, TrustError, HardwareError, DataDirBusy) as exc:
         print(f"portique: cannot start: {exc}", file=sys.stderr)
         return EXIT_STORAGE
     run_gate(gate)
@@ -155,6 +183,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_tap(args: argparse.Namespace) -> int:
     from firmware.reader import parse_serial, present_card
 
+    _quiet_nfcpy(args)
     try:
         serial = parse_serial(args.serial)
         seen = present_card(args.reader, serial, hold_s=args.hold)
@@ -180,7 +209,9 @@ def _open_journal_readonly(path: Path):  # noqa: ANN202 - Journal, imported lazi
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from firmware.journal.database import StorageError
+    import peewee
+
+    from firmware.journal.database import StorageError, describe
 
     try:
         journal = _open_journal_readonly(args.config)
@@ -191,14 +222,21 @@ def _cmd_export(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     try:
         journal.export_csv(sys.stdout)
+    except peewee.DatabaseError as exc:  # a page that went bad since the open's check
+        print(f"portique journal: {describe(exc, journal.path, 'journal')}", file=sys.stderr)
+        return EXIT_STORAGE
     finally:
         journal.close()
     return 0
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from firmware.journal.database import StorageError
+    import peewee
 
+    from firmware.journal.database import StorageError, describe
+
+    if args.archive is not None:
+        return _verify_archive(args.archive, args.gate_key)
     try:
         journal = _open_journal_readonly(args.config)
     except StorageError as exc:
@@ -209,12 +247,60 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     try:
         problems = journal.verify_chain()
         count = journal.last_seq
+    except peewee.DatabaseError as exc:
+        print(f"portique journal: {describe(exc, journal.path, 'journal')}", file=sys.stderr)
+        return EXIT_STORAGE
     finally:
         journal.close()
     for line in problems:
         print(f"journal {journal.path}: {line}")
     print(f"{count} records checked, {len(problems)} problem(s)")
     return 1 if problems else 0
+
+
+def _verify_archive(path: Path, gate_pub: Path | None) -> int:
+    from firmware.counter.archive import verify_archive
+    from firmware.trust import TrustError, read_public_key
+
+    try:
+        expected = read_public_key(gate_pub) if gate_pub else None
+    except TrustError as exc:
+        print(f"portique journal verify: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    key_id, count, problems = verify_archive(path, expected)
+    for line in problems:
+        print(f"archive {path}: {line}")
+    print(f"{count} records checked, {len(problems)} problem(s); signed by gate key {key_id or '?'}"
+          " (compare it with the key registered at the hub)")  # fmt: skip
+    return 1 if problems else 0
+
+
+def _cmd_archive(args: argparse.Namespace) -> int:
+    from firmware.counter.archive import export_archive
+    from firmware.journal.database import StorageError
+    from firmware.sync.keys import gate_key
+    from firmware.trust import TrustError
+
+    settings = load_settings(args.config)
+    if settings is None:
+        return EXIT_CONFIG
+    try:
+        key, _ = gate_key(settings.gate.data_dir)
+        journal = _open_journal_readonly(args.config)
+    except (OSError, TrustError, StorageError) as exc:
+        print(f"portique journal archive: {exc}", file=sys.stderr)
+        return EXIT_STORAGE
+    if journal is None:
+        return EXIT_CONFIG
+    try:
+        count = export_archive(journal, key, args.out)
+    except OSError as exc:
+        print(f"portique journal archive: {args.out}: {exc.strerror}", file=sys.stderr)
+        return EXIT_STORAGE
+    finally:
+        journal.close()
+    print(f"{count} records written to {args.out}")
+    return 0
 
 
 def _cmd_key(args: argparse.Namespace) -> int:

@@ -24,7 +24,15 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
     )
-    return int(args.func(args) or 0)
+    from hub.models import DatabaseUnavailable, check_driver, database_url
+
+    try:
+        if hasattr(args, "db"):  # before any command writes anything (keys, the database)
+            check_driver(database_url(args.data, args.db))
+        return int(args.func(args) or 0)
+    except DatabaseUnavailable as exc:
+        print(f"portique-hub: {exc}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,7 +62,39 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--from", dest="first", type=date.fromisoformat, required=True)
     export.add_argument("--to", dest="last", type=date.fromisoformat, required=True)
 
+    pc = sub.add_parser("passculture", help="pass Culture counter-marks").add_subparsers(
+        dest="passculture_command", required=True
+    )
+    pc_export = _command(pc, "export", _cmd_passculture_export,
+                         "validated counter-marks of a museum as CSV (reconciliation)")  # fmt: skip
+    pc_export.add_argument("--museum", required=True)
+    pc_export.add_argument("--from", dest="first", type=date.fromisoformat, required=True)
+    pc_export.add_argument("--to", dest="last", type=date.fromisoformat, required=True)
+    pc_export.add_argument("--timezone", default="Europe/Paris",
+                           help="days and times in this zone (default %(default)s)")  # fmt: skip
+
     _command(sub, "problems", _cmd_problems, "gaps, chain breaks and conflicts not resolved")
+
+    sales = sub.add_parser("sales", help="the counters' sales ledger").add_subparsers(
+        dest="sales_command", required=True
+    )
+    sales_export = _command(sales, "export", _cmd_sales_export, "sales of a museum as CSV")
+    sales_export.add_argument("--museum", required=True)
+    sales_export.add_argument("--from", dest="first", type=date.fromisoformat, required=True)
+    sales_export.add_argument("--to", dest="last", type=date.fromisoformat, required=True)
+    z_reports = _command(sales, "closures", _cmd_sales_closures,
+                         "the counters' signed closures (Z reports), checked")  # fmt: skip
+    z_reports.add_argument("--museum", required=True)
+    stats = _command(sales, "stats", _cmd_sales_stats, "entries and sales by day, week or month")
+    stats.add_argument("--museum", required=True)
+    stats.add_argument("--from", dest="first", type=date.fromisoformat, required=True)
+    stats.add_argument("--to", dest="last", type=date.fromisoformat, required=True)
+    stats.add_argument("--by", choices=("day", "week", "month"), default="day")
+    orders = sub.add_parser("orders", help="pass orders from the counters").add_subparsers(
+        dest="orders_command", required=True
+    )
+    orders_list = _command(orders, "list", _cmd_orders_list, "pass orders and their state")
+    orders_list.add_argument("--museum", help="one museum (default: every museum)")
 
     lists = sub.add_parser("list", help="list files").add_subparsers(dest="list_command",
                                                                       required=True)  # fmt: skip
@@ -169,14 +209,26 @@ def _cmd_gate_list(args: argparse.Namespace) -> int:
     import json
 
     m = _models(args)
+    j = m.incarnation
     for key in m.gate_key.select().order_by(m.gate_key.museum, m.gate_key.gate):
         p = m.progress.get_or_none(m.progress.museum == key.museum, m.progress.gate == key.gate)
         status = json.loads(p.status) if p and p.status else {}
+        # The newest journal first: a re-provisioned gate has had more than one.
+        journals = list(j.select().where(j.museum == key.museum, j.gate == key.gate)
+                        .order_by(j.first_seen_at.desc(), j.id.desc()))  # fmt: skip
+        current = journals[0] if journals else None
         print(
-            f"{key.museum}/{key.gate}  key {key.key_id}  stored 1..{p.contiguous_seq if p else 0}"
+            f"{key.museum}/{key.gate}  key {key.key_id}"
+            f"  journal {current.epoch if current else '-'}"
+            f"  stored 1..{current.contiguous_seq if current else 0}"
             f"  {'online' if p and p.online else 'offline'}"
             f"  backlog {status.get('backlog', '?')}  list {status.get('list_version', '?')}"
         )
+        for old in journals[1:]:
+            since = time.strftime("%Y-%m-%d %H:%M", time.localtime(old.first_seen_at))
+            last = max(old.highest_seq, old.reported_seq)
+            print(f"    earlier journal {old.epoch} (seen from {since})  stored "
+                  f"1..{old.contiguous_seq} of {last}")  # fmt: skip
     return 0
 
 
@@ -228,6 +280,71 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sales_export(args: argparse.Namespace) -> int:
+    from hub.sales import export_sales
+
+    export_sales(_models(args), args.museum, args.first, args.last, sys.stdout)
+    return 0
+
+
+def _cmd_sales_closures(args: argparse.Namespace) -> int:
+    from firmware.counter.money import format_cents
+    from hub.sales import closures
+
+    bad = 0
+    for document, problems in closures(_models(args), args.museum):
+        if document:
+            body = document["closure"]
+            print(f"{body['gate']}  {body['period']} {body['label']} no. {body['number']}  "
+                  f"net {format_cents(body['totals']['net_cents'])}  grand total "
+                  f"{format_cents(body['grand_total_cents'])}  "
+                  f"{'ok' if not problems else 'PROBLEM'}")  # fmt: skip
+        for line in problems:
+            print(f"  {line}")
+        bad += bool(problems)
+    return 1 if bad else 0
+
+
+def _cmd_sales_stats(args: argparse.Namespace) -> int:
+    from firmware.counter.money import format_cents
+    from hub.sales import statistics_of
+
+    print("period,entries,children,billable,sales,renewals,cancellations,revenue")
+    for b in statistics_of(_models(args), args.museum, args.first, args.last, args.by):
+        print(
+            f"{b.key},{b.entries},{b.children},{b.billable},{b.sales},{b.renewals},"
+            f"{b.cancellations},{format_cents(b.revenue_cents)}"
+        )
+    return 0
+
+
+def _cmd_orders_list(args: argparse.Namespace) -> int:
+    from hub.sales import pass_orders
+
+    for order in pass_orders(_models(args), args.museum):
+        print(
+            f"{order['day']}  {order['museum']}/{order['gate']}  {order['quantity']} x "
+            f"{order['pass_type']}  by {order['by']}  {order['state']}  ({order['order']})"
+        )
+
+
+def _cmd_passculture_export(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from hub.passculture.export import export_validations
+    from hub.passculture.models import open_countermarks
+
+    try:
+        tz = ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        print(f"portique-hub: unknown time zone {args.timezone!r} (e.g. Europe/Paris)",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    table = open_countermarks(_models(args).db)
+    export_validations(table, args.museum, args.first, args.last, sys.stdout, tz)
+    return 0
+
+
 def _cmd_problems(args: argparse.Namespace) -> int:
     m = _models(args)
     p = m.problem
@@ -259,7 +376,11 @@ def _cmd_list_publish(args: argparse.Namespace) -> int:
     r = m.list_release
     r.insert(version=args.version, museum=args.museum, gate=args.gate, size=len(data),
              sha256=hashlib.sha256(data).hexdigest(), data=data,
-             published_at=time.time()).on_conflict_replace().execute()  # fmt: skip
+             published_at=time.time()).on_conflict(
+        conflict_target=[r.version, r.museum, r.gate],
+        update={r.size: len(data), r.sha256: hashlib.sha256(data).hexdigest(), r.data: data,
+                r.published_at: time.time()},
+    ).execute()  # fmt: skip
     publish_once(_broker(args), HubSigner.load(args.data), time.time,
                  lambda p: p.list_file(data, args.version, args.museum, args.gate))  # fmt: skip
     print(
