@@ -34,8 +34,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 PURPOSES = ("list", "hub", "tariffs")  # tariffs: the counter's prices (firmware/counter)
 
-# Every kind of signed document; each is its own signature domain. The last two
-# are reserved for documents the office will sign later (release notices, tariffs).
+# Every kind of signed document; each is its own signature domain. ``release-notice``
+# is reserved for a document the office will sign later.
 DOMAINS = (
     "root", "certificate", "revocations", "list", "hub-message", "gate-message",
     "access-code", "release-notice", "tariffs",
