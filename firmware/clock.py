@@ -9,6 +9,7 @@ knows to be true (see ``docs/architecture.md``, "Time").
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -118,7 +119,11 @@ class FlooredClock:
         self._floor_mono = clock.monotonic()
         # ``proven``: the floor is the gate's own proof of time (its journal, a list),
         # not only the release date; until it is, the horizon is the fresh gate's.
-        self.horizon_s = TRUST_HORIZON_S if proven else FRESH_HORIZON_S
+        # No floor at all (0): nothing to judge the wall clock by until its first reading.
+        if floor <= 0:
+            self.horizon_s = math.inf
+        else:
+            self.horizon_s = TRUST_HORIZON_S if proven else FRESH_HORIZON_S
 
     @property
     def source(self) -> Clock:
