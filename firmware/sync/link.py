@@ -241,6 +241,10 @@ class SyncLink:
             "journal_ok": gate["journal_ok"],
             "time_trusted": gate["time_trusted"],
             "broker_connected": self.connected,
+            # What the loop counts (display failures, unexpected passages, reader
+            # reconnects...) reaches the hub as it reaches status.json and Prometheus.
+            "display_up": gate.get("display_up"),
+            "counters": gate.get("counters", {}),
         }
 
     def _status_tick(self) -> None:
