@@ -608,10 +608,10 @@ class GateLoop:
         """Verify and apply a list file received from the hub; the old one stays if refused."""
         now = self.clock.now()
         try:
-            header = self.store.lists.apply_bytes(data, now.wall)
+            header = self.store.lists.apply_bytes(data, now.wall, self.clock.latest_issue())
         except ListRejected:
             return False  # logged and counted by the list manager
-        self.clock.raise_floor(header.issued_at)
+        self.clock.raise_floor(header.issued_at)  # no later than latest_issue: checked
         return True
 
     def date(self, now: Now) -> date:
