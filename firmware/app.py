@@ -187,6 +187,8 @@ def _attach_sync(settings: Settings, loop: GateLoop, journal: Journal,
         sync, settings.gate.museum, settings.gate.gate, key, key_id, root, clock, loop.post,
         list_version=max(int(outbox.get(LIST_VERSION_KEY)), loop.store.version),
         revoked=lambda: loop.store.lists.trust.revoked,  # replaced whole: safe to read
+        # The lists' root, once rotated, is the hub's too, unless [sync] pins another.
+        current_root=None if sync.root_key else lambda: loop.store.lists.trust.root,
     )  # fmt: skip
     loop.attach_sync(SyncLink(sync, outbox, client, clock, loop.schedule, loop.sync_snapshot))
     return client

@@ -333,6 +333,32 @@ def test_a_trust_store_never_accepts_a_certificate_of_the_wrong_type(pki: Pki) -
     assert caught.value.code == "malformed"
 
 
+def test_after_a_root_rotation_hub_messages_follow_the_new_root(
+    manager: ListManager, pki: Pki
+) -> None:
+    from firmware.sync.client import HubVerifier
+    from firmware.sync.protocol import ProtocolError, seal, unseal
+
+    new_root = Ed25519PrivateKey.generate()
+    signer = Pki(new_root, pki.signer).signing_key()
+    signer.root_rotation = rotate_root(pki.root, new_root)
+    verifier = HubVerifier(pki.root_public, current_root=lambda: manager.trust.root)
+    body = {"type": "beacon", "museum": "*", "gate": "*", "issued_at": NOW}
+
+    def sealed(hub: Signer):  # noqa: ANN202
+        return unseal(seal(body, hub.key, hub.key_id, hub.certificate), "beacon", 1 << 20)
+
+    old_hub = pki.signing_key(purposes=("hub",))
+    new_hub = Pki(new_root, pki.signer).signing_key(purposes=("hub",))
+    verifier.check(sealed(old_hub), NOW)  # before the rotation: the pinned root's hub
+    apply(manager, snapshot(pki, version=1, signer=signer))
+    assert manager.trust.root == raw_public(new_root.public_key())
+    verifier.check(sealed(new_hub), NOW)
+    with pytest.raises(ProtocolError) as caught:
+        verifier.check(sealed(old_hub), NOW)  # its certificate is the old root's
+    assert caught.value.code in ("bad_certificate", "unknown_key")
+
+
 def test_a_hub_key_the_office_revoked_is_refused_on_every_hub_message(pki: Pki) -> None:
     from firmware.sync.client import HubVerifier
     from firmware.sync.protocol import ProtocolError, seal, unseal

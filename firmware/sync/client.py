@@ -57,15 +57,30 @@ STOP_WAIT_S = 2.0  # how long shutdown waits for the last status to leave
 
 
 class HubVerifier:
-    """Checks that a hub message is signed by a key the pinned root certified for "hub"."""
+    """Checks that a hub message is signed by a key the gate's root certified for "hub".
+
+    The root is the pinned one until the office rotates it: ``current_root`` gives
+    the root the gate's trust store follows now (a root document in a list moves
+    it), so hub keys certified by the new root are believed and those of the old
+    one no longer are.
+    """
 
     def __init__(self, root: bytes | None,
-                 revoked: Callable[[], frozenset[str]] = frozenset) -> None:  # fmt: skip
+                 revoked: Callable[[], frozenset[str]] = frozenset,
+                 current_root: Callable[[], bytes | None] | None = None) -> None:  # fmt: skip
+        self._pinned = root
+        self._current_root = current_root
         self.trust = TrustStore(root=root) if root else None  # in memory: certs come with messages
         # The keys the office revoked, from the gate's trust store (lists carry revocations).
         self.revoked = revoked
 
+    def _follow_root(self) -> None:
+        root = (self._current_root() if self._current_root else None) or self._pinned
+        if root and (self.trust is None or self.trust.root != root):
+            self.trust = TrustStore(root=root)  # certificates of the old root go with it
+
     def check(self, sealed: Sealed, now: float) -> None:
+        self._follow_root()
         if self.trust is None:
             raise ProtocolError("no_root", "no [sync] root_key is configured: "
                                 "hub messages cannot be verified")  # fmt: skip
@@ -88,10 +103,11 @@ class SyncClient:
     def __init__(self, settings: SyncSettings, museum: str, gate: str, key: Ed25519PrivateKey,
                  key_id: str, root: bytes | None, clock: FlooredClock,
                  post: Callable[[object], None], list_version: int = 0,
-                 revoked: Callable[[], frozenset[str]] = frozenset) -> None:  # fmt: skip
+                 revoked: Callable[[], frozenset[str]] = frozenset,
+                 current_root: Callable[[], bytes | None] | None = None) -> None:  # fmt: skip
         self.settings, self.museum, self.gate = settings, museum, gate
         self.key, self.key_id, self.clock, self.post = key, key_id, clock, post
-        self.verifier = HubVerifier(root, revoked)
+        self.verifier = HubVerifier(root, revoked, current_root)
         self.lists = ListAssembly(settings.list_max_bytes, settings.list_timeout_s, list_version)
         self._outgoing: queue.Queue[tuple[str, dict[str, Any], bool] | None] = queue.Queue()
         self._sender = threading.Thread(target=self._send_loop, name="sync-send", daemon=True)
