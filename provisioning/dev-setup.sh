@@ -8,12 +8,14 @@ set -eu
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 TOOLS=${TOOLS:-.tools}
-# The extras a development machine installs: the gate's, PostgreSQL's and the tests'.
-EXTRAS=${EXTRAS:-"gate hub postgres test"}
+# The extras a development machine installs: the gate's, the hub's, PostgreSQL's, the
+# console's and the tests'.
+EXTRAS=${EXTRAS:-"gate hub postgres console test"}
 # libusb: nfcpy loads it for USB readers; mosquitto: the broker the sync tests run;
 # fonts-dejavu-core: the screen's font, with every French and German letter;
-# postgresql: the server the hub's tests run against.
-DEBS=${DEBS:-"systemd libusb-1.0-0 mosquitto fonts-dejavu-core postgresql"}
+# postgresql: the server the hub's tests run against; chromium and chromium-driver: the
+# browser the console's tests drive through Selenium (/usr/bin/chromedriver).
+DEBS=${DEBS:-"systemd libusb-1.0-0 mosquitto fonts-dejavu-core postgresql chromium chromium-driver"}
 
 missing=""
 for pkg in $DEBS; do
