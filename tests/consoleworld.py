@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DEMO_KEYS
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -89,7 +90,8 @@ class HubFolder:
 
 def make_hub_folder(directory: Path) -> HubFolder:
     """A hub with gates M1/G1, M1/G2, M2/G1, a day of entries at each, problems at both."""
-    init_keys(directory, time.time())
+    # The demonstration root: the lists the tests publish are signed under it.
+    init_keys(directory, time.time(), DEMO_KEYS / "root.key")
     office = generate_private_key(directory / "office.key")
     write_public_key(office, directory / OFFICE_PUBLIC)
     m = open_hub(database_url(directory, None))

@@ -74,9 +74,10 @@ def create_app(settings: ConsoleSettings, now: Callable[[], float] = time.time) 
                                 x_proto=settings.proxies)  # fmt: skip
     cm = open_console(open_hub(settings.db_url))
     app.extensions["portique"] = Context(settings, cm, now, auth.LoginThrottle())
-    CSRFProtect(app)
+    # The language and the person first: a refused CSRF token is answered and audited.
     _setup_i18n(app)
     _setup_security(app)
+    CSRFProtect(app)
     from hub.console.views import pages
 
     app.register_blueprint(pages)
