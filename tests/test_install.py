@@ -35,6 +35,7 @@ def test_install_places_units_rules_and_docs(tmp_path: Path) -> None:
     files = tree(tmp_path)
     for expected in ("etc/systemd/system/portique.service",
                      "etc/systemd/system/portique-hub.service",
+                     "etc/systemd/system/portique-console.service",
                      "etc/udev/rules.d/60-portique-reader.rules", "etc/portique/office.pub",
                      "opt/portique/docs/operations.md",
                      "opt/portique/provisioning/portique.example.toml"):  # fmt: skip
