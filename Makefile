@@ -71,6 +71,8 @@ screenshots: $(STAMP)
 	$(BIN)/portique screenshot --screen access_code --lang en --out docs/screens/access_code-en.png
 	$(BIN)/portique screenshot --screen access_code_refused --lang fr --out docs/screens/access_code_refused-fr.png
 	$(BIN)/portique screenshot --screen staff_menu_technician --lang de --out docs/screens/staff_menu_technician-de.png
+	# The office's web console, photographed by headless chromium over a sample hub.
+	$(BIN)/python tests/console_screenshots.py docs/screens
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -125,6 +125,20 @@ def _setup_i18n(app: Flask) -> None:
         newstyle=False,
     )
 
+    @app.template_filter("reason")
+    def reason(code: str) -> str:
+        """A decision's stable reason code in the reader's words (codes stay in exports)."""
+        words = {
+            "ok": _("admitted"), "activated": _("activated"), "reentry": _("re-entry"),
+            "forced": _("forced by staff"), "paper_pass": _("paper pass"),
+            "invalid_serial": _("unreadable serial"), "unknown_pass": _("unknown pass"),
+            "blocked": _("blocked"), "not_sold": _("not sold"), "expired": _("expired"),
+            "already_entered": _("already entered"),
+            "paper_pass_withdrawn": _("paper pass withdrawn"),
+            "list_expired": _("list out of date"),
+        }  # fmt: skip
+        return words.get(code, code)
+
     @app.template_filter("when")
     def when(seconds: float) -> str:
         return datetime.fromtimestamp(seconds).strftime("%Y-%m-%d %H:%M:%S")

@@ -191,6 +191,8 @@ class PassEvent:
     what: str  # entry, refusal, activation, block, sale
     detail: str
     seq: int | None = None
+    reason: str | None = None  # a decision's reason code
+    children: int = 0
 
 
 def find_serials(m: HubModels, text: str, museum: str | None) -> list[str]:
@@ -218,7 +220,7 @@ def pass_history(m: HubModels, serial: str, museum: str | None) -> list[PassEven
     e, d = m.entry, m.delta
     events = [
         PassEvent(row.wall, row.museum, row.gate, "entry" if row.admitted else "refusal",
-                  row.reason + (f", +{row.children}" if row.children else ""), row.seq)
+                  row.pass_number or "", row.seq, row.reason, row.children)
         for row in e.select().where(e.credential == serial, e.kind == "decision",
                                     _in(e.museum, museum)).order_by(e.wall)
     ]  # fmt: skip
