@@ -84,7 +84,7 @@ def main(out: Path) -> None:
             row, _ = p.get_or_create(museum=museum, gate=gate)
             row.status, row.online, row.seen_at = json.dumps(body), body["online"], body["sent_at"]
             row.save()
-        server = make_server(console_settings(folder, 1, refresh_s=3600), "127.0.0.1", 0,
+        server = make_server(console_settings(folder, 1, refresh_s=10), "127.0.0.1", 0,
                              Clock(now))  # fmt: skip
         serving = Serving(server).start()
         options = Options()
