@@ -17,7 +17,9 @@ import peewee
 
 from hub.models import HubModels
 
-STALE_STATUS_S = 180.0  # a gate silent longer than three status intervals counts as offline
+# Silent longer than three default status intervals: online by its last word, but
+# worth a look (the broker's last will says "offline" only once it notices).
+SILENT_S = 180.0
 
 
 def _in(column: Any, museum: str | None) -> Any:
@@ -75,14 +77,16 @@ def gate_views(m: HubModels, museum: str | None, now: float) -> list[GateView]:
         row = progress.get((key.museum, key.gate))
         status: dict[str, Any] = json.loads(row.status) if row and row.status else {}
         seen = row.seen_at if row and row.seen_at else None
-        online = bool(row and row.online) and seen is not None and now - seen < STALE_STATUS_S
-        views.append(_gate_view(key, row, status, online, seen, problems[(key.museum, key.gate)]))
+        online = bool(row and row.online)
+        silent = online and (seen is None or now - seen > SILENT_S)
+        views.append(_gate_view(key, row, status, online, silent, seen,
+                                problems[(key.museum, key.gate)]))  # fmt: skip
     return views
 
 
-def _gate_view(key: Any, row: Any, status: dict[str, Any], online: bool, seen: float | None,
-               open_problems: int) -> GateView:  # fmt: skip
-    troubles = []
+def _gate_view(key: Any, row: Any, status: dict[str, Any], online: bool, silent: bool,
+               seen: float | None, open_problems: int) -> GateView:  # fmt: skip
+    troubles = ["silent"] if silent else []
     if status.get("reader_up") is False:
         troubles.append("reader")
     if status.get("journal_ok") is False:
