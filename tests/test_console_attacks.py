@@ -332,6 +332,30 @@ def test_wrong_passwords_lock_the_name_out_with_growing_delays(
     assert outcomes == [("login", "refused")] * 5 + [("login", "done")]
 
 
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example",
+                                    "javascript:alert(1)"])  # fmt: skip
+def test_the_login_never_sends_a_person_to_another_site(console_app: Flask, target: str) -> None:
+    client = console_app.test_client()
+    token = csrf_token(client)
+    response = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"name": "victor", "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_the_login_returns_to_the_page_asked_for(console_app: Flask) -> None:
+    client = console_app.test_client()
+    response = client.get("/billing")
+    assert response.headers["Location"] == "/login?next=/billing"
+    token = csrf_token(client)
+    response = client.post(
+        "/login?next=/billing", data={"name": "victor", "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.headers["Location"] == "/billing"
+
+
 def test_the_session_cookie_is_secure_httponly_and_samesite(
     hub_folder: HubFolder, console_clock: Clock
 ) -> None:

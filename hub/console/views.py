@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -123,8 +124,15 @@ def login() -> Any:
     session["token"] = auth.open_session(ctx.cm, person, now)
     g.person = person
     audit("login", name, museum=person.museum)
-    target = request.args.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+    return redirect(_local(request.args.get("next", "")))
+
+
+def _local(target: str) -> str:
+    """``target`` if it is a path of this console, else the home page: no open redirect."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or "\\" in target:
+        return "/"
+    return target if not target.startswith("//") else "/"
 
 
 @pages.route("/logout", methods=["POST"])
