@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import signal
 import subprocess
 import sys
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import free_port
 from syncworld import wait_until
 
+from hub.cli import main
 from hub.console.models import open_console
 from hub.keys import init_keys
 from hub.models import database_url, open_hub
@@ -19,12 +23,29 @@ from hub.models import database_url, open_hub
 HUB = [sys.executable, "-m", "hub"]
 
 
-def user_add(data: Path, *args: str, password: str = "a long enough secret\n") -> Any:
-    return subprocess.run([*HUB, "user", "add", *args, "--data", str(data)], input=password,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+@dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def test_user_add_reads_the_password_from_stdin_and_stores_only_its_hash(tmp_path: Path) -> None:
+@pytest.fixture
+def user_add(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``portique-hub user add`` run in this process, the password on its standard input."""
+
+    def run(data: Path, *args: str, password: str = "a long enough secret\n") -> Done:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(password))
+        code = main(["user", "add", *args, "--data", str(data)])
+        out, err = capsys.readouterr()
+        return Done(code, out, err)
+
+    return run
+
+
+def test_user_add_reads_the_password_from_stdin_and_stores_only_its_hash(
+    tmp_path: Path, user_add: Any
+) -> None:
     done = user_add(tmp_path, "marie", "--role", "manager", "--museum", "M042")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "account marie: manager of M042"
@@ -34,7 +55,7 @@ def test_user_add_reads_the_password_from_stdin_and_stores_only_its_hash(tmp_pat
     assert "a long enough secret" not in user.password_hash
 
 
-def test_user_add_refuses_what_makes_no_account(tmp_path: Path) -> None:
+def test_user_add_refuses_what_makes_no_account(tmp_path: Path, user_add: Any) -> None:
     cases = {
         ("bob", "--role", "manager"): "a museum manager needs --museum",
         ("bob", "--role", "admin", "--museum", "M1"): "sees every museum",
@@ -74,7 +95,8 @@ def test_the_console_command_serves_until_sigterm(tmp_path: Path) -> None:
     assert (tmp_path / "console.secret").stat().st_mode & 0o077 == 0
 
 
-def test_the_console_command_says_how_to_write_the_address(tmp_path: Path) -> None:
-    done = subprocess.run([*HUB, "console", "--data", str(tmp_path), "--listen", "8080"],
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
-    assert done.returncode == 2 and "give ADDRESS:PORT" in done.stderr
+def test_the_console_command_says_how_to_write_the_address(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["console", "--data", str(tmp_path), "--listen", "8080"]) == 2
+    assert "give ADDRESS:PORT" in capsys.readouterr().err
