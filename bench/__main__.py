@@ -7,9 +7,9 @@ import logging
 import sys
 from pathlib import Path
 
-from bench import lists, sync, tap
+from bench import console, lists, sync, tap
 
-BENCHMARKS = (tap, lists, sync)
+BENCHMARKS = (tap, lists, sync, console)
 OUT = Path("build/bench.json")
 
 
