@@ -31,7 +31,6 @@ PAGES = [
     ("billing", "/billing?museum=M1&month=2026-10", "de"),
     ("pass", f"/passes/{SERIAL_M1}", "en"),
     ("problems", "/problems", "en"),
-    ("audit", "/audit", "en"),
 ]
 
 
@@ -108,6 +107,13 @@ def main(out: Path) -> None:
             browser.find_element(By.ID, "code-gate").send_keys("nord-1")
             browser.find_element(By.ID, "issue").click()
             browser.save_screenshot(str(out / "console-code-en.png"))
+            # A few more actions, a refused one too, for the audit log's picture.
+            browser.get(f"{url}/entries.csv?museum=M1&from=2026-10-01&to=2026-10-31")
+            browser.get(f"{url}/passes?q=%27%20OR%201%3D1%20--")
+            browser.get(f"{url}/passes/{SERIAL_M1}")
+            browser.find_element(By.ID, "block").click()
+            browser.get(f"{url}/audit?lang=en")
+            browser.save_screenshot(str(out / "console-audit-en.png"))
         finally:
             browser.quit()
             serving.stop()
