@@ -29,6 +29,12 @@ def add_commands(sub: argparse._SubParsersAction,
     prov.add_argument("--broker-password-file", type=Path)
     prov.add_argument("--reader", default="tty:AMA0:pn532", help="nfcpy path of the PN532")
     prov.add_argument("--pin-factory", default="lgpio", choices=("lgpio", "mock"))
+    prov.add_argument(
+        "--no-display",
+        dest="display",
+        action="store_false",
+        help="a gate without a touch screen (LEDs and buzzer only)",
+    )
     prov.add_argument("--data-dir", type=Path, default=Path("/var/lib/portique"))
     config_option(prov)
     prov.set_defaults(func=cmd_provision)
@@ -88,7 +94,8 @@ def cmd_provision(args: argparse.Namespace) -> int:
     request = provision.Request(
         museum=args.museum, gate=args.gate, code=code, office_key=args.office_key,
         config_path=args.config, data_dir=args.data_dir.resolve(), root_key=args.root_key,
-        reader=args.reader, pin_factory=args.pin_factory, broker_host=host or None,
+        reader=args.reader, pin_factory=args.pin_factory, display=args.display,
+        broker_host=host or None,
         broker_port=int(port) if port else (1883 if args.no_tls else 8883),
         broker_tls=not args.no_tls, broker_password_file=args.broker_password_file,
     )  # fmt: skip

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import peewee
+from gpiozero import GPIOZeroError
 from gpiozero.pins import Factory
 
 from firmware import status as status_file
@@ -22,8 +24,9 @@ from firmware.config import Settings
 from firmware.events import DisplayFailed, PersonPassed, Shutdown
 from firmware.gate.decision import Rules
 from firmware.gate.desk import StaffDesk
-from firmware.gate.hardware import GateHardware, make_pin_factory
+from firmware.gate.hardware import GateHardware, HardwareError, make_pin_factory
 from firmware.gate.loop import GateLoop
+from firmware.journal.database import describe
 from firmware.journal.journal import Journal
 from firmware.journal.outbox import Outbox
 from firmware.lists import format as fmt
@@ -84,7 +87,8 @@ def build_gate(settings: Settings, clock: Clock | None = None,
     """Open the data directory and build every part.
 
     Raises StorageError (data directory, databases), TrustError (the pinned
-    root key) or ListRejected (a list to install at start).
+    root key), ListRejected (a list to install at start) or HardwareError
+    (the GPIO pins).
     """
     data_dir = settings.gate.data_dir
     journal = Journal.open(data_dir / JOURNAL_FILE)
@@ -96,11 +100,17 @@ def build_gate(settings: Settings, clock: Clock | None = None,
         floored.raise_floor(store.lists.issued_at)
         factory = pin_factory or make_pin_factory(settings.gpio.pin_factory)
         loop_ref: list[GateLoop] = []
-        hardware = GateHardware(
-            settings.gpio,
-            factory,
-            on_passage=lambda: loop_ref[0].post(PersonPassed(floored.source.monotonic())),
-        )
+        try:
+            hardware = GateHardware(
+                settings.gpio,
+                factory,
+                on_passage=lambda: loop_ref[0].post(PersonPassed(floored.source.monotonic())),
+            )
+        except (GPIOZeroError, OSError, RuntimeError) as exc:
+            raise HardwareError(
+                f"{settings.source}: [gpio] the relay, LEDs, buzzer or sensor pins cannot be "
+                f'claimed with pin_factory = "{settings.gpio.pin_factory}": {exc}'
+            ) from None
     except Exception:
         journal.close()
         raise
@@ -201,7 +211,11 @@ def install_list(lists: ListManager, path: Path, now: float) -> None:
     if version <= lists.version:
         log.info("list %s: version %d already in force", path, lists.version)
         return
-    lists.apply_file(path, now)
+    try:
+        lists.apply_file(path, now)
+    except (OSError, peewee.DatabaseError) as exc:
+        # The list in force is untouched (the apply is atomic); say where space ran out.
+        raise describe(exc, lists.directory, f"installing list {path} into") from None
 
 
 def run_gate(gate: Gate, start_reader: bool = True) -> None:

@@ -22,13 +22,25 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args_verbose(args) else logging.INFO,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
     )
-    # nfcpy logs each failed open as an error and its polls at debug level; the
-    # reader reports both itself, naming the path, so nfcpy speaks only with -v.
-    # nfcpy sets its own level when imported, so import it first.
-    import nfc  # noqa: F401
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:
+        # `portique journal export --csv | head`: the reader has what it wanted.
+        # Point stdout at /dev/null so the interpreter's final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(
+            f"portique {args.command}: output closed by the reader (broken pipe)", file=sys.stderr
+        )
+        return EXIT_STORAGE
+
+
+def _quiet_nfcpy(args: argparse.Namespace) -> None:
+    """nfcpy logs each failed open as an error and its polls at debug level; the
+    reader reports both itself, naming the path, so nfcpy speaks only with -v.
+    Only the commands that use a reader import nfcpy (0.2 s and more on a Pi)."""
+    import nfc  # noqa: F401 - nfcpy sets its own level when imported, so import it first
 
     logging.getLogger("nfc").setLevel(logging.DEBUG if args_verbose(args) else logging.CRITICAL)
-    return int(args.func(args) or 0)
 
 
 def args_verbose(args: argparse.Namespace) -> bool:
@@ -135,16 +147,18 @@ def load_settings(path: Path) -> config.Settings | None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from firmware.app import build_gate, run_gate
+    from firmware.gate.hardware import HardwareError
     from firmware.journal.database import StorageError
     from firmware.lists.verify import ListRejected
     from firmware.trust import TrustError
 
+    _quiet_nfcpy(args)
     settings = load_settings(args.config)
     if settings is None:
         return EXIT_CONFIG
     try:
         gate = build_gate(settings)
-    except (StorageError, ListRejected, TrustError) as exc:
+    except (StorageError, ListRejected, TrustError, HardwareError) as exc:
         print(f"portique: cannot start: {exc}", file=sys.stderr)
         return EXIT_STORAGE
     run_gate(gate)
@@ -154,6 +168,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_tap(args: argparse.Namespace) -> int:
     from firmware.reader import parse_serial, present_card
 
+    _quiet_nfcpy(args)
     try:
         serial = parse_serial(args.serial)
         seen = present_card(args.reader, serial, hold_s=args.hold)
@@ -179,7 +194,9 @@ def _open_journal_readonly(path: Path):  # noqa: ANN202 - Journal, imported lazi
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from firmware.journal.database import StorageError
+    import peewee
+
+    from firmware.journal.database import StorageError, describe
 
     try:
         journal = _open_journal_readonly(args.config)
@@ -190,13 +207,18 @@ def _cmd_export(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     try:
         journal.export_csv(sys.stdout)
+    except peewee.DatabaseError as exc:  # a page that went bad since the open's check
+        print(f"portique journal: {describe(exc, journal.path, 'journal')}", file=sys.stderr)
+        return EXIT_STORAGE
     finally:
         journal.close()
     return 0
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from firmware.journal.database import StorageError
+    import peewee
+
+    from firmware.journal.database import StorageError, describe
 
     try:
         journal = _open_journal_readonly(args.config)
@@ -208,6 +230,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     try:
         problems = journal.verify_chain()
         count = journal.last_seq
+    except peewee.DatabaseError as exc:
+        print(f"portique journal: {describe(exc, journal.path, 'journal')}", file=sys.stderr)
+        return EXIT_STORAGE
     finally:
         journal.close()
     for line in problems:

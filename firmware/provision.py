@@ -46,6 +46,7 @@ class Request:
     root_key: Path | None = None
     reader: str = "tty:AMA0:pn532"
     pin_factory: str = "lgpio"
+    display: bool = True
     broker_host: str | None = None
     broker_port: int = 8883
     broker_tls: bool = True
@@ -102,6 +103,8 @@ def config_text(request: Request, root_key: Path | None) -> str:
     ]
     if root_key is not None:
         lines.append(f'root_key = "{root_key}"')
+    # A gate has its touch screen unless the technician says otherwise (--no-display).
+    lines += ["", "[display]", f"enabled = {'true' if request.display else 'false'}"]
     if request.broker_host:
         lines += ["", "[sync]", f'host = "{request.broker_host}"', f"port = {request.broker_port}",
                   f"tls = {'true' if request.broker_tls else 'false'}"]  # fmt: skip

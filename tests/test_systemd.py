@@ -11,6 +11,7 @@ is the real one, over a real socket.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -42,6 +43,34 @@ def test_units_verify(unit: Path, tmp_path: Path) -> None:
     done = verify_unit(unit, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == ""
+
+
+# systemd-analyze security's scale: 0 is fully sandboxed, 10 is unprotected.
+MAX_EXPOSURE = 2.0
+
+
+def exposure(unit: Path, tmp_path: Path) -> float:
+    local = tmp_path / unit.name
+    bin_dir = Path(sys.executable).parent
+    local.write_text(unit.read_text().replace("/opt/portique/bin/", f"{bin_dir}/"))
+    command = ["systemd-analyze", "security", "--offline=yes", "--no-pager", str(local)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    found = re.search(r"Overall exposure level for \S+: ([0-9.]+)", done.stdout)
+    assert found, done.stdout + done.stderr
+    return float(found.group(1))
+
+
+@pytest.mark.parametrize("unit", sorted((ROOT / "systemd").glob("*.service")), ids=lambda p: p.name)
+def test_units_expose_little(unit: Path, tmp_path: Path) -> None:
+    score = exposure(unit, tmp_path)
+    assert score <= MAX_EXPOSURE, f"{unit.name} scores {score} (systemd-analyze security)"
+
+
+def test_an_unhardened_unit_scores_above_the_limit(tmp_path: Path) -> None:
+    bare = tmp_path / "bare" / "bare.service"
+    bare.parent.mkdir()
+    bare.write_text("[Service]\nExecStart=/bin/true\n")
+    assert exposure(bare, tmp_path) > MAX_EXPOSURE
 
 
 class Supervisor:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from gpiozero import LED, Buzzer, DigitalInputDevice, DigitalOutputDevice
+from gpiozero import LED, Buzzer, DigitalInputDevice, DigitalOutputDevice, GPIOZeroError
 from gpiozero.pins import Factory
 
 from firmware.config import GpioSettings
@@ -25,8 +25,41 @@ from firmware.config import GpioSettings
 log = logging.getLogger("portique.gate")
 
 
+class HardwareError(Exception):
+    """The GPIO pins cannot be claimed; the message says which factory, which pin and why."""
+
+
+# What a missing GPIO library means on each factory, for the person reading the message.
+_INSTALL_HINT = {
+    "lgpio": "on Raspberry Pi OS: sudo apt-get install python3-lgpio "
+    "(and a virtual environment made with --system-site-packages); "
+    'off a Pi, simulate with pin_factory = "mock"',
+    "rpigpio": "on Raspberry Pi OS: sudo apt-get install python3-rpi-lgpio",
+    "pigpio": "on Raspberry Pi OS: sudo apt-get install python3-pigpio pigpiod",
+}
+
+
 def make_pin_factory(name: str) -> Factory:
-    """The gpiozero pin factory called ``name`` in config."""
+    """The gpiozero pin factory called ``name`` in config.
+
+    Raises HardwareError, naming the factory and what to do, when its library
+    is missing or the machine has no such GPIO (a factory meant for a Pi, off a Pi).
+    """
+    try:
+        return _pin_factory(name)
+    except ImportError as exc:
+        hint = _INSTALL_HINT.get(name, "install it, or choose another [gpio] pin_factory")
+        raise HardwareError(
+            f'[gpio] pin_factory = "{name}": its library is missing ({exc}); {hint}'
+        ) from None
+    except (OSError, RuntimeError, GPIOZeroError) as exc:  # lgpio.error is a RuntimeError
+        raise HardwareError(
+            f'[gpio] pin_factory = "{name}": this machine\'s GPIO cannot be opened ({exc}); '
+            'is this a Raspberry Pi? Off a Pi, simulate with pin_factory = "mock"'
+        ) from None
+
+
+def _pin_factory(name: str) -> Factory:
     if name == "mock":
         from gpiozero.pins.mock import MockFactory
 

@@ -20,7 +20,7 @@ from typing import IO
 
 import peewee
 
-from firmware.journal.database import StorageError, open_sqlite
+from firmware.journal.database import StorageError, describe, open_sqlite
 from firmware.journal.models import Models, Record, bind_models
 
 log = logging.getLogger("portique.journal")
@@ -131,15 +131,12 @@ class Journal:
 
     @classmethod
     def open(cls, path: Path, readonly: bool = False) -> Journal:
-        db = open_sqlite(path, "journal", readonly=readonly)
+        db = open_sqlite(path, "journal", readonly=readonly, check_pages=True)
         try:
             return cls(path, db)
-        except peewee.DatabaseError as exc:
+        except (peewee.DatabaseError, OSError) as exc:
             db.close()
-            raise StorageError(
-                f"journal {path} is damaged ({exc}). It was left untouched: "
-                "move it aside (keep it for recovery) and restart."
-            ) from None
+            raise describe(exc, path, "journal") from None
 
     def close(self) -> None:
         self.db.close()

@@ -18,8 +18,10 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import peewee
+
 from firmware.gate.passes import PassRecord, PassState, PassType
-from firmware.journal.database import open_sqlite
+from firmware.journal.database import describe, open_sqlite
 from firmware.lists import format as fmt
 from firmware.lists.snapshot import Snapshot
 from firmware.lists.verify import ListRejected, verify_file
@@ -45,9 +47,14 @@ class ListManager:
         self.max_payload_bytes = max_payload_bytes
         self.directory = data_dir / "lists"
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.db = open_sqlite(data_dir / "lists.sqlite", "list state")
-        for statement in _SCHEMA:
-            self.db.execute_sql(statement)
+        path = data_dir / "lists.sqlite"
+        self.db = open_sqlite(path, "list state")
+        try:
+            for statement in _SCHEMA:
+                self.db.execute_sql(statement)
+        except peewee.DatabaseError as exc:
+            self.db.close()
+            raise describe(exc, path, "list state") from None
         self.rejections: Counter[str] = Counter()
         # Set when a delta did not fit the list in force: only a snapshot can help now.
         self.needs_snapshot = False
