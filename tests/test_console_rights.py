@@ -103,17 +103,16 @@ def _m1_problem(hub_folder: Any) -> int:
     return p.get(p.museum == "M1").id
 
 
-@pytest.mark.parametrize("endpoint,method", sorted(RIGHTS))
-def test_nobody_logged_in_is_sent_to_the_login_page(
-    console_app: Flask, hub_folder: Any, endpoint: str, method: str
-) -> None:
-    client = console_app.test_client()
-    response = _send(client, endpoint, method, _m1_problem(hub_folder))
-    if RIGHTS[(endpoint, method)] == PUBLIC:
-        assert response.status_code in (200, 401)
-    else:
-        assert response.status_code == 302
-        assert response.headers["Location"].startswith("/login")
+def test_nobody_logged_in_is_sent_to_the_login_page(console_app: Flask, hub_folder: Any) -> None:
+    problem = _m1_problem(hub_folder)
+    for (endpoint, method), who in sorted(RIGHTS.items()):
+        response = _send(console_app.test_client(), endpoint, method, problem)
+        where = f"{method} {endpoint}: {response.status_code}"
+        if who == PUBLIC:
+            assert response.status_code in (200, 401), where
+        else:
+            assert response.status_code == 302, where
+            assert response.headers["Location"].startswith("/login"), where
 
 
 @pytest.mark.parametrize("role", sorted(ALL))
