@@ -26,7 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-PURPOSES = ("list", "hub")
+PURPOSES = ("list", "hub", "tariffs")  # tariffs: the counter's prices (firmware/counter)
 
 
 class TrustError(Exception):

@@ -29,6 +29,7 @@ from hub.activations import deltas_after
 from hub.ingest import BatchRefused, Ingest
 from hub.keys import OFFICE_PUBLIC, HubSigner
 from hub.models import HubModels, open_hub, register_gate
+from hub.passculture.handler import PassCultureHandler
 from hub.publish import Broker, Publisher, next_command
 
 log = logging.getLogger("portique.hub")
@@ -57,6 +58,10 @@ class HubService:
         self.client.on_connect = self._on_connect
         self.client.on_message = lambda _c, _u, msg: self._inbox.put((msg.topic, msg.payload))
         self.publish = Publisher(self.client, self.signer, now)
+        # pass Culture questions are answered on their own thread (docs/passculture.md).
+        self.passculture = PassCultureHandler.from_data_dir(
+            settings.data_dir, self.m.db, self.client, self.signer, now
+        )
         self._inbox: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
         self._worker = threading.Thread(target=self._work, name="hub-worker", daemon=True)
         self._asked: dict[tuple[str, str], tuple[int, float]] = {}
@@ -66,6 +71,7 @@ class HubService:
     def start(self) -> None:
         b = self.settings.broker
         self._worker.start()
+        self.passculture.start()
         self.client.connect_async(b.host, b.port, keepalive=30)
         self.client.loop_start()
         log.info("hub: connecting to %s:%d", b.host, b.port)
@@ -73,6 +79,7 @@ class HubService:
     def stop(self) -> None:
         self._inbox.put(None)
         self._worker.join(timeout=10)
+        self.passculture.stop()
         self.client.disconnect()
         self.client.loop_stop()
         self.m.db.close()
@@ -135,9 +142,10 @@ class HubService:
             return
         self._check_signer(where.museum, where.gate, sealed.signer, sealed.signature,
                            sealed.signed_bytes)  # fmt: skip
-        {"batch": self._on_batch, "status": self._on_status, "hello": self._on_hello}[where.name](
+        {"batch": self._on_batch, "status": self._on_status, "hello": self._on_hello,
+         "passculture_validate": self.passculture.submit}[where.name](
             where.museum, where.gate, body
-        )
+        )  # fmt: skip
 
     def _check_signer(self, museum: str, gate: str, signer: str, signature: bytes,
                       data: bytes) -> None:  # fmt: skip

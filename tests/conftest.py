@@ -23,9 +23,9 @@ from firmware.events import CardTapped
 # The screen's tests draw into SDL's dummy driver: no window, real pygame events.
 os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ["PYGAME_HIDE_SUPPORT_PROMPT"] = "1"
-# The sync tests' fixtures: mosquitto, the hub, gates with their MQTT client; the
-# console's: a hub folder with records of three gates and accounts of every role.
-pytest_plugins = ["syncworld", "consoleworld"]
+# The sync tests' fixtures: mosquitto, the hub, gates with their MQTT client; a fake pass
+# Culture; the console's: a hub folder with records of three gates, accounts of every role.
+pytest_plugins = ["syncworld", "fake_passculture", "consoleworld"]
 
 PARIS = ZoneInfo("Europe/Paris")
 DEMO_DAY = date(2026, 6, 1)
