@@ -7,9 +7,9 @@ import logging
 import sys
 from pathlib import Path
 
-from bench import console, counter, lists, sync, tap
+from bench import console, counter, lists, reader, sync, tap
 
-BENCHMARKS = (tap, lists, sync, counter, console)
+BENCHMARKS = (tap, reader, lists, sync, counter, console)
 OUT = Path("build/bench.json")
 
 

@@ -7,6 +7,7 @@ nowhere else; the rest of the daemon receives ready objects.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from dataclasses import dataclass
@@ -134,8 +135,8 @@ def build_gate(settings: Settings, clock: Clock | None = None,
         children_prompt_s=settings.display.children_prompt_timeout_s,
     )
     loop_ref.append(loop)
-    textfile = settings.status.textfile
-    loop.on_status = lambda document: status_file.write(data_dir, document, textfile)
+    runtime_dir, textfile = settings.status.runtime_dir, settings.status.textfile
+    loop.on_status = lambda document: status_file.write(runtime_dir, document, textfile)
     desk = StaffDesk(
         loop,
         staff_file=data_dir / STAFF_FILE,
@@ -228,9 +229,17 @@ def run_gate(gate: Gate, start_reader: bool = True) -> None:
     def on_signal(signum: int, _frame: object) -> None:
         loop.post(Shutdown(signal.Signals(signum).name))
 
+    def on_hangup(_signum: int, _frame: object) -> None:
+        loop.post(_log_hangup)
+
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
+        # SIGHUP's default is death. A tty that became the daemon's controlling
+        # terminal (which the reader code prevents, see firmware/reader/nfc.py)
+        # sends it when unplugged: that is a lost reader, which the reader thread
+        # reports and retries, never a reason to stop admitting.
+        signal.signal(signal.SIGHUP, on_hangup)
     if reader is not None:
         reader.start()
     gate.start_sync()
@@ -252,6 +261,15 @@ def run_gate(gate: Gate, start_reader: bool = True) -> None:
         if reader is not None:
             reader.stop()
         log.info("gate stopped: relay in safe state, journal and reader closed")
+        if screen is not None and screen.x_connection_lost:
+            # pygame's exit handler would wait forever on the dead X connection
+            # (firmware/display/xguard.py); everything is closed: leave now.
+            logging.shutdown()
+            os._exit(0)
+
+
+def _log_hangup() -> None:
+    log.warning("SIGHUP: a terminal hung up (a reader unplugged?); the gate carries on")
 
 
 def _tell_systemd(loop: GateLoop, notifier: Notifier, name: str) -> None:

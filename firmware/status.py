@@ -1,19 +1,35 @@
 """The gate's health, for `portique status` and Prometheus (node_exporter's textfile collector).
 
-The loop, which owns the state, writes ``<data_dir>/status.json`` every few
-seconds and when it stops (atomically: written beside, then renamed), and the
-same figures as a Prometheus text file when ``[status] textfile`` is set.
-`portique status` reads the file and says how old it is: a daemon that
-stopped writing is reported as not running, not as healthy.
+The loop, which owns the state, writes ``<runtime_dir>/status.json`` whenever
+a health item changes (reader, display, journal, sync, clock), every few
+seconds as a heartbeat, and when it stops; the same figures go to a
+Prometheus text file when ``[status] textfile`` is set. Both live in RAM
+(``/run/portique``, systemd's ``RuntimeDirectory``): they are rewritten all
+day and need not survive a power cut, so they never wear the SD card.
+
+Each file is written beside and renamed, with mode 0644 set explicitly: the
+unit's ``UMask=0077`` would otherwise leave them readable by the daemon's user
+alone, and node_exporter and a technician's `portique status` must read them.
+They hold no secret (identifiers, counters, health).
+
+A dead daemon cannot leave a healthy status behind: ``written_at`` (and
+``portique_status_timestamp_seconds``) stops moving, `portique status` then says
+NOT RUNNING, and the Prometheus alert compares the timestamp with the time of
+the scrape (docs/operations.md); systemd also removes /run/portique when the
+service stops.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 if TYPE_CHECKING:
     from firmware.gate.loop import GateLoop
@@ -22,6 +38,22 @@ STATUS_FILE = "status.json"
 INTERVAL_S = 10.0
 # A status file older than this many intervals means the daemon is not writing it.
 STALE_INTERVALS = 3
+FILE_MODE = 0o644
+
+# The counters the gate keeps, as (status key, Prometheus name without _total, help).
+COUNTERS = (
+    ("taps", "taps", "taps decided since the daemon started"),
+    ("admitted", "admitted", "entries admitted since the daemon started"),
+    ("unexpected_passages", "unexpected_passages",
+     "people who walked through with no entry granted, since the daemon started"),
+    ("display_failures", "display_failures", "times the screen failed, since the daemon started"),
+    ("reader_reconnects", "reader_reconnects",
+     "times the NFC reader came back after being lost, since the daemon started"),
+)  # fmt: skip
+
+
+class StatusUnreadable(Exception):
+    """The status file exists but cannot be read or parsed; the message says which and why."""
 
 
 def snapshot(loop: GateLoop, running: bool = True) -> dict[str, Any]:
@@ -46,9 +78,13 @@ def snapshot(loop: GateLoop, running: bool = True) -> dict[str, Any]:
         "reader_up": bool(status.reader_up),
         "reader_detail": status.reader_detail,
         "display_up": status.display_up,
+        "display_detail": status.display_detail,
         "taps": status.taps,
         "admitted": status.admitted,
         "refusals": dict(status.refusals),
+        "unexpected_passages": status.unexpected_passages,
+        "display_failures": status.display_failures,
+        "reader_reconnects": status.reader_reconnects,
         "broker_connected": sync.broker_connected,
         "backlog": sync.backlog,
         "last_ack_seq": sync.last_ack_seq,
@@ -56,23 +92,45 @@ def snapshot(loop: GateLoop, running: bool = True) -> dict[str, Any]:
     }
 
 
-def write(data_dir: Path, document: dict[str, Any], textfile: Path | None) -> None:
-    _replace(data_dir / STATUS_FILE, json.dumps(document, indent=1, sort_keys=True) + "\n")
+def health_key(loop: GateLoop) -> tuple[object, ...]:
+    """The health items whose change is written at once, not at the next heartbeat."""
+    status = loop.status
+    return (
+        status.reader_up,
+        status.display_up,
+        status.journal_ok,
+        status.time_trusted,
+        status.sync.broker_connected,
+        loop.store.lists.version,
+    )
+
+
+def write(runtime_dir: Path, document: dict[str, Any], textfile: Path | None) -> None:
+    runtime_dir.mkdir(parents=True, exist_ok=True)  # systemd makes /run/portique; a simulation not
+    _replace(runtime_dir / STATUS_FILE, json.dumps(document, indent=1, sort_keys=True) + "\n")
     if textfile is not None:
         _replace(textfile, prometheus(document))
 
 
 def _replace(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
+    with open(tmp, "w") as handle:
+        os.fchmod(handle.fileno(), FILE_MODE)  # whatever the umask: readers are other users
+        handle.write(text)
     os.replace(tmp, path)
 
 
-def read(data_dir: Path) -> dict[str, Any] | None:
+def read(runtime_dir: Path) -> dict[str, Any] | None:
+    """The last status written; None when there is none; StatusUnreadable when it cannot be read."""
+    path = runtime_dir / STATUS_FILE
     try:
-        return json.loads((data_dir / STATUS_FILE).read_text())
-    except (OSError, ValueError):
+        return json.loads(path.read_text())
+    except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise StatusUnreadable(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise StatusUnreadable(f"cannot read {path}: not a status file ({exc})") from None
 
 
 def daemon_running(document: dict[str, Any], now: float) -> bool:
@@ -89,60 +147,104 @@ def healthy(document: dict[str, Any]) -> bool:
         and document["list_freshness"] == "fresh"
         and document["list_version"] > 0
         and document["broker_connected"] is not False
+        and document.get("display_up") is not False
     )
+
+
+class _Snapshot:
+    """A prometheus_client collector over one status document (labels escaped by the library)."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+
+    def collect(self) -> Iterator[Metric]:
+        doc = self.document
+        ids = [str(doc["museum"]), str(doc["gate"])]
+
+        def gauge(name: str, help_text: str, value: object) -> Iterator[Metric]:
+            if value is not None:
+                family = GaugeMetricFamily(f"portique_{name}", help_text, labels=["museum", "gate"])
+                family.add_metric(ids, float(value))  # type: ignore[arg-type]
+                yield family
+
+        fresh = {"fresh": 0, "stale": 1, "expired": 2}
+        yield from gauge(
+            "up",
+            "1 while the daemon runs; compare status_timestamp_seconds "
+            "with the scrape time, a killed daemon cannot reset it",
+            doc["running"],
+        )
+        yield from gauge(
+            "status_timestamp_seconds",
+            "when the daemon last wrote its status (every 10 s while it runs)",
+            doc["written_at"],
+        )
+        yield from gauge("list_version", "version of the pass list in force", doc["list_version"])
+        yield from gauge(
+            "list_issued_timestamp_seconds",
+            "when the hub signed the list in force",
+            doc["list_issued_at"],
+        )
+        yield from gauge(
+            "list_freshness",
+            "0 fresh, 1 stale (past its expiry), 2 expired (refusing)",
+            fresh[doc["list_freshness"]],
+        )
+        yield from gauge(
+            "sync_backlog_records", "journal records the hub has not acknowledged", doc["backlog"]
+        )
+        yield from gauge(
+            "sync_last_ack_seq", "the last record the hub acknowledged", doc["last_ack_seq"]
+        )
+        yield from gauge(
+            "sync_last_ack_timestamp_seconds", "when the hub last acknowledged", doc["last_ack_at"]
+        )
+        yield from gauge(
+            "broker_connected", "1 while connected to the museum's broker", doc["broker_connected"]
+        )
+        yield from gauge("reader_up", "1 while the NFC reader answers", doc["reader_up"])
+        yield from gauge(
+            "display_up",
+            "1 while the screen shows, 0 while it failed (absent: no screen configured)",
+            doc.get("display_up"),
+        )
+        yield from gauge(
+            "clock_trusted", "0 while the clock is below the gate's floor", doc["clock_trusted"]
+        )
+        yield from gauge("journal_ok", "0 while entries cannot be recorded", doc["journal_ok"])
+        for key, name, help_text in COUNTERS:
+            counter = CounterMetricFamily(f"portique_{name}", help_text, labels=["museum", "gate"])
+            counter.add_metric(ids, float(doc.get(key, 0)))
+            yield counter
+        yield from _by_label(
+            "refusals",
+            "refusals since the daemon started, by reason",
+            "reason",
+            ids,
+            doc["refusals"],
+        )
+        yield from _by_label("list_refusals", "list files refused, by check", "check", ids,
+                             doc["list_refusals"])  # fmt: skip
+
+
+def _by_label(name: str, help_text: str, label: str, ids: list[str],
+              counts: dict[str, int]) -> Iterator[Metric]:  # fmt: skip
+    family = CounterMetricFamily(f"portique_{name}", help_text, labels=["museum", "gate", label])
+    for value, count in sorted(counts.items()):
+        family.add_metric([*ids, str(value)], float(count))
+    yield family
 
 
 def prometheus(document: dict[str, Any]) -> str:
     """The status as Prometheus text exposition, every metric named portique_*."""
-    labels = f'museum="{_escape(document["museum"])}",gate="{_escape(document["gate"])}"'
-    lines: list[str] = []
-
-    def metric(name: str, kind: str, help_text: str, value: object, extra: str = "") -> None:
-        if value is None:
-            return
-        if not any(line.startswith(f"# HELP portique_{name} ") for line in lines):
-            lines.append(f"# HELP portique_{name} {help_text}")
-            lines.append(f"# TYPE portique_{name} {kind}")
-        lines.append(f"portique_{name}{{{labels}{extra}}} {float(value)}")
-
-    fresh = {"fresh": 0, "stale": 1, "expired": 2}
-    metric("up", "gauge", "1 while the daemon writes its status", document["running"])
-    metric("list_version", "gauge", "version of the pass list in force", document["list_version"])
-    metric("list_issued_timestamp_seconds", "gauge", "when the hub signed the list in force",
-           document["list_issued_at"])  # fmt: skip
-    metric("list_freshness", "gauge", "0 fresh, 1 stale (past its expiry), 2 expired (refusing)",
-           fresh[document["list_freshness"]])  # fmt: skip
-    metric("sync_backlog_records", "gauge", "journal records the hub has not acknowledged",
-           document["backlog"])  # fmt: skip
-    metric("sync_last_ack_seq", "gauge", "the last record the hub acknowledged",
-           document["last_ack_seq"])  # fmt: skip
-    metric("sync_last_ack_timestamp_seconds", "gauge", "when the hub last acknowledged",
-           document["last_ack_at"])  # fmt: skip
-    metric("broker_connected", "gauge", "1 while connected to the museum's broker",
-           document["broker_connected"])  # fmt: skip
-    metric("reader_up", "gauge", "1 while the NFC reader answers", document["reader_up"])
-    metric("clock_trusted", "gauge", "0 while the clock is below the gate's floor",
-           document["clock_trusted"])  # fmt: skip
-    metric("journal_ok", "gauge", "0 while entries cannot be recorded", document["journal_ok"])
-    metric("taps_total", "counter", "taps decided since the daemon started", document["taps"])
-    metric("admitted_total", "counter", "entries admitted since the daemon started",
-           document["admitted"])  # fmt: skip
-    for reason, count in sorted(document["refusals"].items()):
-        metric("refusals_total", "counter", "refusals since the daemon started, by reason",
-               count, f',reason="{_escape(reason)}"')  # fmt: skip
-    for code, count in sorted(document["list_refusals"].items()):
-        metric("list_refusals_total", "counter", "list files refused, by check", count,
-               f',check="{_escape(code)}"')  # fmt: skip
-    return "\n".join(lines) + "\n"
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Snapshot(document))  # type: ignore[arg-type]
+    return generate_latest(registry).decode()
 
 
 def _freshness(state: str) -> str:
     return {"fresh": "fresh", "stale": "STALE: past its expiry, staff are warned",
             "expired": "EXPIRED: taps are refused list_expired"}[state]  # fmt: skip
-
-
-def _escape(text: str) -> str:
-    return str(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def human(document: dict[str, Any], now: float) -> str:
@@ -171,7 +273,19 @@ def human(document: dict[str, Any], now: float) -> str:
         ("backlog", "-" if backlog is None else f"{backlog} record(s) not acknowledged"),
         ("last ack", f"record {document['last_ack_seq']} at {when(document['last_ack_at'])}"
          if document["last_ack_seq"] else "none yet"),
+        ("display", _display(document)),
         ("taps", f"{document['taps']} since start, {document['admitted']} admitted"),
         ("refusals", refusals),
+        ("passages", f"{document.get('unexpected_passages', 0)} without an entry granted"),
+        ("failures", f"display {document.get('display_failures', 0)}, reader reconnected "
+         f"{document.get('reader_reconnects', 0)} time(s)"),
     ]  # fmt: skip
     return "\n".join(f"{name:<10} {value}" for name, value in rows)
+
+
+def _display(document: dict[str, Any]) -> str:
+    up = document.get("display_up")
+    if up is None:
+        return "none configured"
+    detail = document.get("display_detail", "")
+    return ("up: " if up else "FAILED: ") + detail

@@ -173,9 +173,13 @@ def store_list(m: HubModels, data: bytes, version: int, now: float, museum: str 
     """Keep list file ``data`` as the release for ``museum``/``gate`` (``*``: every gate)."""
     release = Release(version, len(data), hashlib.sha256(data).hexdigest(), museum, gate)
     r = m.list_release
+    # ON CONFLICT ... DO UPDATE: SQLite's and PostgreSQL's (not SQLite's INSERT OR REPLACE).
     r.insert(version=version, museum=museum, gate=gate, size=release.size,
-             sha256=release.sha256, data=data,
-             published_at=now).on_conflict_replace().execute()  # fmt: skip
+             sha256=release.sha256, data=data, published_at=now).on_conflict(
+        conflict_target=[r.version, r.museum, r.gate],
+        update={r.size: release.size, r.sha256: release.sha256, r.data: data,
+                r.published_at: now},
+    ).execute()  # fmt: skip
     return release
 
 

@@ -24,7 +24,15 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
     )
-    return int(args.func(args) or 0)
+    from hub.models import DatabaseUnavailable, check_driver, database_url
+
+    try:
+        if hasattr(args, "db"):  # before any command writes anything (keys, the database)
+            check_driver(database_url(args.data, args.db))
+        return int(args.func(args) or 0)
+    except DatabaseUnavailable as exc:
+        print(f"portique-hub: {exc}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -241,14 +249,26 @@ def _cmd_gate_list(args: argparse.Namespace) -> int:
     import json
 
     m = _models(args)
+    j = m.incarnation
     for key in m.gate_key.select().order_by(m.gate_key.museum, m.gate_key.gate):
         p = m.progress.get_or_none(m.progress.museum == key.museum, m.progress.gate == key.gate)
         status = json.loads(p.status) if p and p.status else {}
+        # The newest journal first: a re-provisioned gate has had more than one.
+        journals = list(j.select().where(j.museum == key.museum, j.gate == key.gate)
+                        .order_by(j.first_seen_at.desc(), j.id.desc()))  # fmt: skip
+        current = journals[0] if journals else None
         print(
-            f"{key.museum}/{key.gate}  key {key.key_id}  stored 1..{p.contiguous_seq if p else 0}"
+            f"{key.museum}/{key.gate}  key {key.key_id}"
+            f"  journal {current.epoch if current else '-'}"
+            f"  stored 1..{current.contiguous_seq if current else 0}"
             f"  {'online' if p and p.online else 'offline'}"
             f"  backlog {status.get('backlog', '?')}  list {status.get('list_version', '?')}"
         )
+        for old in journals[1:]:
+            since = time.strftime("%Y-%m-%d %H:%M", time.localtime(old.first_seen_at))
+            last = max(old.highest_seq, old.reported_seq)
+            print(f"    earlier journal {old.epoch} (seen from {since})  stored "
+                  f"1..{old.contiguous_seq} of {last}")  # fmt: skip
     return 0
 
 

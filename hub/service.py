@@ -202,7 +202,7 @@ class HubService:
             log.info("hub: %s/%s batch %d..%d already stored: duplicate, nothing stored",
                      museum, gate, body["first_seq"], body["last_seq"])  # fmt: skip
         if result.ack_seq:
-            self.publish.ack(museum, gate, result.ack_seq, result.ack_hash)
+            self.publish.ack(museum, gate, result.ack_seq, result.ack_hash, result.epoch)
         if result.deltas:
             self.publish.deltas(result.deltas)
         if result.resend_from is not None:
@@ -238,6 +238,8 @@ class HubService:
             )
         progress.online = body["online"]
         progress.save()
+        if "epoch" in body:  # how far the journal goes (the last will names none)
+            self.ingest.reported(museum, gate, body["epoch"], body["last_seq"])
 
     def _on_hello(self, museum: str, gate: str, body: dict[str, Any]) -> None:
         """A gate (re)connected: send what it misses and ask for what we miss."""
@@ -246,11 +248,13 @@ class HubService:
             raise ProtocolError("replayed", "hello is not newer than the last one")
         progress.hello_sent_at = body["sent_at"]
         progress.save()
-        if progress.contiguous_seq and progress.contiguous_seq > body["acked_seq"]:
-            self.publish.ack(museum, gate, progress.contiguous_seq, progress.contiguous_hash)
-        if body["acked_seq"] > progress.contiguous_seq:
+        epoch = body.get("epoch")  # absent: a gate of the format before journal epochs
+        journal = self.ingest.reported(museum, gate, epoch, body["last_seq"])
+        if journal.contiguous_seq and journal.contiguous_seq > body["acked_seq"]:
+            self.publish.ack(museum, gate, journal.contiguous_seq, journal.contiguous_hash, epoch)
+        if body["acked_seq"] > journal.contiguous_seq:
             # We acknowledged records we no longer have (a restored database): ask again.
-            self._ask_resend(museum, gate, progress.contiguous_seq + 1)
+            self._ask_resend(museum, gate, journal.contiguous_seq + 1)
         missing = deltas_after(self.m, body["delta_seq"], limit=100_000)
         if missing:
             self.publish.deltas(missing, museum, gate)

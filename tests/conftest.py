@@ -23,9 +23,10 @@ from firmware.events import CardTapped
 # The screen's tests draw into SDL's dummy driver: no window, real pygame events.
 os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ["PYGAME_HIDE_SUPPORT_PROMPT"] = "1"
-# The sync tests' fixtures: mosquitto, the hub, gates with their MQTT client; a fake pass
-# Culture; the console's: a hub folder with records of three gates, accounts of every role.
-pytest_plugins = ["syncworld", "fake_passculture", "consoleworld"]
+# The sync tests' fixtures: mosquitto, the hub, gates with their MQTT client, the
+# PostgreSQL server the hub's tests run against as well as SQLite, a fake pass Culture;
+# the console's: a hub folder with records of three gates, accounts of every role.
+pytest_plugins = ["syncworld", "pgserver", "fake_passculture", "consoleworld"]
 
 PARIS = ZoneInfo("Europe/Paris")
 DEMO_DAY = date(2026, 6, 1)
@@ -93,6 +94,7 @@ def make_settings(tmp_path: Path, demo_signed_list: Path) -> Callable[..., confi
                 "allow_demo_keys": True,
                 "install_at_start": str(demo_signed_list),
             },
+            "status": {"runtime_dir": str(tmp_path / "run")},
         }
         for name, values in sections.items():
             section = data.setdefault(name, {})

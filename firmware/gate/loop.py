@@ -64,8 +64,10 @@ class GateStatus:
     admitted: int = 0
     refusals: dict[str, int] = field(default_factory=dict)
     unexpected_passages: int = 0
+    reader_reconnects: int = 0  # times the reader came back after being lost
     display_up: bool | None = None  # None: no screen configured or not reported yet
     display_detail: str = "not started"
+    display_failures: int = 0
     sync: SyncStatus = field(default_factory=SyncStatus)  # the sync service fills this in
 
 
@@ -142,6 +144,7 @@ class GateLoop:
         self._running = False
         self._pending: _Pending | None = None
         self._tickets = itertools.count(1)
+        self._reported_health: tuple[object, ...] | None = None
         self._handlers: dict[type, Callable[[Any], None]] = {
             ChildrenChanged: self._on_children_changed,
             ChildrenConfirmed: self._on_children_confirmed,
@@ -205,6 +208,13 @@ class GateLoop:
             self.handle(event)
         except Exception:
             log.exception("loop: handling %r failed; the gate carries on", event)
+        self._report_health_change()
+
+    def _report_health_change(self) -> None:
+        # Health changes (reader, display, journal, sync, clock, list) are written
+        # at once: a monitor must not read "reader up" during an unplug.
+        if status_file.health_key(self) != self._reported_health:
+            self.report_status()
 
     def handle(self, event: object) -> None:
         handler = self._handlers.get(type(event))
@@ -404,6 +414,7 @@ class GateLoop:
             event.detail,
         )
         self.status.display_up, self.status.display_detail = False, event.detail
+        self.status.display_failures += 1
         self.settle_pending()
 
     def history(self, pass_number: str | None, now: Now) -> History:
@@ -532,10 +543,13 @@ class GateLoop:
     # -- reader ------------------------------------------------------------
 
     def _on_reader_health(self, event: ReaderHealth) -> None:
+        # One line per change: a reader retried every second while unplugged stays quiet.
         if event.up != self.status.reader_up:
             (log.info if event.up else log.error)(
                 "reader %s: %s", "up" if event.up else "down", event.detail
             )
+            if event.up and self.status.reader_up is False:
+                self.status.reader_reconnects += 1
         self.status.reader_up, self.status.reader_detail = event.up, event.detail
 
     # -- sync --------------------------------------------------------------
@@ -567,6 +581,8 @@ class GateLoop:
             "reader_detail": self.status.reader_detail,
             "journal_ok": self.status.journal_ok,
             "time_trusted": self.status.time_trusted,
+            "display_up": self.status.display_up,
+            "counters": {key: getattr(self.status, key) for key, _, _ in status_file.COUNTERS},
         }
 
     # -- time --------------------------------------------------------------
@@ -642,6 +658,7 @@ class GateLoop:
 
     def report_status(self, running: bool = True) -> None:
         """Hand the health snapshot to ``on_status`` (the status file, Prometheus)."""
+        self._reported_health = status_file.health_key(self)
         if self.on_status is None:
             return
         try:

@@ -27,6 +27,10 @@ log = logging.getLogger("portique.journal")
 
 GENESIS_HASH = "0" * 64
 FLOOR_KEY = "clock_floor"
+EPOCH_KEY = "journal.epoch"
+# The epoch of a journal begun before journals had one: the hub files the records it
+# already holds under the same value, so such a gate carries on where it was.
+LEGACY_EPOCH = "0" * 32
 
 # The order of the columns in exports and of the fields in the hash.
 COLUMNS = (
@@ -133,7 +137,10 @@ class Journal:
     def open(cls, path: Path, readonly: bool = False) -> Journal:
         db = open_sqlite(path, "journal", readonly=readonly, check_pages=True)
         try:
-            return cls(path, db)
+            journal = cls(path, db)
+            if not readonly:
+                journal._ensure_epoch()
+            return journal
         except (peewee.DatabaseError, OSError) as exc:
             db.close()
             raise describe(exc, path, "journal") from None
@@ -144,6 +151,18 @@ class Journal:
     @property
     def last_seq(self) -> int:
         return self._next_seq - 1
+
+    @property
+    def epoch(self) -> str:
+        """This journal's identity: random, written when the journal was created.
+
+        Sequence numbers restart at 1 in a new journal (an SD card replaced, a
+        gate deprovisioned and provisioned again under the same name); the hub
+        keeps each journal's records apart by this id.
+        """
+        s = self.models.setting
+        row = s.get_or_none(s.key == EPOCH_KEY)
+        return row.value if row else LEGACY_EPOCH
 
     def append(self, entry: Entry, change: PassChange | None = None) -> Record:
         """Commit ``entry`` (and ``change``, atomically) and return the stored record.
@@ -242,6 +261,14 @@ class Journal:
             raise self._storage_error(exc, "clock floor") from None
 
     # -- internals ---------------------------------------------------------
+
+    def _ensure_epoch(self) -> None:
+        s = self.models.setting
+        if s.get_or_none(s.key == EPOCH_KEY) is not None:
+            return
+        # A journal that already has records was begun before epochs existed.
+        epoch = uuid.uuid4().hex if self.last_seq == 0 else LEGACY_EPOCH
+        s.insert(key=EPOCH_KEY, value=epoch).on_conflict_ignore().execute()
 
     @property
     def first_seq(self) -> int:

@@ -47,6 +47,7 @@ class GateView:
     key_id: str
     online: bool
     seen_at: float | None
+    epoch: str | None  # the gate's current journal (incarnation); a new one per provisioning
     stored_seq: int
     backlog: int | None
     list_version: int | None
@@ -66,8 +67,12 @@ class GateView:
 
 def gate_views(m: HubModels, museum: str | None, now: float) -> list[GateView]:
     """Every registered gate with its last status and what is wrong with it."""
-    g, p, pr = m.gate_key, m.progress, m.problem
+    g, p, pr, j = m.gate_key, m.progress, m.problem, m.incarnation
     progress = {(row.museum, row.gate): row for row in p.select().where(_in(p.museum, museum))}
+    journals: dict[tuple[str, str], Any] = {}
+    # The newest journal of each gate last, so it is the one kept.
+    for row in j.select().where(_in(j.museum, museum)).order_by(j.first_seen_at, j.id):
+        journals[(row.museum, row.gate)] = row
     problems = Counter(
         (row.museum, row.gate)
         for row in pr.select(pr.museum, pr.gate).where(~pr.resolved, _in(pr.museum, museum))
@@ -79,13 +84,13 @@ def gate_views(m: HubModels, museum: str | None, now: float) -> list[GateView]:
         seen = row.seen_at if row and row.seen_at else None
         online = bool(row and row.online)
         silent = online and (seen is None or now - seen > SILENT_S)
-        views.append(_gate_view(key, row, status, online, silent, seen,
-                                problems[(key.museum, key.gate)]))  # fmt: skip
+        views.append(_gate_view(key, row, journals.get((key.museum, key.gate)), status, online,
+                                silent, seen, problems[(key.museum, key.gate)]))  # fmt: skip
     return views
 
 
-def _gate_view(key: Any, row: Any, status: dict[str, Any], online: bool, silent: bool,
-               seen: float | None, open_problems: int) -> GateView:  # fmt: skip
+def _gate_view(key: Any, row: Any, journal: Any, status: dict[str, Any], online: bool,
+               silent: bool, seen: float | None, open_problems: int) -> GateView:  # fmt: skip
     troubles = ["silent"] if silent else []
     if status.get("reader_up") is False:
         troubles.append("reader")
@@ -97,7 +102,8 @@ def _gate_view(key: Any, row: Any, status: dict[str, Any], online: bool, silent:
         troubles.append("problems")
     return GateView(
         museum=key.museum, gate=key.gate, key_id=key.key_id, online=online, seen_at=seen,
-        stored_seq=row.contiguous_seq if row else 0, backlog=status.get("backlog"),
+        epoch=journal.epoch if journal else None,
+        stored_seq=journal.contiguous_seq if journal else 0, backlog=status.get("backlog"),
         list_version=status.get("list_version"), list_age_s=status.get("list_age_s"),
         software=status.get("software_version") or status.get("version"),
         reader_up=status.get("reader_up"), reader_detail=status.get("reader_detail", ""),
