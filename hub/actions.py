@@ -160,11 +160,15 @@ def verify_list(data: bytes, data_dir: Path, now: float, current_version: int,
             raise ActionRefused("list_malformed", f"the list file is refused: {exc}") from None
 
 
-def latest_list_version(m: HubModels, museum: str = "*", gate: str = "*") -> int:
+def latest_list_version(m: HubModels, museum: str = "*", gate: str = "*",
+                        data: bytes | None = None) -> int:  # fmt: skip
+    """The newest version published to ``museum``/``gate``, leaving out a release of
+    exactly ``data``: sending the same file again is allowed, an older one is not."""
     r = m.list_release
-    row = r.select(r.version).where(r.museum == museum, r.gate == gate).order_by(
-        r.version.desc()
-    ).first()  # fmt: skip
+    query = r.select(r.version).where(r.museum == museum, r.gate == gate)
+    if data is not None:
+        query = query.where(r.sha256 != hashlib.sha256(data).hexdigest())
+    row = query.order_by(r.version.desc()).first()
     return row.version if row else 0
 
 

@@ -401,7 +401,7 @@ def _cmd_list_publish(args: argparse.Namespace) -> int:
     m = _models(args)
     try:
         header = verify_list(data, args.data, time.time(),
-                             latest_list_version(m, args.museum, args.gate),
+                             latest_list_version(m, args.museum, args.gate, data),
                              allow_demo=args.allow_demo_keys)  # fmt: skip
     except ActionRefused as exc:
         print(f"portique-hub: {args.file}: {exc}", file=sys.stderr)

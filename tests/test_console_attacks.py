@@ -241,12 +241,20 @@ def test_a_list_file_that_does_not_verify_is_refused_and_nothing_is_published(
 
 
 def test_a_list_older_than_the_one_published_is_refused_as_a_rollback(
-    client_of: Any, hub_folder: HubFolder, signed_list: bytes
+    client_of: Any, hub_folder: HubFolder, signed_list: bytes, tmp_path: Path
 ) -> None:
+    import time
+    from datetime import date
+
     client = client_of("office")
     _upload(client, signed_list)
+    _upload(client, signed_list)  # the same file again: sent again, still one release
+    assert hub_folder.m.list_release.select().count() == 1
+    passes, types = write_demo(tmp_path / "older", date.today(), filler=20)
+    older = write_demo_list(passes, types, DEMO_KEYS, tmp_path / "older" / "list.pql",
+                            time.time(), version=4).read_bytes()  # fmt: skip
     before = counts(hub_folder)
-    page = client.get(_upload(client, signed_list).headers["Location"]).get_data(as_text=True)
+    page = client.get(_upload(client, older).headers["Location"]).get_data(as_text=True)
     assert "not newer than the current 5" in page
     assert counts(hub_folder) == before
 

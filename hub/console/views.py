@@ -353,7 +353,7 @@ def publish_list() -> Any:
     m = ctx.cm.hub
     try:
         header = actions.verify_list(data, ctx.settings.data_dir, ctx.now(),
-                                     actions.latest_list_version(m),
+                                     actions.latest_list_version(m, data=data),
                                      allow_demo=ctx.settings.allow_demo_keys)  # fmt: skip
     except actions.ActionRefused as exc:
         audit("publish", name, "refused", f"{exc.code}: {exc}")
