@@ -41,8 +41,8 @@ PEOPLE = {
     "victor": ("viewer", "M1"),
     "bruno": ("manager", "M2"),
 }
-SERIAL_M1 = "04AA000000000001"  # entered at M1 twice on DAY (two gates), at M2 once
-SERIAL_M2 = "04BB000000000002"  # entered at M2 only
+SERIAL_M1 = "04AA0000000001"  # entered at M1 twice on DAY (two gates), at M2 once
+SERIAL_M2 = "04BB0000000002"  # entered at M2 only
 
 
 class Clock:

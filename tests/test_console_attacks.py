@@ -185,13 +185,15 @@ def test_unblocking_a_pass_the_hub_never_blocked_is_refused(
 
 
 @pytest.fixture
-def signed_list(tmp_path: Path) -> bytes:
-    """A list a gate accepts today, signed with the demonstration keys (the console allows them)."""
-    import time
-    from datetime import date
+def signed_list(tmp_path: Path, console_clock: Any) -> bytes:
+    """A list signed an hour before the console's now, with the demonstration keys (the
+    console allows them): a list from the future is refused, as a gate refuses it."""
+    from datetime import UTC, datetime
 
-    passes, types = write_demo(tmp_path / "demo", date.today(), filler=20)
-    path = write_demo_list(passes, types, DEMO_KEYS, tmp_path / "demo" / "list.pql", time.time(),
+    issued = console_clock() - 3600
+    passes, types = write_demo(tmp_path / "demo", datetime.fromtimestamp(issued, UTC).date(),
+                               filler=20)  # fmt: skip
+    path = write_demo_list(passes, types, DEMO_KEYS, tmp_path / "demo" / "list.pql", issued,
                            version=5)  # fmt: skip
     return path.read_bytes()
 
@@ -241,18 +243,19 @@ def test_a_list_file_that_does_not_verify_is_refused_and_nothing_is_published(
 
 
 def test_a_list_older_than_the_one_published_is_refused_as_a_rollback(
-    client_of: Any, hub_folder: HubFolder, signed_list: bytes, tmp_path: Path
+    client_of: Any, hub_folder: HubFolder, signed_list: bytes, tmp_path: Path, console_clock: Any
 ) -> None:
-    import time
-    from datetime import date
+    from datetime import UTC, datetime
 
     client = client_of("office")
     _upload(client, signed_list)
     _upload(client, signed_list)  # the same file again: sent again, still one release
     assert hub_folder.m.list_release.select().count() == 1
-    passes, types = write_demo(tmp_path / "older", date.today(), filler=20)
+    issued = console_clock() - 1800
+    day = datetime.fromtimestamp(issued, UTC).date()
+    passes, types = write_demo(tmp_path / "older", day, filler=20)
     older = write_demo_list(passes, types, DEMO_KEYS, tmp_path / "older" / "list.pql",
-                            time.time(), version=4).read_bytes()  # fmt: skip
+                            issued, version=4).read_bytes()  # fmt: skip
     before = counts(hub_folder)
     page = client.get(_upload(client, older).headers["Location"]).get_data(as_text=True)
     assert "not newer than the current 5" in page
