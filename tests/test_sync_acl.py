@@ -39,7 +39,8 @@ def reference_lines(*keys: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-ACCOUNTS = {"hub": "hub-secret", "hub-cli": "cli-secret", "M1/G1": "g1-secret",
+ACCOUNTS = {"hub": "hub-secret", "hub-cli": "cli-secret", "hub-console": "console-secret",
+            "M1/G1": "g1-secret",
             "M1/G2": "g2-secret", "M1/G3": "g3-secret"}  # fmt: skip
 
 
@@ -138,10 +139,12 @@ def test_no_account_can_take_the_hubs_client_id_and_kick_it_off(
         for client_id in (hub.settings.client_id, "hub"):
             intruders.append(Spy(secured.port, login=("M1/G1", ACCOUNTS["M1/G1"]),
                                  client_id=client_id))  # fmt: skip
-        # The hub's one-shot commands use their own account, so they take nothing either.
-        cli = Broker(port=secured.port, username="hub-cli",
-                     password_file=credentials(tmp_path, "hub-cli"))  # fmt: skip
-        publish_once(cli, hub.signer, time.time, lambda p: p.resend("M1", "G1", 1, 1))
+        # The hub's one-shot commands and the console use their own accounts, so they
+        # take nothing either, and may address gates.
+        for account in ("hub-cli", "hub-console"):
+            cli = Broker(port=secured.port, username=account,
+                         password_file=credentials(tmp_path, account))  # fmt: skip
+            publish_once(cli, hub.signer, time.time, lambda p: p.resend("M1", "G1", 1, 1))
         gate.on_loop(lambda: gate.loop.handle(CardTapped(bytes.fromhex(ACTIVE), 0.0)))
         gate.wait_acked(1)  # the hub still hears the gate and answers it
         assert not kicked.is_set() and hub.service.client.is_connected()
