@@ -11,7 +11,6 @@ monotonic ones, so that it survives a restart of the gate or of the command.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from typing import Any
 
 from firmware import access
 from firmware.clock import Now
+from firmware.durable import atomic_write
 from firmware.journal.journal import Entry
 from firmware.trust import TrustError, read_public_key
 
@@ -44,9 +44,7 @@ def _load(data_dir: Path) -> dict[str, Any]:
 
 
 def _save(data_dir: Path, state: dict[str, Any]) -> None:
-    tmp = data_dir / f".{ACCESS_STATE}.tmp"
-    tmp.write_text(json.dumps(state))
-    os.replace(tmp, data_dir / ACCESS_STATE)
+    atomic_write(data_dir / ACCESS_STATE, json.dumps(state))
 
 
 def _entry(door: Door, text: str, now: Now, reason: str, admitted: bool,

@@ -25,6 +25,7 @@ from typing import Any
 from firmware import access, access_state
 from firmware.access_state import ACCESS_STATE
 from firmware.clock import RELEASE_FLOOR, FlooredClock, SystemClock
+from firmware.durable import atomic_write
 from firmware.journal.journal import COLUMNS, Journal
 
 SERVICE_USER = "portique"
@@ -117,18 +118,7 @@ def config_text(request: Request, root_key: Path | None) -> str:
 
 def write_atomically(path: Path, text: str, mode: int = 0o644) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    atomic_write(path, text, mode)
 
 
 def hand_to_service_user(paths: list[Path]) -> None:

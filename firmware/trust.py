@@ -26,6 +26,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from firmware.durable import atomic_write
+
 PURPOSES = ("list", "hub")
 
 
@@ -343,12 +345,7 @@ class TrustStore:
             "revocations_version": self.revocations_version,
             "certificates": list(self._documents.values()),
         }
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "w") as handle:
-            handle.write(json.dumps(state, indent=1, sort_keys=True))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+        atomic_write(self.path, json.dumps(state, indent=1, sort_keys=True))
 
 
 def _signed(document: object, name: str) -> tuple[dict[str, Any], bytes]:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import peewee
 
+from firmware.durable import fsync_directory, fsync_file
 from firmware.gate.passes import PassRecord, PassState, PassType
 from firmware.journal.database import describe, open_sqlite
 from firmware.lists import format as fmt
@@ -157,8 +158,8 @@ class ListManager:
             os.replace(path, final)
         else:
             shutil.copyfile(path, final)
-        _fsync(final)
-        _fsync_directory(self.directory)
+        fsync_file(final)
+        fsync_directory(self.directory)
         with self.db.atomic():
             self._set_state(header, snapshot=final.name)
             self.db.execute_sql("DELETE FROM overlay")
@@ -252,16 +253,3 @@ class ListManager:
         if self.snapshot is not None:
             self.snapshot.close()
         self.db.close()
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
