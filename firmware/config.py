@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from firmware.gate.decision import Rules
+
 DEFAULT_PATH = Path("/etc/portique/portique.toml")
 
 
@@ -59,13 +61,6 @@ class GpioSettings:
     # 0 means no passage sensor is fitted.
     passage_sensor_pin: int = 0
     passage_timeout_s: float = 10.0
-
-
-@dataclass(frozen=True)
-class RulesSettings:
-    anti_passback_s: int = 120
-    renewal_window_months: int = 3
-    paper_pass_last_day: date = date(2023, 3, 31)
 
 
 @dataclass(frozen=True)
@@ -141,7 +136,7 @@ class Settings:
     gate: GateSettings = field(default_factory=GateSettings)
     reader: ReaderSettings = field(default_factory=ReaderSettings)
     gpio: GpioSettings = field(default_factory=GpioSettings)
-    rules: RulesSettings = field(default_factory=RulesSettings)
+    rules: Rules = field(default_factory=Rules)  # [rules] is the decision's own Rules
     lists: ListsSettings = field(default_factory=ListsSettings)
     display: DisplaySettings = field(default_factory=DisplaySettings)
     status: StatusSettings = field(default_factory=StatusSettings)
@@ -199,7 +194,7 @@ _SECTION_CLASSES = {
     "gate": GateSettings,
     "reader": ReaderSettings,
     "gpio": GpioSettings,
-    "rules": RulesSettings,
+    "rules": Rules,
     "lists": ListsSettings,
     "display": DisplaySettings,
     "status": StatusSettings,

@@ -1,8 +1,9 @@
 """The gate's health, for `portique status` and Prometheus (node_exporter's textfile collector).
 
-The loop, which owns the state, writes ``<data_dir>/status.json`` every few
-seconds and when it stops (atomically: written beside, then renamed), and the
-same figures as a Prometheus text file when ``[status] textfile`` is set.
+The gate's status collector (``firmware/gate/snapshot.py``) hands its one
+snapshot here every few seconds and when it stops: it becomes
+``<data_dir>/status.json`` (written with ``atomic_write``) and the same
+figures as a Prometheus text file when ``[status] textfile`` is set.
 `portique status` reads the file and says how old it is: a daemon that
 stopped writing is reported as not running, not as healthy.
 """
@@ -10,13 +11,11 @@ stopped writing is reported as not running, not as healthy.
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from firmware.gate.loop import GateLoop
+from firmware.durable import atomic_write
 
 STATUS_FILE = "status.json"
 INTERVAL_S = 10.0
@@ -24,48 +23,11 @@ INTERVAL_S = 10.0
 STALE_INTERVALS = 3
 
 
-def snapshot(loop: GateLoop, running: bool = True) -> dict[str, Any]:
-    """Every health item, read on the loop's thread."""
-    now = loop.clock.now()
-    status, lists, sync = loop.status, loop.store.lists, loop.status.sync
-    return {
-        "museum": loop.museum,
-        "gate": loop.gate,
-        "running": running,
-        "pid": os.getpid(),
-        "written_at": now.wall,
-        "clock_trusted": now.trusted,
-        "list_version": lists.version,
-        "list_issued_at": lists.issued_at or None,
-        "list_expires_at": lists.expires_at or None,
-        "list_freshness": loop.list_freshness(now.wall),
-        "list_refusals": dict(lists.rejections),
-        "journal_ok": status.journal_ok,
-        "journal_detail": status.journal_detail,
-        "journal_last_seq": loop.journal.last_seq,
-        "reader_up": bool(status.reader_up),
-        "reader_detail": status.reader_detail,
-        "display_up": status.display_up,
-        "taps": status.taps,
-        "admitted": status.admitted,
-        "refusals": dict(status.refusals),
-        "broker_connected": sync.broker_connected,
-        "backlog": sync.backlog,
-        "last_ack_seq": sync.last_ack_seq,
-        "last_ack_at": sync.last_ack_wall,
-    }
-
-
 def write(data_dir: Path, document: dict[str, Any], textfile: Path | None) -> None:
-    _replace(data_dir / STATUS_FILE, json.dumps(document, indent=1, sort_keys=True) + "\n")
+    """Render the gate's health snapshot (``firmware/gate/snapshot.py``) to its files."""
+    atomic_write(data_dir / STATUS_FILE, json.dumps(document, indent=1, sort_keys=True) + "\n")
     if textfile is not None:
-        _replace(textfile, prometheus(document))
-
-
-def _replace(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+        atomic_write(textfile, prometheus(document))
 
 
 def read(data_dir: Path) -> dict[str, Any] | None:

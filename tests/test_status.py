@@ -18,8 +18,8 @@ METRIC = re.compile(r'^portique_[a-z_]+\{museum="M1",gate="G1"(,[a-z]+="[a-z_]+"
 
 def report(world: World) -> dict:
     written: list[dict] = []
-    world.loop.on_status = written.append
-    world.loop.report_status()
+    world.gate.status.on_status = written.append
+    world.gate.status.report()
     return written[-1]
 
 
@@ -81,7 +81,7 @@ def test_prometheus_text_has_one_well_formed_line_per_figure(world: World) -> No
 def test_the_loop_writes_the_status_file_and_the_textfile(make_world, tmp_path: Path) -> None:
     textfile = tmp_path / "portique.prom"
     world = make_world(status={"textfile": str(textfile)})
-    world.loop.report_status()
+    world.gate.status.report()
     data_dir = world.gate.settings.gate.data_dir
     assert status.read(data_dir)["gate"] == "G1"
     assert "portique_up" in textfile.read_text()

@@ -1,14 +1,27 @@
-"""What the loop tells the screen: small read-only snapshots.
+"""What the gate tells the screen: small read-only snapshots.
 
-The loop builds these on its own thread and hands them to its ``on_view``
-listeners; the screen only reads them. Nothing here refers to the journal,
+The gate's modules build these on the reactor's thread and hand them to
+``Views.publish``, whose listeners (the screen) only read them. Nothing here refers to the journal,
 the store or a device, so the screen cannot reach them through a view.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
+
+
+class Views:
+    """Where views go: every listener (the screen, tests) hears each one; each returns at once."""
+
+    def __init__(self) -> None:
+        self.on_view: list[Callable[[object], None]] = []
+
+    def publish(self, view: object) -> None:
+        for listener in self.on_view:
+            listener(view)
 
 
 @dataclass(frozen=True)
@@ -117,6 +130,8 @@ class StatusView:
     reader_detail: str
     time_trusted: bool
     sync: SyncStatus = field(default_factory=SyncStatus)
+    # The whole health snapshot this view was made from (firmware/gate/snapshot.py).
+    health: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def list_age_s(self) -> float | None:
