@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -12,10 +13,19 @@ import time
 from datetime import date
 from pathlib import Path
 
-from firmware.trust import TrustError, key_id, read_public_key
+from firmware.protocol.signing import TrustError, key_id, read_public_key
 from hub.models import register_gate
 
 EXIT_USAGE = 2
+_DURATION = re.compile(r"^(\d+)([dhm])$")
+
+
+def duration(text: str) -> float:
+    """``7d``, ``12h`` or ``30m`` in seconds."""
+    match = _DURATION.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 7d, 12h or 30m")
+    return int(match[1]) * {"d": 86400, "h": 3600, "m": 60}[match[2]]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,7 +246,7 @@ def _cmd_problems(args: argparse.Namespace) -> int:
 def _cmd_list_publish(args: argparse.Namespace) -> int:
     import hashlib
 
-    from firmware.lists import format as fmt
+    from firmware.protocol import listfile as fmt
     from hub.keys import HubSigner
     from hub.publish import publish_once
 
@@ -298,9 +308,8 @@ def _cmd_resend(args: argparse.Namespace) -> int:
 
 
 def _cmd_access_code(args: argparse.Namespace) -> int:
-    from firmware import access
-    from firmware.lists.cli import duration
-    from firmware.trust import load_private_key
+    from firmware.protocol import access_codes as access
+    from firmware.protocol.signing import load_private_key
 
     try:
         key = load_private_key(args.office_key)

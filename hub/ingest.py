@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from firmware.journal.journal import COLUMNS, record_hash
+from firmware.protocol.record import COLUMNS, record_hash
 from hub.activations import activation_delta
 from hub.models import HubModels
 

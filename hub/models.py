@@ -14,9 +14,7 @@ from pathlib import Path
 import peewee
 from playhouse.db_url import connect
 
-from firmware.journal.models import bound_model
-
-GENESIS_HASH = "0" * 64
+from firmware.protocol.record import GENESIS_HASH
 
 
 class GateKey(peewee.Model):
@@ -172,6 +170,12 @@ class HubModels:
 _MODELS = (GateKey, Entry, Progress, Problem, Activation, Delta, Counter, ListRelease)
 
 
+def bound_model(base: type[peewee.Model], db: peewee.Database) -> type:
+    """A subclass of ``base`` bound to ``db``; the base class stays unbound."""
+    meta = type("Meta", (), {"database": db, "table_name": base._meta.table_name})
+    return type(base.__name__, (base,), {"Meta": meta, "__module__": base.__module__})
+
+
 def database_url(data_dir: Path, url: str | None) -> str:
     return url or f"sqlite:///{data_dir / 'hub.sqlite'}"
 
@@ -192,7 +196,7 @@ def open_hub(url: str) -> HubModels:
 
 def register_gate(m: HubModels, museum: str, gate: str, public: bytes, now: float) -> None:
     """Register (or replace) the public key the hub checks ``museum``/``gate``'s messages with."""
-    from firmware.trust import b64, key_id
+    from firmware.protocol.signing import b64, key_id
 
     g = m.gate_key
     g.insert(museum=museum, gate=gate, public_key=b64(public), key_id=key_id(public),

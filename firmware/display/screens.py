@@ -738,8 +738,20 @@ def _status(s: UiState, t: Words, ctx: Context) -> list[object]:
         (t._("NFC reader"), reader[st.reader_up]),
         (
             t._("Clock"),
-            t._("trusted") if st.time_trusted else t._("not trusted: last known time used"),
+            t._("trusted")
+            if st.time_trusted and st.clock_trusted
+            else t._("not trusted: last known time used"),
         ),
+        (
+            t._("Since the start"),
+            t._(
+                "{taps} decided, {admitted} admitted, {refused} refused",
+                taps=t.number(st.taps),
+                admitted=t.number(st.admitted),
+                refused=t.number(st.refused),
+            ),
+        ),
+        (t._("Walked through without entry"), Value(t.number(st.unexpected_passages))),
     ]
     step = min(38, (ctx.height - y - 8) // len(rows))
     return items + _rows(Rect(24, y, w - 48, 0), rows, step)

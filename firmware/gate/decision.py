@@ -15,8 +15,8 @@ from datetime import date
 from enum import StrEnum
 
 from firmware.gate.passes import PassRecord, PassState, add_months, last_valid_day
+from firmware.protocol.serials import VALID_SERIAL_BYTES
 
-VALID_SERIAL_BYTES = (4, 7, 10)  # ISO 14443-A single, double and triple size UIDs
 _HEX = re.compile(r"(?:[0-9A-Fa-f]{2})+")
 
 

@@ -66,7 +66,6 @@ from firmware.gate.views import (
     StaffRoster,
     StaffSession,
     StatusView,
-    SyncStatus,
     Views,
 )
 from firmware.journal.journal import Journal
@@ -290,23 +289,4 @@ class StaffDesk:
 
     def status_view(self) -> StatusView:
         """The staff's status screen: a rendering of the gate's one health snapshot."""
-        health = self._health()
-        wall = self._time.now().wall
-        return StatusView(
-            wall=wall,
-            list_version=health["list_version"],
-            list_issued_at=health["list_issued_at"] if health["list_version"] else None,
-            list_freshness=health["list_freshness"],
-            journal_last_seq=health["journal_last_seq"],
-            journal_ok=health["journal_ok"],
-            reader_up=health["reader_up"],
-            reader_detail=health["reader_detail"],
-            time_trusted=health["time_trusted"],
-            sync=SyncStatus(
-                broker_connected=health.get("broker_connected"),
-                backlog=health.get("backlog"),
-                last_ack_seq=health.get("last_ack_seq"),
-                last_ack_wall=health.get("last_ack_at"),
-            ),
-            health=health,
-        )
+        return StatusView.from_health(self._health(), self._time.now().wall)

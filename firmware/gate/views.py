@@ -118,7 +118,11 @@ class SyncStatus:
 
 @dataclass(frozen=True)
 class StatusView:
-    """Whether the gate's data is current and its devices work, for staff."""
+    """Whether the gate's data is current and its devices work, for staff.
+
+    Made from the gate's one health snapshot by ``from_health``; every key
+    of the snapshot lands in a field here.
+    """
 
     wall: float  # when this snapshot was taken
     list_version: int
@@ -130,8 +134,47 @@ class StatusView:
     reader_detail: str
     time_trusted: bool
     sync: SyncStatus = field(default_factory=SyncStatus)
-    # The whole health snapshot this view was made from (firmware/gate/snapshot.py).
-    health: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    list_expires_at: float | None = None
+    list_refusals: int = 0  # list files refused since the start, every check together
+    journal_detail: str = ""
+    clock_trusted: bool = True
+    display_up: bool | None = None
+    display_detail: str = ""
+    taps: int = 0
+    admitted: int = 0
+    refused: int = 0
+    unexpected_passages: int = 0
+
+    @classmethod
+    def from_health(cls, health: Mapping[str, Any], wall: float) -> StatusView:
+        """The view of ``health`` (``firmware/gate/snapshot.py``) at ``wall``."""
+        return cls(
+            wall=wall,
+            list_version=health["list_version"],
+            list_issued_at=health["list_issued_at"] if health["list_version"] else None,
+            list_freshness=health["list_freshness"],
+            list_expires_at=health["list_expires_at"],
+            list_refusals=sum(health["list_refusals"].values()),
+            journal_last_seq=health["journal_last_seq"],
+            journal_ok=health["journal_ok"],
+            journal_detail=health["journal_detail"],
+            reader_up=health["reader_up"],
+            reader_detail=health["reader_detail"],
+            time_trusted=health["time_trusted"],
+            clock_trusted=health["clock_trusted"],
+            display_up=health["display_up"],
+            display_detail=health["display_detail"],
+            taps=health["taps"],
+            admitted=health["admitted"],
+            refused=sum(health["refusals"].values()),
+            unexpected_passages=health["unexpected_passages"],
+            sync=SyncStatus(
+                broker_connected=health["broker_connected"],
+                backlog=health["backlog"],
+                last_ack_seq=health["last_ack_seq"],
+                last_ack_wall=health["last_ack_at"],
+            ),
+        )
 
     @property
     def list_age_s(self) -> float | None:
