@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from firmware.gate.passes import PassRecord, PassState, add_months, last_valid_day
 from firmware.protocol.serials import VALID_SERIAL_BYTES
+from firmware.ranges import within
 
 _HEX = re.compile(r"(?:[0-9A-Fa-f]{2})+")
 
@@ -97,8 +98,8 @@ class History:
 
 @dataclass(frozen=True)
 class Rules:
-    anti_passback_s: int = 120
-    renewal_window_months: int = 3
+    anti_passback_s: int = within(0, 86400, 120)
+    renewal_window_months: int = within(0, 12, 3)
     paper_pass_last_day: date = date(2023, 3, 31)
 
 
