@@ -212,3 +212,20 @@ def test_the_status_screen_draws_the_counts(world: World) -> None:
     ]
     assert "31 decided, 27 admitted, 4 refused" in texts
     assert "3" in texts
+
+
+def test_every_definition_of_the_record_has_the_protocols_fields() -> None:
+    # The record is stored by the gate, sent in a batch and stored by the hub;
+    # each place lists the fields for its own tool (peewee, JSON Schema), and
+    # each must match the one definition both ends hash by.
+    from firmware.journal.models import Record
+    from firmware.protocol.record import COLUMNS
+    from firmware.sync.protocol import schema
+    from hub.models import Entry
+
+    fields = set(COLUMNS)
+    assert set(Record._meta.sorted_field_names) == fields
+    assert set(Entry._meta.sorted_field_names) - {"id", "received_at"} == fields
+    batch_record = schema("batch")["properties"]["records"]["items"]
+    assert set(batch_record["properties"]) == fields
+    assert set(batch_record.get("required", ())) <= fields
