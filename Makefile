@@ -12,7 +12,7 @@ UV     := $(TOOLS)/bin/uv
 LOCALE := firmware/display/locale
 LANGS  := fr de en
 
-.PHONY: all setup lock run test lint bench i18n screenshots clean
+.PHONY: all setup lock upgrade run test lint bench i18n screenshots clean
 
 all: test
 
@@ -23,8 +23,13 @@ $(STAMP): pyproject.toml uv.lock provisioning/dev-setup.sh provisioning/uv-requi
 
 setup: $(STAMP)
 
-# Resolve pyproject.toml's ranges again and write the exact versions to uv.lock.
+# After a change to pyproject.toml: write uv.lock again, keeping every version
+# already locked that still fits (`make upgrade` takes the newest that fit).
 lock:
+	PYTHON=$(PYTHON) TOOLS=$(TOOLS) sh provisioning/uv-bootstrap.sh
+	UV_PYTHON_DOWNLOADS=never $(UV) lock --python $(PYTHON)
+
+upgrade:
 	PYTHON=$(PYTHON) TOOLS=$(TOOLS) sh provisioning/uv-bootstrap.sh
 	UV_PYTHON_DOWNLOADS=never $(UV) lock --upgrade --python $(PYTHON)
 

@@ -7,9 +7,9 @@ import logging
 import sys
 from pathlib import Path
 
-from bench import lists, sync, tap
+from bench import counter, lists, sync, tap
 
-BENCHMARKS = (tap, lists, sync)
+BENCHMARKS = (tap, lists, sync, counter)
 OUT = Path("build/bench.json")
 
 

@@ -76,8 +76,20 @@ def _parser() -> argparse.ArgumentParser:
     _config_option(export)
     export.set_defaults(func=_cmd_export)
     verify = jsub.add_parser("verify", help="check sequence numbers and the hash chain")
+    verify.add_argument(
+        "--archive", type=Path, metavar="FILE",
+        help="check an archive file offline instead of this gate's journal",
+    )  # fmt: skip
+    verify.add_argument(
+        "--gate-key", type=Path, metavar="GATE_PUB",
+        help="with --archive: the gate's public key file, as registered",
+    )  # fmt: skip
     _config_option(verify)
     verify.set_defaults(func=_cmd_verify)
+    archive = jsub.add_parser("archive", help="write every record to a signed archive file")
+    archive.add_argument("--out", type=Path, required=True, help="the archive file to write")
+    _config_option(archive)
+    archive.set_defaults(func=_cmd_archive)
 
     staff = sub.add_parser("staff", help="manage the staff accounts of the gate's screen")
     ssub = staff.add_subparsers(dest="staff_command", required=True)
@@ -117,10 +129,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_cmd_demo)
 
     from firmware import admin_cli
+    from firmware.counter import cli as counter_cli
     from firmware.lists import cli as lists_cli
 
     admin_cli.add_commands(sub, _config_option)
     lists_cli.add_commands(sub, _config_option)
+    counter_cli.add_commands(sub, _config_option)
     return parser
 
 
@@ -210,6 +224,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
     from firmware.journal.database import StorageError, describe
 
+    if args.archive is not None:
+        return _verify_archive(args.archive, args.gate_key)
     try:
         journal = _open_journal_readonly(args.config)
     except StorageError as exc:
@@ -229,6 +245,51 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         print(f"journal {journal.path}: {line}")
     print(f"{count} records checked, {len(problems)} problem(s)")
     return 1 if problems else 0
+
+
+def _verify_archive(path: Path, gate_pub: Path | None) -> int:
+    from firmware.counter.archive import verify_archive
+    from firmware.trust import TrustError, read_public_key
+
+    try:
+        expected = read_public_key(gate_pub) if gate_pub else None
+    except TrustError as exc:
+        print(f"portique journal verify: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    key_id, count, problems = verify_archive(path, expected)
+    for line in problems:
+        print(f"archive {path}: {line}")
+    print(f"{count} records checked, {len(problems)} problem(s); signed by gate key {key_id or '?'}"
+          " (compare it with the key registered at the hub)")  # fmt: skip
+    return 1 if problems else 0
+
+
+def _cmd_archive(args: argparse.Namespace) -> int:
+    from firmware.counter.archive import export_archive
+    from firmware.journal.database import StorageError
+    from firmware.sync.keys import gate_key
+    from firmware.trust import TrustError
+
+    settings = load_settings(args.config)
+    if settings is None:
+        return EXIT_CONFIG
+    try:
+        key, _ = gate_key(settings.gate.data_dir)
+        journal = _open_journal_readonly(args.config)
+    except (OSError, TrustError, StorageError) as exc:
+        print(f"portique journal archive: {exc}", file=sys.stderr)
+        return EXIT_STORAGE
+    if journal is None:
+        return EXIT_CONFIG
+    try:
+        count = export_archive(journal, key, args.out)
+    except OSError as exc:
+        print(f"portique journal archive: {args.out}: {exc.strerror}", file=sys.stderr)
+        return EXIT_STORAGE
+    finally:
+        journal.close()
+    print(f"{count} records written to {args.out}")
+    return 0
 
 
 def _cmd_key(args: argparse.Namespace) -> int:

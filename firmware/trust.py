@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from firmware.durable import atomic_write
 
-PURPOSES = ("list", "hub")
+PURPOSES = ("list", "hub", "tariffs")  # tariffs: the counter's prices (firmware/counter)
 
 
 class TrustError(Exception):

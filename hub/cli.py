@@ -66,6 +66,27 @@ def _parser() -> argparse.ArgumentParser:
 
     _command(sub, "problems", _cmd_problems, "gaps, chain breaks and conflicts not resolved")
 
+    sales = sub.add_parser("sales", help="the counters' sales ledger").add_subparsers(
+        dest="sales_command", required=True
+    )
+    sales_export = _command(sales, "export", _cmd_sales_export, "sales of a museum as CSV")
+    sales_export.add_argument("--museum", required=True)
+    sales_export.add_argument("--from", dest="first", type=date.fromisoformat, required=True)
+    sales_export.add_argument("--to", dest="last", type=date.fromisoformat, required=True)
+    z_reports = _command(sales, "closures", _cmd_sales_closures,
+                         "the counters' signed closures (Z reports), checked")  # fmt: skip
+    z_reports.add_argument("--museum", required=True)
+    stats = _command(sales, "stats", _cmd_sales_stats, "entries and sales by day, week or month")
+    stats.add_argument("--museum", required=True)
+    stats.add_argument("--from", dest="first", type=date.fromisoformat, required=True)
+    stats.add_argument("--to", dest="last", type=date.fromisoformat, required=True)
+    stats.add_argument("--by", choices=("day", "week", "month"), default="day")
+    orders = sub.add_parser("orders", help="pass orders from the counters").add_subparsers(
+        dest="orders_command", required=True
+    )
+    orders_list = _command(orders, "list", _cmd_orders_list, "pass orders and their state")
+    orders_list.add_argument("--museum", help="one museum (default: every museum)")
+
     lists = sub.add_parser("list", help="list files").add_subparsers(dest="list_command",
                                                                       required=True)  # fmt: skip
     publish = _command(lists, "publish", _cmd_list_publish, "send a list file", broker=True)
@@ -231,6 +252,55 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from hub.export import export_entries
 
     export_entries(_models(args), args.museum, args.first, args.last, sys.stdout)
+    return 0
+
+
+def _cmd_sales_export(args: argparse.Namespace) -> int:
+    from hub.sales import export_sales
+
+    export_sales(_models(args), args.museum, args.first, args.last, sys.stdout)
+    return 0
+
+
+def _cmd_sales_closures(args: argparse.Namespace) -> int:
+    from firmware.protocol.sales import format_cents
+    from hub.sales import closures
+
+    bad = 0
+    for document, problems in closures(_models(args), args.museum):
+        if document:
+            body = document["closure"]
+            print(f"{body['gate']}  {body['period']} {body['label']} no. {body['number']}  "
+                  f"net {format_cents(body['totals']['net_cents'])}  grand total "
+                  f"{format_cents(body['grand_total_cents'])}  "
+                  f"{'ok' if not problems else 'PROBLEM'}")  # fmt: skip
+        for line in problems:
+            print(f"  {line}")
+        bad += bool(problems)
+    return 1 if bad else 0
+
+
+def _cmd_sales_stats(args: argparse.Namespace) -> int:
+    from firmware.protocol.sales import format_cents
+    from hub.sales import statistics_of
+
+    print("period,entries,children,billable,sales,renewals,cancellations,revenue")
+    for b in statistics_of(_models(args), args.museum, args.first, args.last, args.by):
+        print(
+            f"{b.key},{b.entries},{b.children},{b.billable},{b.sales},{b.renewals},"
+            f"{b.cancellations},{format_cents(b.revenue_cents)}"
+        )
+    return 0
+
+
+def _cmd_orders_list(args: argparse.Namespace) -> int:
+    from hub.sales import pass_orders
+
+    for order in pass_orders(_models(args), args.museum):
+        print(
+            f"{order['day']}  {order['museum']}/{order['gate']}  {order['quantity']} x "
+            f"{order['pass_type']}  by {order['by']}  {order['state']}  ({order['order']})"
+        )
     return 0
 
 

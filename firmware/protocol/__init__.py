@@ -7,10 +7,12 @@
   and the JSON Schemas of every message;
 - ``signing``: Ed25519 keys, key ids, canonical JSON and certificates;
 - ``access_codes``: the central office's access codes;
-- ``listfile``: the signed pass-list file's header.
+- ``listfile``: the signed pass-list file's header;
+- ``sales``: the counter's sale records, money and closures as the hub reads them.
 
 The hub imports nothing else from ``firmware`` (a test checks it). Some of
 these modules re-export what still lives beside its gate-side user
 (``firmware/trust.py``, ``firmware/access.py``, ``firmware/sync/protocol.py``,
-``firmware/lists/format.py``): the definition stays single either way.
+``firmware/lists/format.py``, ``firmware/counter/``): the definition stays single
+either way.
 """
