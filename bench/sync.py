@@ -121,7 +121,7 @@ def batch_payloads(gate: Gate) -> list[bytes]:
     for after in range(0, gate.journal.last_seq, BATCH):
         records = link.outbox.records(after, BATCH)
         body = {"type": "batch", "museum": "BENCH", "gate": gate.settings.gate.gate,
-                "sent_at": time.time(), "first_seq": records[0]["seq"],
+                "epoch": link.outbox.epoch, "sent_at": time.time(), "first_seq": records[0]["seq"],
                 "last_seq": records[-1]["seq"], "records": records}  # fmt: skip
         payloads.append(seal(body, client.key, client.key_id))
     return payloads

@@ -172,10 +172,11 @@ class SyncDisconnected:
 
 @dataclass(frozen=True)
 class AckReceived:
-    """The hub stored records 1..seq; ``hash`` is record seq's hash as it stored it."""
+    """The hub stored records 1..seq of journal ``epoch``; ``hash`` is record seq's hash."""
 
     seq: int
     hash: str
+    epoch: str | None = None  # None: the hub did not say which journal
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,15 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
     )
-    return int(args.func(args) or 0)
+    from hub.models import DatabaseUnavailable, check_driver, database_url
+
+    try:
+        if hasattr(args, "db"):  # before any command writes anything (keys, the database)
+            check_driver(database_url(args.data, args.db))
+        return int(args.func(args) or 0)
+    except DatabaseUnavailable as exc:
+        print(f"portique-hub: {exc}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,6 +71,17 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--museum", required=True)
     export.add_argument("--from", dest="first", type=date.fromisoformat, required=True)
     export.add_argument("--to", dest="last", type=date.fromisoformat, required=True)
+
+    pc = sub.add_parser("passculture", help="pass Culture counter-marks").add_subparsers(
+        dest="passculture_command", required=True
+    )
+    pc_export = _command(pc, "export", _cmd_passculture_export,
+                         "validated counter-marks of a museum as CSV (reconciliation)")  # fmt: skip
+    pc_export.add_argument("--museum", required=True)
+    pc_export.add_argument("--from", dest="first", type=date.fromisoformat, required=True)
+    pc_export.add_argument("--to", dest="last", type=date.fromisoformat, required=True)
+    pc_export.add_argument("--timezone", default="Europe/Paris",
+                           help="days and times in this zone (default %(default)s)")  # fmt: skip
 
     _command(sub, "problems", _cmd_problems, "gaps, chain breaks and conflicts not resolved")
 
@@ -196,14 +215,26 @@ def _cmd_gate_list(args: argparse.Namespace) -> int:
     import json
 
     m = _models(args)
+    j = m.incarnation
     for key in m.gate_key.select().order_by(m.gate_key.museum, m.gate_key.gate):
         p = m.progress.get_or_none(m.progress.museum == key.museum, m.progress.gate == key.gate)
         status = json.loads(p.status) if p and p.status else {}
+        # The newest journal first: a re-provisioned gate has had more than one.
+        journals = list(j.select().where(j.museum == key.museum, j.gate == key.gate)
+                        .order_by(j.first_seen_at.desc(), j.id.desc()))  # fmt: skip
+        current = journals[0] if journals else None
         print(
-            f"{key.museum}/{key.gate}  key {key.key_id}  stored 1..{p.contiguous_seq if p else 0}"
+            f"{key.museum}/{key.gate}  key {key.key_id}"
+            f"  journal {current.epoch if current else '-'}"
+            f"  stored 1..{current.contiguous_seq if current else 0}"
             f"  {'online' if p and p.online else 'offline'}"
             f"  backlog {status.get('backlog', '?')}  list {status.get('list_version', '?')}"
         )
+        for old in journals[1:]:
+            since = time.strftime("%Y-%m-%d %H:%M", time.localtime(old.first_seen_at))
+            last = max(old.highest_seq, old.reported_seq)
+            print(f"    earlier journal {old.epoch} (seen from {since})  stored "
+                  f"1..{old.contiguous_seq} of {last}")  # fmt: skip
     return 0
 
 
@@ -301,6 +332,22 @@ def _cmd_orders_list(args: argparse.Namespace) -> int:
             f"{order['day']}  {order['museum']}/{order['gate']}  {order['quantity']} x "
             f"{order['pass_type']}  by {order['by']}  {order['state']}  ({order['order']})"
         )
+
+
+def _cmd_passculture_export(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from hub.passculture.export import export_validations
+    from hub.passculture.models import open_countermarks
+
+    try:
+        tz = ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        print(f"portique-hub: unknown time zone {args.timezone!r} (e.g. Europe/Paris)",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    table = open_countermarks(_models(args).db)
+    export_validations(table, args.museum, args.first, args.last, sys.stdout, tz)
     return 0
 
 
@@ -335,7 +382,11 @@ def _cmd_list_publish(args: argparse.Namespace) -> int:
     r = m.list_release
     r.insert(version=args.version, museum=args.museum, gate=args.gate, size=len(data),
              sha256=hashlib.sha256(data).hexdigest(), data=data,
-             published_at=time.time()).on_conflict_replace().execute()  # fmt: skip
+             published_at=time.time()).on_conflict(
+        conflict_target=[r.version, r.museum, r.gate],
+        update={r.size: len(data), r.sha256: hashlib.sha256(data).hexdigest(), r.data: data,
+                r.published_at: time.time()},
+    ).execute()  # fmt: skip
     publish_once(_broker(args), HubSigner.load(args.data), time.time,
                  lambda p: p.list_file(data, args.version, args.museum, args.gate))  # fmt: skip
     print(

@@ -3,7 +3,12 @@
 One line per admission (refusals are not entries): the museum-local day,
 the pass number, accompanying children, whether it is billable (one entry
 per pass per museum and day), whether staff forced it, and the operator;
-gate and sequence number say where to find the record.
+gate, journal epoch and sequence number say where to find the record.
+
+Only verified records are exported: a record's hash is checked before it is
+stored (flawed ones are quarantined), and it appears here once the chain up
+to it is complete (seq within its journal's acknowledged range), so a record
+beyond a hole is billed once the hole is filled.
 """
 
 from __future__ import annotations
@@ -14,17 +19,20 @@ from typing import IO
 
 from hub.models import HubModels
 
-HEADER = ("date", "pass_number", "children", "billable", "forced", "operator", "gate", "seq")
+HEADER = ("date", "pass_number", "children", "billable", "forced", "operator", "gate", "seq",
+          "journal")  # fmt: skip
 
 
 def export_entries(m: HubModels, museum: str, first: date, last: date, out: IO[str]) -> int:
     """Write the museum's admissions from ``first`` to ``last`` (inclusive); return the count."""
-    e = m.entry
+    e, j = m.entry, m.incarnation
     query = (
         e.select()
+        .join(j, on=((j.museum == e.museum) & (j.gate == e.gate) & (j.epoch == e.epoch)))
         .where(e.museum == museum, e.day >= first.isoformat(), e.day <= last.isoformat(),
-               e.kind == "decision", e.admitted == True)  # noqa: E712 - peewee builds SQL from it
-        .order_by(e.day, e.wall, e.gate, e.seq)
+               e.kind == "decision", e.admitted == True,  # noqa: E712 - peewee builds SQL
+               e.seq <= j.contiguous_seq)
+        .order_by(e.day, e.wall, e.gate, e.epoch, e.seq)
     )  # fmt: skip
     writer = csv.writer(out)
     writer.writerow(HEADER)
@@ -32,6 +40,6 @@ def export_entries(m: HubModels, museum: str, first: date, last: date, out: IO[s
     for row in query.iterator():
         writer.writerow((row.day, row.pass_number or row.credential, row.children,
                          int(row.billable), int(row.reason == "forced"), row.operator or "",
-                         row.gate, row.seq))  # fmt: skip
+                         row.gate, row.seq, row.epoch))  # fmt: skip
         count += 1
     return count

@@ -1,9 +1,14 @@
-"""Storing a gate's batch: idempotent by (gate, seq), gaps and chain breaks reported.
+"""Storing a gate's batch: idempotent by (gate, journal, seq), flawed records set apart.
 
-The acknowledgement is the highest sequence stored without a hole, with
-that record's hash. Records beyond a hole are kept (they are evidence and
-billing) but not acknowledged until the hole is filled; the caller asks the
-gate to resend from the hole. Runs on the hub's worker thread only.
+The acknowledgement is the highest sequence of that journal (its *epoch*)
+stored without a hole, with that record's hash. A record is stored only if
+its hash matches its content; it counts towards the acknowledgement only
+once its previous-hash link matches the record before. A record failing
+either check goes to quarantine (kept, reported, never acknowledged), so
+the gate's genuine record with that seq is stored when it comes. Records
+beyond a hole are kept (they are evidence and billing) but not acknowledged
+until the hole is filled; the caller asks the gate to resend from the hole.
+Runs on the hub's worker thread only.
 """
 
 from __future__ import annotations
@@ -12,13 +17,13 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from firmware.protocol.record import COLUMNS, record_hash
+from firmware.protocol.record import COLUMNS, LEGACY_EPOCH, record_hash
 from hub.activations import activation_delta
 from hub.models import HubModels
 
 log = logging.getLogger("portique.hub")
 
-_ENTRY_COLUMNS = (*COLUMNS, "received_at")
+_ENTRY_COLUMNS = (*COLUMNS, "epoch", "received_at")
 
 
 class BatchRefused(Exception):
@@ -31,6 +36,7 @@ class BatchResult:
     ack_hash: str
     stored: int
     duplicates: int
+    epoch: str | None  # as the batch named it (None: a gate of the format before epochs)
     resend_from: int | None = None
     deltas: list[dict[str, Any]] = field(default_factory=list)
 
@@ -52,16 +58,19 @@ class Ingest:
 
     def batch(self, museum: str, gate: str, body: dict[str, Any]) -> BatchResult:
         check_batch(museum, gate, body)
+        records = body["records"]
         with self.m.db.atomic():
-            progress = self.progress(museum, gate)
-            new, duplicates = self._store(museum, gate, body["records"])
-            self._advance(progress, body["records"])
-            result = BatchResult(progress.contiguous_seq, progress.contiguous_hash, len(new),
-                                 duplicates)  # fmt: skip
-            if progress.highest_seq > progress.contiguous_seq:
-                result.resend_from = progress.contiguous_seq + 1
-                self._report_gap(progress)
+            journal = self.incarnation(museum, gate, body.get("epoch"))
+            new, duplicates, walk = self._store(journal, records)
+            set_apart = self._advance(journal, walk, records[-1]["seq"])
+            result = BatchResult(journal.contiguous_seq, journal.contiguous_hash, len(new),
+                                 duplicates, body.get("epoch"))  # fmt: skip
+            if journal.highest_seq > journal.contiguous_seq:
+                result.resend_from = journal.contiguous_seq + 1
+                self._report_gap(journal)
             for record in new:
+                if record["seq"] in set_apart:
+                    continue
                 if record["reason"] == "activated" and record["credential_kind"] == "chip":
                     delta = activation_delta(self.m, record, self.now(), self.report)
                     if delta is not None:
@@ -73,42 +82,75 @@ class Ingest:
         row, _ = p.get_or_create(museum=museum, gate=gate)
         return row
 
-    def report(self, museum: str, gate: str, kind: str, seq: int | None, detail: str) -> None:
+    def incarnation(self, museum: str, gate: str, epoch: str | None) -> Any:
+        """The gate's journal ``epoch`` (None: the legacy one); a new one is reported."""
+        epoch = epoch or LEGACY_EPOCH
+        j = self.m.incarnation
+        row = j.get_or_none(j.museum == museum, j.gate == gate, j.epoch == epoch)
+        if row is not None:
+            return row
+        earlier = list(j.select().where(j.museum == museum, j.gate == gate))
+        row = j.create(museum=museum, gate=gate, epoch=epoch, first_seen_at=self.now())
+        if earlier:
+            self.report(museum, gate, "new_journal", None,
+                        f"a new journal {epoch} starts at seq 1 (the gate was re-provisioned "
+                        f"or its card replaced); earlier: "
+                        + ", ".join(f"{o.epoch} stored 1..{o.contiguous_seq}"
+                                    for o in earlier), epoch)  # fmt: skip
+            for old in earlier:
+                self._report_tail(old)
+        return row
+
+    def reported(self, museum: str, gate: str, epoch: str | None, last_seq: int) -> Any:
+        """Note how far the gate says (hello, status) its journal goes; return its row."""
+        journal = self.incarnation(museum, gate, epoch)
+        if last_seq > journal.reported_seq:
+            journal.reported_seq = last_seq
+            journal.save()
+        return journal
+
+    def report(self, museum: str, gate: str, kind: str, seq: int | None, detail: str,
+               epoch: str | None = None) -> None:  # fmt: skip
         log.warning("hub: %s/%s %s at %s: %s", museum, gate, kind, seq, detail)
         self.m.problem.create(museum=museum, gate=gate, kind=kind, seq=seq, detail=detail,
-                              at=self.now())  # fmt: skip
+                              at=self.now(), epoch=epoch)  # fmt: skip
 
     # -- internals ---------------------------------------------------------------
 
-    def _store(self, museum: str, gate: str, records: list[dict[str, Any]]) -> tuple[list, int]:
+    def _store(self, journal: Any, records: list[dict[str, Any]]) -> tuple[list, int, list]:
+        """Store the records that check out; return (new, duplicates, records to walk)."""
         e = self.m.entry
         first, last = records[0]["seq"], records[-1]["seq"]
         stored = dict(
             e.select(e.seq, e.hash)
-            .where(e.museum == museum, e.gate == gate, e.seq >= first, e.seq <= last)
+            .where(e.museum == journal.museum, e.gate == journal.gate,
+                   e.epoch == journal.epoch, e.seq >= first, e.seq <= last)
             .tuples()
-        )
-        new = []
+        )  # fmt: skip
+        new, walk, duplicates = [], [], 0
         for record in records:
             known = stored.get(record["seq"])
-            if known is None:
+            if known == record["hash"]:
+                duplicates += 1
+                walk.append(record)
+            elif record_hash(record) != record["hash"]:
+                self._quarantine(journal, record, "bad_hash",
+                                 "its content does not match its hash")  # fmt: skip
+            elif known is None:
                 new.append(record)
-            elif known != record["hash"]:
-                self.report(museum, gate, "rewritten", record["seq"],
-                            "arrived again with other content; the first is kept")  # fmt: skip
-        received = self.now()
-        for record in new:
-            if record_hash({name: record[name] for name in COLUMNS}) != record["hash"]:
-                self.report(museum, gate, "bad_hash", record["seq"],
-                            "the record's content does not match its hash")  # fmt: skip
+                walk.append(record)
+            else:
+                self._quarantine(journal, record, "rewritten",
+                                 "arrived again with other content; the first is kept")  # fmt: skip
         if new:
             # One prepared statement for the whole batch: peewee's builder spends more
             # time writing a multi-row INSERT than the database spends storing it.
             # ON CONFLICT DO NOTHING is both SQLite's and PostgreSQL's.
-            rows = [[r[name] for name in COLUMNS] + [received] for r in new]
+            received = self.now()
+            rows = [[r[name] for name in COLUMNS] + [journal.epoch, received] for r in new]
             cursor = self.m.db.cursor()
             cursor.executemany(self._insert_sql, rows)
-        return new, len(records) - len(new)
+        return new, duplicates, walk
 
     @property
     def _insert_sql(self) -> str:
@@ -116,12 +158,31 @@ class Ingest:
         return (f"INSERT INTO {self.m.entry._meta.table_name} ({', '.join(_ENTRY_COLUMNS)}) "
                 f"VALUES ({params}) ON CONFLICT DO NOTHING")  # fmt: skip
 
-    def _advance(self, progress: Any, batch: list[dict[str, Any]]) -> None:
-        """Move the contiguous mark over every stored record that follows it."""
+    def _quarantine(self, journal: Any, record: dict[str, Any], flaw: str, detail: str) -> None:
+        """Keep a flawed record apart, reported once however often it is sent."""
+        q = self.m.quarantine
+        known = q.select().where(q.museum == journal.museum, q.gate == journal.gate,
+                                 q.epoch == journal.epoch, q.seq == record["seq"],
+                                 q.hash == record["hash"])  # fmt: skip
+        if known.exists():
+            return
+        q.create(**{name: record[name] for name in COLUMNS}, epoch=journal.epoch, flaw=flaw,
+                 received_at=self.now())  # fmt: skip
+        self.report(journal.museum, journal.gate, flaw, record["seq"],
+                    f"{detail}; quarantined, the gate's valid record is awaited",
+                    journal.epoch)  # fmt: skip
+
+    def _advance(self, journal: Any, batch: list[dict[str, Any]], last_seq: int) -> set[int]:
+        """Move the contiguous mark over every stored record that follows it and links to it.
+
+        A stored record whose link does not match is moved to quarantine: the
+        mark stops before it and the gate is asked for its records again.
+        Returns the sequence numbers moved.
+        """
         e = self.m.entry
-        mine = (e.museum == progress.museum) & (e.gate == progress.gate)
-        expected, prev = progress.contiguous_seq + 1, progress.contiguous_hash
-        highest = max(progress.highest_seq, batch[-1]["seq"])
+        mine = (e.museum == journal.museum) & (e.gate == journal.gate) & (e.epoch == journal.epoch)
+        expected, prev = journal.contiguous_seq + 1, journal.contiguous_hash
+        highest = max(journal.highest_seq, last_seq)
         # The batch in hand usually is what follows: walk it without reading it back.
         rows: Any = [(r["seq"], r["prev_hash"], r["hash"]) for r in batch
                      if r["seq"] >= expected]  # fmt: skip
@@ -130,31 +191,60 @@ class Ingest:
                 e.select(e.seq, e.prev_hash, e.hash)
                 .where(mine, e.seq >= expected).order_by(e.seq).tuples().iterator()
             )  # fmt: skip
+        set_apart = set()
         for seq, prev_hash, record_hash_ in rows:
             if seq != expected:
                 break
             if prev_hash != prev:
-                self.report(progress.museum, progress.gate, "chain_break", seq,
-                            "its previous-hash link does not match the record before")  # fmt: skip
+                self._unlink(journal, seq)
+                set_apart.add(seq)
+                break
             expected, prev = seq + 1, record_hash_
-        if expected - 1 > progress.contiguous_seq:
-            self._resolve_gaps(progress, expected - 1)
-        progress.contiguous_seq, progress.contiguous_hash = expected - 1, prev
-        progress.highest_seq = highest or 0
-        progress.save()
+        if expected - 1 > journal.contiguous_seq:
+            self._resolve(journal, "gap", expected - 1)
+        journal.contiguous_seq, journal.contiguous_hash = expected - 1, prev
+        journal.highest_seq = highest or 0
+        if journal.contiguous_seq >= max(journal.highest_seq, journal.reported_seq):
+            self._resolve(journal, "unacknowledged_tail", journal.contiguous_seq)
+        journal.save()
+        return set_apart
 
-    def _report_gap(self, progress: Any) -> None:
+    def _unlink(self, journal: Any, seq: int) -> None:
+        e = self.m.entry
+        where = ((e.museum == journal.museum) & (e.gate == journal.gate)
+                 & (e.epoch == journal.epoch) & (e.seq == seq))  # fmt: skip
+        record = e.select().where(where).dicts().get()
+        e.delete().where(where).execute()
+        self._quarantine(journal, record, "chain_break",
+                         "its previous-hash link does not match the record before")  # fmt: skip
+
+    def _report_gap(self, journal: Any) -> None:
         p = self.m.problem
-        start = progress.contiguous_seq + 1
-        known = p.select().where(p.museum == progress.museum, p.gate == progress.gate,
-                                 p.kind == "gap", p.seq == start, ~p.resolved)  # fmt: skip
+        start = journal.contiguous_seq + 1
+        known = p.select().where(p.museum == journal.museum, p.gate == journal.gate,
+                                 p.epoch == journal.epoch, p.kind == "gap", p.seq == start,
+                                 ~p.resolved)  # fmt: skip
         if not known.exists():
-            self.report(progress.museum, progress.gate, "gap", start,
+            self.report(journal.museum, journal.gate, "gap", start,
                         f"records from {start} are missing; later ones up to "
-                        f"{progress.highest_seq} are stored")  # fmt: skip
+                        f"{journal.highest_seq} are stored", journal.epoch)  # fmt: skip
 
-    def _resolve_gaps(self, progress: Any, upto: int) -> None:
+    def _report_tail(self, journal: Any) -> None:
+        """An earlier journal of a re-provisioned gate: report what never reached the hub."""
+        last = max(journal.highest_seq, journal.reported_seq)
+        if last > journal.contiguous_seq:
+            start = journal.contiguous_seq + 1
+            self.report(journal.museum, journal.gate, "unacknowledged_tail", start,
+                        f"journal {journal.epoch} was replaced; its records {start}..{last} "
+                        "were never stored here: recover them from the old card "
+                        "(portique journal export)", journal.epoch)  # fmt: skip
+
+    def _resolve(self, journal: Any, kind: str, upto: int) -> None:
         p = self.m.problem
         p.update(resolved=True).where(
-            p.museum == progress.museum, p.gate == progress.gate, p.kind == "gap", p.seq <= upto
+            p.museum == journal.museum,
+            p.gate == journal.gate,
+            p.epoch == journal.epoch,
+            p.kind == kind,
+            p.seq <= upto,
         ).execute()

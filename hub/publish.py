@@ -62,9 +62,13 @@ class Publisher:
     def _send(self, topic: str, body: dict[str, Any], retain: bool = False) -> mqtt.MQTTMessageInfo:
         return self.client.publish(topic, self.signer.seal(body), qos=1, retain=retain)
 
-    def ack(self, museum: str, gate: str, seq: int, record_hash: str) -> None:
+    def ack(self, museum: str, gate: str, seq: int, record_hash: str,
+            epoch: str | None) -> None:  # fmt: skip
+        """Records 1..seq of journal ``epoch`` are stored (None: a gate that names no epoch)."""
         body = {"type": "ack", "museum": museum, "gate": gate, "issued_at": self.now(),
                 "seq": seq, "hash": record_hash}  # fmt: skip
+        if epoch is not None:
+            body["epoch"] = epoch
         self._send(gate_topic(museum, gate, "down", "ack"), body)
 
     def resend(self, museum: str, gate: str, n: int, from_seq: int) -> mqtt.MQTTMessageInfo:

@@ -29,6 +29,7 @@ from hub.activations import deltas_after
 from hub.ingest import BatchRefused, Ingest
 from hub.keys import OFFICE_PUBLIC, HubSigner
 from hub.models import HubModels, open_hub, register_gate
+from hub.passculture.handler import PassCultureHandler
 from hub.publish import Broker, Publisher, next_command
 
 log = logging.getLogger("portique.hub")
@@ -57,6 +58,10 @@ class HubService:
         self.client.on_connect = self._on_connect
         self.client.on_message = lambda _c, _u, msg: self._inbox.put((msg.topic, msg.payload))
         self.publish = Publisher(self.client, self.signer, now)
+        # pass Culture questions are answered on their own thread (docs/passculture.md).
+        self.passculture = PassCultureHandler.from_data_dir(
+            settings.data_dir, self.m.db, self.client, self.signer, now
+        )
         self._inbox: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
         self._worker = threading.Thread(target=self._work, name="hub-worker", daemon=True)
         self._asked: dict[tuple[str, str], tuple[int, float]] = {}
@@ -66,6 +71,7 @@ class HubService:
     def start(self) -> None:
         b = self.settings.broker
         self._worker.start()
+        self.passculture.start()
         self.client.connect_async(b.host, b.port, keepalive=30)
         self.client.loop_start()
         log.info("hub: connecting to %s:%d", b.host, b.port)
@@ -73,6 +79,7 @@ class HubService:
     def stop(self) -> None:
         self._inbox.put(None)
         self._worker.join(timeout=10)
+        self.passculture.stop()
         self.client.disconnect()
         self.client.loop_stop()
         self.m.db.close()
@@ -135,9 +142,10 @@ class HubService:
             return
         self._check_signer(where.museum, where.gate, sealed.signer, sealed.signature,
                            sealed.signed_bytes)  # fmt: skip
-        {"batch": self._on_batch, "status": self._on_status, "hello": self._on_hello}[where.name](
+        {"batch": self._on_batch, "status": self._on_status, "hello": self._on_hello,
+         "passculture_validate": self.passculture.submit}[where.name](
             where.museum, where.gate, body
-        )
+        )  # fmt: skip
 
     def _check_signer(self, museum: str, gate: str, signer: str, signature: bytes,
                       data: bytes) -> None:  # fmt: skip
@@ -194,7 +202,7 @@ class HubService:
             log.info("hub: %s/%s batch %d..%d already stored: duplicate, nothing stored",
                      museum, gate, body["first_seq"], body["last_seq"])  # fmt: skip
         if result.ack_seq:
-            self.publish.ack(museum, gate, result.ack_seq, result.ack_hash)
+            self.publish.ack(museum, gate, result.ack_seq, result.ack_hash, result.epoch)
         if result.deltas:
             self.publish.deltas(result.deltas)
         if result.resend_from is not None:
@@ -230,6 +238,8 @@ class HubService:
             )
         progress.online = body["online"]
         progress.save()
+        if "epoch" in body:  # how far the journal goes (the last will names none)
+            self.ingest.reported(museum, gate, body["epoch"], body["last_seq"])
 
     def _on_hello(self, museum: str, gate: str, body: dict[str, Any]) -> None:
         """A gate (re)connected: send what it misses and ask for what we miss."""
@@ -238,11 +248,13 @@ class HubService:
             raise ProtocolError("replayed", "hello is not newer than the last one")
         progress.hello_sent_at = body["sent_at"]
         progress.save()
-        if progress.contiguous_seq and progress.contiguous_seq > body["acked_seq"]:
-            self.publish.ack(museum, gate, progress.contiguous_seq, progress.contiguous_hash)
-        if body["acked_seq"] > progress.contiguous_seq:
+        epoch = body.get("epoch")  # absent: a gate of the format before journal epochs
+        journal = self.ingest.reported(museum, gate, epoch, body["last_seq"])
+        if journal.contiguous_seq and journal.contiguous_seq > body["acked_seq"]:
+            self.publish.ack(museum, gate, journal.contiguous_seq, journal.contiguous_hash, epoch)
+        if body["acked_seq"] > journal.contiguous_seq:
             # We acknowledged records we no longer have (a restored database): ask again.
-            self._ask_resend(museum, gate, progress.contiguous_seq + 1)
+            self._ask_resend(museum, gate, journal.contiguous_seq + 1)
         missing = deltas_after(self.m, body["delta_seq"], limit=100_000)
         if missing:
             self.publish.deltas(missing, museum, gate)

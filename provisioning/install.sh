@@ -67,10 +67,12 @@ place() {  # place MODE SOURCE TARGET
 
 # -- Debian packages ----------------------------------------------------------------
 # A gate: python3-lgpio, the GPIO library of Raspberry Pi OS bookworm (gpiozero's
-# lgpio pins); fake-hwclock and systemd-timesyncd: see "Time" in docs/operations.md.
+# lgpio pins); fake-hwclock and systemd-timesyncd: see "Time" in docs/operations.md;
+# gcc, python3-dev, linux-libc-dev: evdev (the barcode scanner) is published as source only.
 # A hub: the broker its gates talk to.
 if [ "$ROLE" = gate ]; then
     PACKAGES="python3-venv libusb-1.0-0 fonts-dejavu-core fake-hwclock systemd-timesyncd"
+    PACKAGES="$PACKAGES gcc python3-dev linux-libc-dev"
     if dpkg-query -W -f='${Status}' python3-lgpio 2>/dev/null | grep -q "ok installed" \
         || apt-cache policy python3-lgpio 2>/dev/null | grep -q "Candidate: [0-9]"; then
         PACKAGES="$PACKAGES python3-lgpio"

@@ -23,8 +23,9 @@ from firmware.events import CardTapped
 # The screen's tests draw into SDL's dummy driver: no window, real pygame events.
 os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ["PYGAME_HIDE_SUPPORT_PROMPT"] = "1"
-# The sync tests' fixtures: mosquitto, the hub, gates with their MQTT client.
-pytest_plugins = ["syncworld"]
+# The sync tests' fixtures: mosquitto, the hub, gates with their MQTT client, the
+# PostgreSQL server the hub's tests run against as well as SQLite, a fake pass Culture.
+pytest_plugins = ["syncworld", "pgserver", "fake_passculture"]
 
 PARIS = ZoneInfo("Europe/Paris")
 DEMO_DAY = date(2026, 6, 1)

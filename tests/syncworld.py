@@ -61,14 +61,17 @@ def broker(tmp_path: Path) -> Iterator[Mosquitto]:
 class Hub:
     """A hub on its own folder; ``service`` runs in this process once started."""
 
-    def __init__(self, directory: Path, port: int, broker: Broker | None = None) -> None:
+    def __init__(self, directory: Path, port: int, broker: Broker | None = None,
+                 db_url: str | None = None) -> None:  # fmt: skip
         self.dir = directory
         self.root_pub = init_keys(directory, time.time())
         self.signer = HubSigner.load(directory)
-        url = database_url(directory, None)
+        url = database_url(directory, db_url)
         broker = broker or Broker(port=port)
         self.settings = HubSettings(directory, url, broker, beacon_interval_s=3600)
         self.m: HubModels = open_hub(self.settings.db_url)  # the test's own connection
+        # What `portique-hub` needs to find the same database.
+        self.cli_db: list[str] = ["--db", db_url] if db_url else []
         self.service: HubService | None = None
 
     def register(self, museum: str, gate: str, data_dir: Path) -> None:
@@ -86,15 +89,21 @@ class Hub:
             self.service.stop()
             self.service = None
 
-    def stored(self, museum: str, gate: str) -> int:
-        p = self.m.progress
-        row = p.get_or_none(p.museum == museum, p.gate == gate)
+    def stored(self, museum: str, gate: str, epoch: str | None = None) -> int:
+        """How far journal ``epoch`` (default: the gate's newest) is stored without a hole."""
+        j = self.m.incarnation
+        query = j.select().where(j.museum == museum, j.gate == gate)
+        if epoch is not None:
+            query = query.where(j.epoch == epoch)
+        row = query.order_by(j.first_seen_at.desc(), j.id.desc()).first()
         return row.contiguous_seq if row else 0
 
-    def seqs(self, museum: str, gate: str) -> list[int]:
-        """Stored sequence numbers in the order they were stored."""
+    def seqs(self, museum: str, gate: str, epoch: str | None = None) -> list[int]:
+        """Stored sequence numbers (of every journal, or of ``epoch``) in the order stored."""
         e = self.m.entry
         query = e.select(e.seq).where(e.museum == museum, e.gate == gate).order_by(e.id)
+        if epoch is not None:
+            query = query.where(e.epoch == epoch)
         return [seq for (seq,) in query.tuples()]
 
     def problems(self) -> list[tuple[str, int | None]]:
@@ -121,10 +130,12 @@ class Hub:
 
 
 @pytest.fixture
-def hub(tmp_path: Path, broker: Mosquitto) -> Iterator[Hub]:
-    running = Hub(tmp_path / "hub", broker.port).start()
+def hub(tmp_path: Path, broker: Mosquitto, db_url: str | None) -> Iterator[Hub]:
+    """A running hub on SQLite, or on PostgreSQL where the test says (``db_kind``)."""
+    running = Hub(tmp_path / "hub", broker.port, db_url=db_url).start()
     yield running
     running.stop()
+    running.m.db.close()
 
 
 class SyncGate:

@@ -12,6 +12,7 @@ from subprocess import CompletedProcess
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pgserver import both_databases
 from syncworld import Hub, Mosquitto, wait_until
 
 from firmware import access, config
@@ -91,6 +92,7 @@ def test_a_cash_code_cannot_set_a_gate_up(tmp_path: Path, office) -> None:
     assert done.returncode == 1 and "cash mode" in done.stderr
 
 
+@both_databases
 def test_the_gate_announces_its_key_and_the_hub_enrols_it(
     tmp_path: Path, office, broker: Mosquitto, hub: Hub
 ) -> None:

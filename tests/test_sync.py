@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jsonschema
 from conftest import ACTIVE, DEMO_KEYS, SOLD
+from pgserver import both_databases
 from syncworld import Hub, LogWatch, Mosquitto, Spy, SyncGate, wait_until
 
 from firmware.demo import write_demo, write_demo_list
@@ -30,6 +31,7 @@ def publisher(hub_: Hub, spy: Spy) -> Publisher:
     return Publisher(spy.client, hub_.signer, time.time)
 
 
+@both_databases
 def test_taps_reach_the_hub_once_and_the_gate_stores_the_acknowledgement(
     hub: Hub, make_gate
 ) -> None:
@@ -43,6 +45,7 @@ def test_taps_reach_the_hub_once_and_the_gate_stores_the_acknowledgement(
     assert acks[-1].hash == gate.journal.models.record.get_by_id(2).hash
 
 
+@both_databases
 def test_the_hub_exports_entries_of_two_gates_as_csv(hub: Hub, make_gate) -> None:
     one, two = make_gate("G1"), make_gate("G2")
     tap(one, ACTIVE)
@@ -53,7 +56,7 @@ def test_the_hub_exports_entries_of_two_gates_as_csv(hub: Hub, make_gate) -> Non
     today = date.today()
     assert export_entries(hub.m, "M1", today, today, out) == 2
     lines = out.getvalue().splitlines()
-    assert lines[0] == "date,pass_number,children,billable,forced,operator,gate,seq"
+    assert lines[0] == "date,pass_number,children,billable,forced,operator,gate,seq,journal"
     assert sorted(line.split(",")[1] + line.split(",")[6] for line in lines[1:]) == [
         "100001G1",
         "100002G2",
@@ -79,6 +82,7 @@ def test_an_activation_at_one_gate_reaches_the_other_and_the_earliest_stands(
     assert hub.problems() == []
 
 
+@both_databases
 def test_a_conflicting_later_activation_is_reported_and_the_earliest_stands(
     hub: Hub, make_gate
 ) -> None:
@@ -166,6 +170,7 @@ def test_a_signed_list_from_the_hub_is_verified_and_put_in_force(
     spy.close()
 
 
+@both_databases
 def test_a_gate_that_reconnects_gets_the_deltas_and_the_list_it_missed(
     hub: Hub, broker: Mosquitto, make_gate, logs: LogWatch
 ) -> None:
@@ -183,6 +188,7 @@ def test_a_gate_that_reconnects_gets_the_deltas_and_the_list_it_missed(
     assert gate.journal.models.record.get_by_id(1).reason == "blocked"
 
 
+@both_databases
 def test_the_hub_asks_for_records_again_and_the_gate_resends_them(
     hub: Hub, broker: Mosquitto, make_gate
 ) -> None:
@@ -190,7 +196,7 @@ def test_the_hub_asks_for_records_again_and_the_gate_resends_them(
     tap(gate, ACTIVE)
     gate.wait_acked(1)
     hub.m.entry.delete().execute()  # the hub lost its copy (a restored backup)
-    hub.m.progress.update(contiguous_seq=0, contiguous_hash="0" * 64, highest_seq=0).execute()
+    hub.m.incarnation.update(contiguous_seq=0, contiguous_hash="0" * 64, highest_seq=0).execute()
     spy = Spy(broker.port)
     publisher(hub, spy).resend("M1", "G1", n=1, from_seq=1).wait_for_publish()
     wait_until(lambda: hub.seqs("M1", "G1") == [1], "record stored again")

@@ -13,6 +13,7 @@ import peewee
 import pytest
 from conftest import ACTIVE, DEMO_KEYS
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pgserver import both_databases
 from syncworld import (
     WAIT_S,
     Hub,
@@ -66,15 +67,27 @@ def test_broker_killed_and_restarted_mid_batch(broker: Mosquitto, hub: Hub, make
 
 def hub_process(hub: Hub, broker: Mosquitto) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "hub", "run", "--data", str(hub.dir), "--port", str(broker.port)],
+        [
+            sys.executable,
+            "-m",
+            "hub",
+            "run",
+            "--data",
+            str(hub.dir),
+            "--port",
+            str(broker.port),
+            *hub.cli_db,
+        ],
         stderr=subprocess.DEVNULL,
     )
 
 
+@both_databases
 def test_hub_killed_and_restarted_mid_batch(
-    tmp_path: Path, broker: Mosquitto, make_settings
+    tmp_path: Path, broker: Mosquitto, make_settings, db_url: str | None
 ) -> None:
-    hub = Hub(tmp_path / "hub-proc", broker.port)  # runs as `portique-hub run`, killed with -9
+    # Runs as `portique-hub run`, killed with -9.
+    hub = Hub(tmp_path / "hub-proc", broker.port, db_url=db_url)
     settings = make_settings(sync=sync_section(broker, hub, batch_records=20, max_in_flight=1))
     gate = SyncGate(settings)
     hub.register("M1", "G1", settings.gate.data_dir)
@@ -95,6 +108,7 @@ def test_hub_killed_and_restarted_mid_batch(
     assert_once_in_order(hub, "M1", "G1", 2000)
 
 
+@both_databases
 def test_the_same_batch_delivered_twice_is_stored_once(
     broker: Mosquitto, hub: Hub, make_gate, logs: LogWatch
 ) -> None:
@@ -217,7 +231,7 @@ def test_bad_messages_to_the_gate_are_refused_and_nothing_changes(
     now = time.time()
     goods = {
         "ack": {"type": "ack", "museum": "M1", "gate": "G1", "issued_at": now, "seq": 1,
-                "hash": record_hash},
+                "hash": record_hash, "epoch": gate.journal.epoch},
         "command": {"type": "command", "museum": "M1", "gate": "G1", "issued_at": now,
                     "n": 99, "command": "resend", "from_seq": 1},
         "deltas": {"type": "deltas", "museum": "M1", "gate": "G1", "issued_at": now,
@@ -255,7 +269,7 @@ def test_replayed_messages_to_the_gate_are_refused(
     spy = Spy(broker.port)
     record_hash = gate.journal.models.record.get_by_id(1).hash
     ack = {"type": "ack", "museum": "M1", "gate": "G1", "issued_at": now, "seq": 1,
-           "hash": record_hash}  # fmt: skip
+           "hash": record_hash, "epoch": gate.journal.epoch}  # fmt: skip
     spy.publish("portique/v1/M1/G1/down/ack", hub.signer.seal(ack))
     logs.wait_for("acknowledgement of record 1 refused: stale")
     command = {"type": "command", "museum": "M1", "gate": "G1", "issued_at": now, "n": 1,

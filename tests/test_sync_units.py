@@ -119,10 +119,11 @@ def test_an_ack_must_name_this_journals_record_and_only_moves_forward(world: Wor
     world.tap(SOLD)
     outbox = Outbox(world.journal)
     record = world.journal.models.record
-    assert "differs" in outbox.acknowledge(2, "f" * 64, wall=1.0)
-    assert "beyond" in outbox.acknowledge(3, "f" * 64, wall=1.0)
-    assert outbox.acknowledge(2, record.get_by_id(2).hash, wall=1.0) is None
-    assert "stale" in outbox.acknowledge(1, record.get_by_id(1).hash, wall=2.0)
+    epoch = world.journal.epoch
+    assert "differs" in outbox.acknowledge(2, "f" * 64, wall=1.0, epoch=epoch)
+    assert "beyond" in outbox.acknowledge(3, "f" * 64, wall=1.0, epoch=epoch)
+    assert outbox.acknowledge(2, record.get_by_id(2).hash, wall=1.0, epoch=epoch) is None
+    assert "stale" in outbox.acknowledge(1, record.get_by_id(1).hash, wall=2.0, epoch=epoch)
     assert Outbox(world.journal).acked_seq == 2  # from the disk, not from memory
     assert outbox.backlog == 0
 
@@ -133,11 +134,13 @@ def test_pruning_removes_only_old_acknowledged_records_and_keeps_the_newest(
     fill_journal(world.journal, 10)  # walls 1_790_000_000 + i
     outbox = Outbox(world.journal)
     record = world.journal.models.record
-    outbox.acknowledge(6, record.get_by_id(6).hash, wall=paris(2026, 6, 1))
+    outbox.acknowledge(6, record.get_by_id(6).hash, wall=paris(2026, 6, 1),
+                       epoch=world.journal.epoch)  # fmt: skip
     assert outbox.prune(before_wall=1_790_000_004.5, limit=100) == 5  # seqs 1..5
     assert world.journal.first_seq == 6
     assert outbox.prune(before_wall=2e9, limit=100) == 1  # 6; 7.. are not acknowledged
-    outbox.acknowledge(10, record.get_by_id(10).hash, wall=paris(2026, 6, 1))
+    outbox.acknowledge(10, record.get_by_id(10).hash, wall=paris(2026, 6, 1),
+                       epoch=world.journal.epoch)  # fmt: skip
     assert outbox.prune(before_wall=2e9, limit=100) == 3  # 7..9; 10 stays, the newest
     assert world.journal.verify_chain() == []
 

@@ -20,11 +20,12 @@ import peewee
 
 from firmware.journal.database import StorageError, describe, open_sqlite
 from firmware.journal.models import Models, Record, bind_models
-from firmware.protocol.record import COLUMNS, GENESIS_HASH, record_hash
+from firmware.protocol.record import COLUMNS, GENESIS_HASH, LEGACY_EPOCH, record_hash
 
 log = logging.getLogger("portique.journal")
 
 FLOOR_KEY = "clock_floor"
+EPOCH_KEY = "journal.epoch"
 
 # The statements on the tap path are written out once: building them through
 # peewee's query builder costs more than the durable commit itself.
@@ -109,7 +110,10 @@ class Journal:
     def open(cls, path: Path, readonly: bool = False) -> Journal:
         db = open_sqlite(path, "journal", readonly=readonly, check_pages=True)
         try:
-            return cls(path, db)
+            journal = cls(path, db)
+            if not readonly:
+                journal._ensure_epoch()
+            return journal
         except (peewee.DatabaseError, OSError) as exc:
             db.close()
             raise describe(exc, path, "journal") from None
@@ -120,6 +124,18 @@ class Journal:
     @property
     def last_seq(self) -> int:
         return self._next_seq - 1
+
+    @property
+    def epoch(self) -> str:
+        """This journal's identity: random, written when the journal was created.
+
+        Sequence numbers restart at 1 in a new journal (an SD card replaced, a
+        gate deprovisioned and provisioned again under the same name); the hub
+        keeps each journal's records apart by this id.
+        """
+        s = self.models.setting
+        row = s.get_or_none(s.key == EPOCH_KEY)
+        return row.value if row else LEGACY_EPOCH
 
     def append(self, entry: Entry, change: PassChange | None = None) -> Record:
         """Commit ``entry`` (and ``change``, atomically) and return the stored record.
@@ -218,6 +234,14 @@ class Journal:
             raise self._storage_error(exc, "clock floor") from None
 
     # -- internals ---------------------------------------------------------
+
+    def _ensure_epoch(self) -> None:
+        s = self.models.setting
+        if s.get_or_none(s.key == EPOCH_KEY) is not None:
+            return
+        # A journal that already has records was begun before epochs existed.
+        epoch = uuid.uuid4().hex if self.last_seq == 0 else LEGACY_EPOCH
+        s.insert(key=EPOCH_KEY, value=epoch).on_conflict_ignore().execute()
 
     @property
     def first_seq(self) -> int:

@@ -29,6 +29,7 @@ class Outbox:
 
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
+        self.epoch = journal.epoch
         ack = journal.models.ack
         last = ack.select().order_by(ack.seq.desc()).first()
         self.acked_seq = last.seq if last else 0
@@ -54,12 +55,17 @@ class Outbox:
         found = row.fetchone()
         return found[0] if found else None
 
-    def acknowledge(self, seq: int, record_hash: str, wall: float) -> str | None:
+    def acknowledge(self, seq: int, record_hash: str, wall: float,
+                    epoch: str | None) -> str | None:  # fmt: skip
         """Store the hub's word that 1..seq are safe; return why it was refused, or None.
 
-        The hash must be this journal's record ``seq``: an acknowledgement meant
-        for another journal (a replaced disk, another gate) cannot mark ours.
+        The acknowledgement must name this journal's epoch and the hash of its
+        record ``seq``: one meant for another journal (the one this gate had
+        before a re-provisioning, another gate) cannot mark ours.
         """
+        if epoch != self.epoch:
+            named = f"journal {epoch}" if epoch else "no journal"
+            return f"it names {named}, not this journal {self.epoch}"
         if seq <= self.acked_seq:
             return f"stale: records up to {self.acked_seq} were already acknowledged"
         if seq > self.journal.last_seq:

@@ -8,7 +8,9 @@
 - ``signing``: Ed25519 keys, key ids, canonical JSON and certificates;
 - ``access_codes``: the central office's access codes;
 - ``listfile``: the signed pass-list file's header;
-- ``sales``: the counter's sale records, money and closures as the hub reads them.
+- ``sales``: the counter's sale records, money and closures as the hub reads them;
+- ``passculture``: pass Culture booking codes;
+- ``time``: the injected clock both ends read.
 
 The hub imports nothing else from ``firmware`` (a test checks it). Some of
 these modules re-export what still lives beside its gate-side user

@@ -13,6 +13,9 @@ import json
 
 # The previous hash of a gate's first record.
 GENESIS_HASH = "0" * 64
+# The epoch of a journal begun before journals had one: the hub files the records it
+# already holds under the same value, so such a gate carries on where it was.
+LEGACY_EPOCH = "0" * 32
 
 # The order of the columns in exports and of the fields in the hash.
 COLUMNS = (

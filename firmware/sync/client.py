@@ -94,7 +94,7 @@ class SyncClient:
         self._unreachable_said = False
         self._client = self._make_client()
         self._handlers: dict[str, Callable[[dict[str, Any]], object]] = {
-            "ack": lambda b: AckReceived(b["seq"], b["hash"]),
+            "ack": lambda b: AckReceived(b["seq"], b["hash"], b.get("epoch")),
             "command": lambda b: ResendRequested(b["from_seq"], b["n"]),
             "deltas": lambda b: DeltasReceived(tuple(b["items"])),
             "beacon": lambda b: BeaconReceived(b["issued_at"]),
@@ -128,8 +128,8 @@ class SyncClient:
 
     # -- handed over by the loop (any thread; never blocks) ---------------------
 
-    def send_batch(self, records: list[dict[str, Any]]) -> None:
-        body = {"type": "batch", "museum": self.museum, "gate": self.gate,
+    def send_batch(self, epoch: str, records: list[dict[str, Any]]) -> None:
+        body = {"type": "batch", "museum": self.museum, "gate": self.gate, "epoch": epoch,
                 "first_seq": records[0]["seq"], "last_seq": records[-1]["seq"],
                 "records": records}  # fmt: skip
         self._outgoing.put((self.topic("batch"), body, False))

@@ -5,7 +5,7 @@ sequence order, at most ``max_in_flight`` unacknowledged at once; an
 acknowledgement moves the window on. Anything that breaks the flow (a
 reconnection, a resend request, an acknowledgement that does not come)
 starts again from one past the last acknowledgement: the hub stores by
-(gate, seq), so a record sent twice is stored once. Messages from the hub
+(gate, journal epoch, seq), so a record sent twice is stored once. Messages from the hub
 arrive signed and checked; here they are also checked to be fresh, against
 what the journal remembers of the last accepted ones.
 """
@@ -47,7 +47,7 @@ CLOCK_AHEAD_WARN_S = 300.0
 class Transport(Protocol):
     """What the link hands messages to (``SyncClient``); every call returns at once."""
 
-    def send_batch(self, records: list[dict[str, Any]]) -> None: ...
+    def send_batch(self, epoch: str, records: list[dict[str, Any]]) -> None: ...
 
     def send_status(self, status: dict[str, Any]) -> None: ...
 
@@ -133,7 +133,7 @@ class SyncLink:
                 return
             if not self._in_flight:
                 self._last_progress = self.clock.source.monotonic()
-            self.transport.send_batch(records)
+            self.transport.send_batch(self.outbox.epoch, records)
             self.sent_upto = records[-1]["seq"]
             self._in_flight.append(self.sent_upto)
 
@@ -168,9 +168,11 @@ class SyncLink:
     # -- from the hub ---------------------------------------------------------------
 
     def _on_ack(self, event: AckReceived) -> None:
-        while self._in_flight and self._in_flight[0] <= event.seq:
+        while event.epoch == self.outbox.epoch and self._in_flight and \
+                self._in_flight[0] <= event.seq:  # fmt: skip
             self._in_flight.popleft()
-        refused = self.outbox.acknowledge(event.seq, event.hash, self.clock.now().wall)
+        refused = self.outbox.acknowledge(event.seq, event.hash, self.clock.now().wall,
+                                          event.epoch)  # fmt: skip
         if refused is not None:
             log.info("sync: acknowledgement of record %d refused: %s", event.seq, refused)
             return
@@ -233,6 +235,7 @@ class SyncLink:
 
     def hello(self) -> dict[str, Any]:
         return {
+            "epoch": self.outbox.epoch,
             "last_seq": self.journal.last_seq,
             "acked_seq": self.outbox.acked_seq,
             "delta_seq": self.delta_seq,
@@ -253,6 +256,7 @@ class SyncLink:
         # The list's age counts from when the hub signed it.
         list_at = health.get("list_issued_at") or self.outbox.get(LIST_AT_KEY) or None
         return {
+            "epoch": self.outbox.epoch,
             "online": online,
             "list_version": self._list_version(),
             "list_age_s": max(0.0, self.clock.now().wall - list_at) if list_at else None,

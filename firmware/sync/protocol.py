@@ -26,8 +26,8 @@ BROADCAST = "all"  # the topic level of messages to every gate (config reserves 
 ANY = "*"  # the museum and gate of a body addressed to every gate
 
 # Gate to hub (under <root>/<museum>/<gate>/up/) and hub to gate (.../down/).
-UP = ("batch", "status", "hello", "enrol")
-DOWN = ("ack", "command", "deltas", "beacon", "list/manifest", "list/chunk")
+UP = ("batch", "status", "hello", "enrol", "passculture_validate")
+DOWN = ("ack", "command", "deltas", "beacon", "list/manifest", "list/chunk", "passculture_answer")
 # The last will's counter: the last word of a session, above any status it sent.
 WILL_N = 2**31 - 1
 

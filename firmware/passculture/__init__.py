@@ -1,0 +1,1 @@
+"""pass Culture on the gate's side: reading a counter-mark (the hub does the rest)."""

@@ -1,0 +1,4 @@
+"""The hub's pass Culture connector: the only code that talks to pass Culture.
+
+See docs/passculture.md.
+"""
