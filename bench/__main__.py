@@ -7,9 +7,9 @@ import logging
 import sys
 from pathlib import Path
 
-from bench import counter, lists, sync, tap
+from bench import counter, lists, reader, sync, tap
 
-BENCHMARKS = (tap, lists, sync, counter)
+BENCHMARKS = (tap, reader, lists, sync, counter)
 OUT = Path("build/bench.json")
 
 

@@ -65,10 +65,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     if settings is None:
         return EXIT_CONFIG
-    document = status.read(settings.gate.data_dir)
+    runtime_dir = settings.status.runtime_dir
+    try:
+        document = status.read(runtime_dir)
+    except status.StatusUnreadable as exc:
+        print(f"portique status: {exc} (run it as root or as a member of the portique group)",
+              file=sys.stderr)  # fmt: skip
+        return 3
     if document is None:
-        print(f"portique status: no status in {settings.gate.data_dir}: the daemon has not run "
-              "there yet", file=sys.stderr)  # fmt: skip
+        print(f"portique status: no status in {runtime_dir}: the daemon is not running "
+              "(it has not run since the last boot)", file=sys.stderr)  # fmt: skip
         return 3
     now = SystemClock().wall()
     running = status.daemon_running(document, now)

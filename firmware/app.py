@@ -7,6 +7,7 @@ nowhere else; the rest of the daemon receives ready objects.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from dataclasses import dataclass
@@ -169,8 +170,8 @@ def _assemble(settings: Settings, reactor: Reactor, clock: FlooredClock, journal
     )  # fmt: skip
     status = StatusCollector(reactor, time, where)
     status.add([time, recorder, health, lists, passages, admissions])
-    textfile = settings.status.textfile
-    status.on_status = lambda document: status_file.write(data_dir, document, textfile)
+    runtime_dir, textfile = settings.status.runtime_dir, settings.status.textfile
+    status.on_status = lambda document: status_file.write(runtime_dir, document, textfile)
     desk = StaffDesk(
         reactor, gate=where[1], time=time, admissions=admissions, store=store, journal=journal,
         recorder=recorder, views=views, health=status.health, staff_file=data_dir / STAFF_FILE,
@@ -268,9 +269,17 @@ def run_gate(gate: Gate, start_reader: bool = True) -> None:
     def on_signal(signum: int, _frame: object) -> None:
         loop.post(Shutdown(signal.Signals(signum).name))
 
+    def on_hangup(_signum: int, _frame: object) -> None:
+        loop.post(_log_hangup)
+
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
+        # SIGHUP's default is death. A tty that became the daemon's controlling
+        # terminal (which the reader code prevents, see firmware/reader/nfc.py)
+        # sends it when unplugged: that is a lost reader, which the reader thread
+        # reports and retries, never a reason to stop admitting.
+        signal.signal(signal.SIGHUP, on_hangup)
     if reader is not None:
         reader.start()
     gate.start_sync()
@@ -292,6 +301,15 @@ def run_gate(gate: Gate, start_reader: bool = True) -> None:
         if reader is not None:
             reader.stop()
         log.info("gate stopped: relay in safe state, journal and reader closed")
+        if screen is not None and screen.x_connection_lost:
+            # pygame's exit handler would wait forever on the dead X connection
+            # (firmware/display/xguard.py); everything is closed: leave now.
+            logging.shutdown()
+            os._exit(0)
+
+
+def _log_hangup(_eventtime: float) -> None:
+    log.warning("SIGHUP: a terminal hung up (a reader unplugged?); the gate carries on")
 
 
 def _tell_systemd(loop: Reactor, notifier: Notifier, name: str) -> None:

@@ -12,9 +12,9 @@ TOOLS=${TOOLS:-.tools}
 EXTRAS=${EXTRAS:-"gate hub postgres test"}
 # libusb: nfcpy loads it for USB readers; mosquitto: the broker the sync tests run;
 # fonts-dejavu-core: the screen's font, with every French and German letter;
-# postgresql: the server the hub's tests run against;
-# gcc, python3-dev, linux-libc-dev: evdev (the scanner) is published as source only.
-DEBS=${DEBS:-"systemd libusb-1.0-0 mosquitto fonts-dejavu-core postgresql gcc python3-dev linux-libc-dev"}
+# postgresql: the server the hub's tests run against; xvfb: an X server the display
+# tests kill; gcc, python3-dev, linux-libc-dev: evdev (the scanner) is published as source only.
+DEBS=${DEBS:-"systemd libusb-1.0-0 mosquitto fonts-dejavu-core postgresql xvfb gcc python3-dev linux-libc-dev"}
 
 missing=""
 for pkg in $DEBS; do

@@ -93,6 +93,7 @@ def make_settings(tmp_path: Path, demo_signed_list: Path) -> Callable[..., confi
                 "allow_demo_keys": True,
                 "install_at_start": str(demo_signed_list),
             },
+            "status": {"runtime_dir": str(tmp_path / "run")},
         }
         for name, values in sections.items():
             section = data.setdefault(name, {})

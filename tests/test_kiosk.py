@@ -5,7 +5,9 @@ records, the relay, the screen shown. SDL's dummy driver, ManualClock, no sleeps
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import queue
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from firmware.display.draw import Text
 from firmware.display.i18n import words
 from firmware.display.kiosk import Kiosk
 from firmware.display.ui import Action, Screen
-from firmware.events import DisplayStarted
+from firmware.events import DisplayFailed, DisplayStarted
 from firmware.trust import write_public_key
 
 
@@ -337,12 +339,29 @@ def test_a_screen_that_cannot_start_leaves_the_gate_admitting(make_world, monkey
     settings = world.gate.settings
     kiosk = Kiosk(settings.display, "fr", settings.zone, world.loop.post, world.clock)
     world.gate.on_view.append(kiosk.publish)
-    kiosk.run()  # returns at once: it could not start
+    assert not kiosk.run_once()  # returns at once: it could not start
     world.loop.process_pending()
     assert world.gate.health.display_up is False
     assert "could not start" in world.gate.health.display_detail
     world.tap(FAMILY)
     assert world.relay_on and world.last().children == 0
+
+
+def test_a_failed_screen_is_tried_again_and_comes_back(make_world, monkeypatch) -> None:
+    monkeypatch.setenv("SDL_VIDEODRIVER", "nosuchdriver")  # SDL refuses to start
+    world = make_world()
+    settings = world.gate.settings
+    events: queue.Queue[object] = queue.Queue()
+    windowed = dataclasses.replace(settings.display, fullscreen=False)
+    kiosk = Kiosk(windowed, "fr", settings.zone, events.put, world.clock)
+    kiosk.start()
+    try:
+        failed = events.get(timeout=20)
+        assert isinstance(failed, DisplayFailed) and "no video driver" in failed.detail
+        monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")  # the screen is back
+        assert isinstance(events.get(timeout=20), DisplayStarted)  # after the back-off
+    finally:
+        kiosk.stop()
 
 
 # -- access codes from the central office ------------------------------------------------

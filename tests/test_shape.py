@@ -158,13 +158,15 @@ def test_every_status_key_is_in_the_prometheus_text(world: World) -> None:
     families = {line.split()[2] for line in text.splitlines() if line.startswith("# HELP")}
     for key in sorted(module_keys(world)):
         shown = status.EXPLAINS.get(key, key)  # words stand beside the figure they explain
-        metric = status.METRICS[shown].name if shown in status.METRICS else shown
-        assert f"portique_{metric}" in families, f"status key {key} missing from Prometheus"
+        metric = status.METRICS.get(shown)
+        name = metric.name if metric else shown
+        suffix = "_total" if metric and metric.kind == "counter" else ""  # the library's rule
+        assert f"portique_{name}{suffix}" in families, f"status key {key} missing from Prometheus"
 
 
 def test_a_new_status_key_reaches_prometheus_without_a_table_line(world: World) -> None:
     document = {**world.gate.status.snapshot(), "doors_jammed": 2}
-    assert 'portique_doors_jammed{museum="M1",gate="G1"} 2.0' in status.prometheus(document)
+    assert 'portique_doors_jammed{gate="G1",museum="M1"} 2.0' in status.prometheus(document)
 
 
 def test_every_status_key_is_in_the_mqtt_status_message(make_world) -> None:
@@ -198,19 +200,21 @@ def test_every_status_key_is_in_the_staff_status_view(world: World) -> None:
     view = StatusView.from_health(health, world.clock.wall())
     assert module_keys(world) <= health.read
     assert (view.taps, view.refused, view.unexpected_passages) == (1, 1, 1)
+    assert (view.display_failures, view.reader_reconnects) == (1, 0)
 
 
 def test_the_status_screen_draws_the_counts(world: World) -> None:
     view = StatusView(wall=0.0, list_version=1, list_issued_at=0.0, list_freshness="fresh",
                       journal_last_seq=5, journal_ok=True, reader_up=True, reader_detail="",
                       time_trusted=True, sync=SyncStatus(), taps=31, admitted=27, refused=4,
-                      unexpected_passages=3)  # fmt: skip
+                      unexpected_passages=3, display_failures=2, reader_reconnects=5)  # fmt: skip
     state = UiState(screen=Screen.STATUS, language="en", status=view)
     texts = [
         str(getattr(item, "text", ""))
         for item in layout(state, Context(800, 480, world.gate.settings.zone))
     ]
     assert "31 decided, 27 admitted, 4 refused" in texts
+    assert "screen 2, reader 5" in texts
     assert "3" in texts
 
 

@@ -141,6 +141,8 @@ data_dir = "{data}"
 path = "udp:127.0.0.1:{broker.port}"
 [gpio]
 pin_factory = "mock"
+[status]
+runtime_dir = "{tmp_path / "run"}"
 [lists]
 root_key = "{DEMO_KEYS / "root.pub"}"
 allow_demo_keys = true

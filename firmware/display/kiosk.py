@@ -6,7 +6,13 @@ initialised, the window opened, events pumped and frames drawn there and
 nowhere else, which SDL's KMSDRM, X11 and Wayland drivers accept on Linux.
 The loop hands views over with ``publish`` (a queue); the screen posts
 events to the loop. Anything that fails here is reported as
-``DisplayFailed`` and the gate goes on admitting with LEDs and buzzer.
+``DisplayFailed`` and the gate goes on admitting with LEDs and buzzer; the
+screen is opened again after a back-off (2 s, doubling up to a minute).
+
+An X server that dies would end the whole process: Xlib's default answer to
+a lost connection is ``exit(1)``. ``firmware/display/xguard.py`` installs
+Xlib's exit handler (libX11 >= 1.7) so that the loss becomes a
+``DisplayFailed`` like any other.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from firmware.config import DisplaySettings
 from firmware.display.draw import Fonts, Painter
 from firmware.display.screens import Context, buttons, layout
 from firmware.display.ui import Action, Screen, Ui
+from firmware.display.xguard import XGuard
 from firmware.events import DisplayFailed, DisplayStarted
 
 log = logging.getLogger("portique.display")
@@ -35,6 +42,8 @@ log = logging.getLogger("portique.display")
 # name (tests, screenshots), never as SDL's own fallback on a machine without a screen.
 INVISIBLE_DRIVERS = ("offscreen", "dummy")
 FRAME_WAIT_MS = 50
+RETRY_INITIAL_S = 2.0
+RETRY_MAX_S = 60.0
 _DIGITS = {getattr(pygame, f"K_{d}"): str(d) for d in range(10)} | {
     getattr(pygame, f"K_KP{d}"): str(d) for d in range(10)
 }
@@ -78,6 +87,7 @@ class Kiosk:
         self.painter: Painter | None = None
         self.items: list[object] = []
         self._drawn: tuple[object, ...] | None = None
+        self._xguard = XGuard.none()
 
     # -- any thread --------------------------------------------------------
 
@@ -97,22 +107,43 @@ class Kiosk:
     # -- the display thread --------------------------------------------------
 
     def run(self) -> None:
-        """Open the window, then draw and take touches until ``stop``; report any failure."""
+        """Show the screen until ``stop``; after any failure, report it and try again later."""
+        delay_s = RETRY_INITIAL_S
+        while not self._stop.is_set():
+            if self.run_once():
+                delay_s = RETRY_INITIAL_S  # it worked for a while: the next failure is fresh
+            if self._xguard.lost() is not None:
+                log.error("display: an X connection cannot be opened again in this process; "
+                          "restart the service to show the screen again")  # fmt: skip
+                return
+            log.info("display: trying again in %.0f s", delay_s)
+            if self._stop.wait(delay_s):
+                return
+            delay_s = min(delay_s * 2, RETRY_MAX_S)
+
+    def run_once(self) -> bool:
+        """Open the window, then draw and take touches until ``stop`` or a failure.
+
+        Returns True when the screen was up before it failed (or stopped).
+        """
         try:
             detail = self.open()
         except Exception as exc:
             self._failed(f"display could not start: {exc}")
-            return
+            return False
         self.post(DisplayStarted(detail))
         while not self._stop.is_set():
             if not self.step_safely(lambda: [pygame.event.wait(FRAME_WAIT_MS)]):
-                return
+                return True
         self.close()
+        return True
 
     def step_safely(self, first_events: Callable[[], list[pygame.event.Event]] = list) -> bool:
         """``step``; on any failure report ``DisplayFailed``, close, and return False."""
         try:
             self.step([*first_events(), *pygame.event.get()])
+            if (lost := self._xguard.lost()) is not None:
+                raise DisplayError(lost)
         except Exception as exc:
             log.debug("display crashed:\n%s", traceback.format_exc())
             self._failed(f"display stopped: {type(exc).__name__}: {exc}")
@@ -122,6 +153,12 @@ class Kiosk:
     def _failed(self, detail: str) -> None:
         self.post(DisplayFailed(detail))
         self.close()
+
+    def close(self) -> None:
+        # A dead X connection cannot be closed (Xlib would wait on it forever);
+        # SDL is left as it is and the next open() starts a fresh one.
+        if self._xguard.lost() is None and pygame.display.get_init():
+            pygame.display.quit()
 
     def open(self) -> str:
         """Start SDL and open the window; raise DisplayError if nothing can be shown."""
@@ -153,14 +190,11 @@ class Kiosk:
             pygame.display.quit()
             raise DisplayError(f"cannot open a {size[0]}×{size[1]} window ({exc})") from None
         pygame.display.set_caption("portique")
+        self._xguard = XGuard.install(driver)
         if self.settings.fullscreen:
             pygame.mouse.set_visible(False)  # a touch screen: no pointer over the buttons
         self.painter = Painter(Fonts())
         return f"{driver} {size[0]}×{size[1]}{' fullscreen' if self.settings.fullscreen else ''}"
-
-    def close(self) -> None:
-        if pygame.display.get_init():
-            pygame.display.quit()
 
     def step(self, events: list[pygame.event.Event] | None = None) -> None:
         """Take the views and input that arrived, let time act, draw if anything changed."""
@@ -211,6 +245,11 @@ class Kiosk:
             self.ui.act(Action("char", _LETTERS[key]))
         elif key in _KEYS:
             self.ui.act(_KEYS[key])
+
+    @property
+    def x_connection_lost(self) -> bool:
+        """True once the X server went away (see xguard): SDL cannot be shut down cleanly."""
+        return self._xguard.lost() is not None
 
     def button_at(self, action: Action) -> tuple[int, int]:
         """The centre of the enabled button for ``action`` (for tests and tools)."""

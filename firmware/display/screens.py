@@ -752,6 +752,14 @@ def _status(s: UiState, t: Words, ctx: Context) -> list[object]:
             ),
         ),
         (t._("Walked through without entry"), Value(t.number(st.unexpected_passages))),
+        (
+            t._("Outages since the start"),
+            t._(
+                "screen {screen}, reader {reader}",
+                screen=t.number(st.display_failures),
+                reader=t.number(st.reader_reconnects),
+            ),
+        ),
     ]
     step = min(38, (ctx.height - y - 8) // len(rows))
     return items + _rows(Rect(24, y, w - 48, 0), rows, step)

@@ -17,6 +17,8 @@ class DeviceHealth:
         self.reader_detail = "not started"
         self.display_up: bool | None = None  # None: no screen configured or not reported yet
         self.display_detail = "not started"
+        self.reader_reconnects = 0  # times the reader came back after being lost
+        self.display_failures = 0
         reactor.register(ReaderHealth, self._on_reader)
         reactor.register(DisplayStarted, self._on_display_started)
         reactor.register(DisplayFailed, self._on_display_failed)
@@ -27,10 +29,13 @@ class DeviceHealth:
         return bool(self.display_up)
 
     def _on_reader(self, event: ReaderHealth, _eventtime: float) -> None:
+        # One line per change: a reader retried every second while unplugged stays quiet.
         if event.up != self.reader_up:
             (log.info if event.up else log.error)(
                 "reader %s: %s", "up" if event.up else "down", event.detail
             )
+            if event.up and self.reader_up is False:
+                self.reader_reconnects += 1
         self.reader_up, self.reader_detail = event.up, event.detail
 
     def _on_display_started(self, event: DisplayStarted, _eventtime: float) -> None:
@@ -44,6 +49,7 @@ class DeviceHealth:
             event.detail,
         )
         self.display_up, self.display_detail = False, event.detail
+        self.display_failures += 1
 
     def status(self, _eventtime: float) -> dict[str, Any]:
         return {
@@ -51,4 +57,6 @@ class DeviceHealth:
             "reader_detail": self.reader_detail,
             "display_up": self.display_up,
             "display_detail": self.display_detail,
+            "reader_reconnects": self.reader_reconnects,
+            "display_failures": self.display_failures,
         }

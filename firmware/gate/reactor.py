@@ -45,6 +45,7 @@ class Reactor:
         self._handlers: dict[type, list[Handler]] = {}
         self._on_start: list[Callable[[float], None]] = []
         self._on_stop: list[Callable[[float], None]] = []
+        self._after_event: list[Callable[[float], None]] = []
         self._running = False
 
     # -- the one door, for any thread ----------------------------------------
@@ -77,6 +78,10 @@ class Reactor:
         """Run ``callback(eventtime)`` when ``run`` ends, however it ends (safe state first)."""
         self._on_stop.append(callback)
 
+    def after_each_event(self, callback: Callable[[float], None]) -> None:
+        """Run ``callback(eventtime)`` once every event is handled (a change to report at once)."""
+        self._after_event.append(callback)
+
     def stop(self) -> None:
         """End ``run`` after the current event."""
         self._running = False
@@ -87,8 +92,7 @@ class Reactor:
         """Handle events and timers until ``stop``; the stop callbacks always run."""
         self._running = True
         try:
-            for callback in self._on_start:
-                callback(self.monotonic())
+            self.begin()
             while self._running:
                 self.run_due_timers()
                 try:
@@ -99,6 +103,11 @@ class Reactor:
         finally:
             for callback in self._on_stop:
                 self._safely(callback, self.monotonic())
+
+    def begin(self) -> None:
+        """Run the start callbacks (``run`` does; a benchmark driving the timers itself, too)."""
+        for callback in self._on_start:
+            callback(self.monotonic())
 
     def handle(self, event: object) -> None:
         """Dispatch ``event`` now, on this thread: the one dispatch path."""
@@ -111,6 +120,8 @@ class Reactor:
             self._safely(event, eventtime)
         else:
             log.error("reactor: no handler for %r; ignored", event)
+        for callback in self._after_event:
+            self._safely(callback, eventtime)
 
     def process_pending(self) -> int:
         """Handle every event already posted, without waiting; return how many."""

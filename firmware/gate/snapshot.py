@@ -33,8 +33,10 @@ class StatusCollector:
         self.modules: list[Reports] = []
         # Called with the snapshot every few seconds and at the stop (the status file).
         self.on_status: Callable[[dict[str, Any]], None] | None = None
+        self._reported_health: tuple[object, ...] | None = None
         reactor.on_start(lambda eventtime: reactor.at(eventtime, self._tick))
         reactor.on_stop(lambda _eventtime: self.report(running=False))
+        reactor.after_each_event(lambda _eventtime: self._report_health_change())
 
     def add(self, modules: Sequence[Reports]) -> None:
         self.modules.extend(modules)
@@ -66,10 +68,23 @@ class StatusCollector:
         if self.on_status is None:
             return
         try:
-            self.on_status(self.snapshot(running))
+            document = self.snapshot(running)
+            self._reported_health = _health_key(document)
+            self.on_status(document)
         except OSError as exc:  # a full disk must not stop the gate
             log.error("status not written: %s", exc)
+
+    def _report_health_change(self) -> None:
+        # Health changes (reader, display, journal, sync, clock, list) are written
+        # at once: a monitor must not read "reader up" during an unplug.
+        if self.on_status is not None and _health_key(self.health()) != self._reported_health:
+            self.report()
 
     def _tick(self, eventtime: float) -> float:
         self.report()
         return eventtime + status_file.INTERVAL_S
+
+
+def _health_key(document: dict[str, Any]) -> tuple[object, ...]:
+    """The health items whose change is written at once, not at the next heartbeat."""
+    return tuple(document.get(key) for key in status_file.HEALTH_KEYS)

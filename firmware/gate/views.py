@@ -144,6 +144,8 @@ class StatusView:
     admitted: int = 0
     refused: int = 0
     unexpected_passages: int = 0
+    display_failures: int = 0
+    reader_reconnects: int = 0
 
     @classmethod
     def from_health(cls, health: Mapping[str, Any], wall: float) -> StatusView:
@@ -168,6 +170,8 @@ class StatusView:
             admitted=health["admitted"],
             refused=sum(health["refusals"].values()),
             unexpected_passages=health["unexpected_passages"],
+            display_failures=health["display_failures"],
+            reader_reconnects=health["reader_reconnects"],
             sync=SyncStatus(
                 broker_connected=health["broker_connected"],
                 backlog=health["backlog"],

@@ -6,18 +6,34 @@ from the serial alone, so the card is never activated (no ``clf.connect``, no
 read still gives its serial.
 
 The thread never dies on its own: a reader that cannot be opened, stops
-answering or raises anything unexpected is reported (log and ``ReaderHealth``),
-closed, and opened again after an exponential back-off.
+answering, answers garbage or raises anything unexpected is reported
+(``ReaderHealth``; the loop logs the change in one line), closed, and opened
+again after a back-off that doubles up to ``retry_max_s`` (1 s by default, so
+a reader plugged back in is polling again within about a second).
+
+A card resting on the reader through such a glitch stays one tap: the time
+the reader was away does not count as the card being away (``Presence``).
+
+Under systemd the daemon is a session leader without a controlling terminal,
+and a tty opened without ``O_NOCTTY`` becomes its controlling terminal: a USB
+reader unplugged then hangs it up and the kernel sends SIGHUP, which kills
+the process. pyserial opens with ``O_NOCTTY``, but nfcpy 1.0.4 probes each
+candidate port with a plain ``open()`` first (``transport.TTY.find``);
+``_probe_without_ctty`` replaces that one ``open`` (see below).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import termios
 import threading
 from collections.abc import Callable
+from typing import IO, Any
 
 import nfc
 import nfc.clf
+import nfc.clf.transport
 from nfc.clf import RemoteTarget
 
 from firmware.clock import Clock
@@ -34,6 +50,25 @@ VALID_SERIAL_LENGTHS = VALID_SERIAL_BYTES  # the reader's name for it
 # One sense may block for 1.0 s (nfcpy's udp driver waiting for a card, the
 # PN532 command timeout); stop() waits for that one, not more.
 STOP_JOIN_S = 1.2
+
+
+# What a reader that went away or talks nonsense raises inside nfcpy: OSError
+# (pyserial's SerialException too) for a port that vanished or a reply that never
+# came, termios.error when flushing a hung-up port, IndexError and ValueError for
+# a reply cut short or malformed. Each is a lost reader, not a bug: one line, reopen.
+_READER_LOST = (OSError, termios.error, IndexError, ValueError, nfc.clf.Error)
+
+
+def _probe_without_ctty(file: str, *args: Any, **kwargs: Any) -> IO[Any]:
+    """``open`` as nfcpy's port probe calls it, plus ``O_NOCTTY`` (see the module docstring)."""
+    if args or kwargs:
+        return open(file, *args, **kwargs)  # noqa: SIM115 - not the probe: unchanged
+    return os.fdopen(os.open(file, os.O_RDONLY | os.O_NOCTTY | os.O_CLOEXEC))
+
+
+# A module global shadows the builtin for that module alone; the probe is the only
+# open() in nfc.clf.transport (checked by tests/test_reader_tty.py).
+nfc.clf.transport.open = _probe_without_ctty  # type: ignore[attr-defined]
 
 
 class _ReaderDown(Exception):
@@ -60,6 +95,12 @@ class _Backoff:
 def format_serial(serial: bytes) -> str:
     """A serial as the gate's logs write it: 04:A1:B2:C3."""
     return serial.hex(":").upper() if serial else "(empty)"
+
+
+def _why(exc: BaseException) -> str:
+    """An exception in a few words: its type and message (nfcpy raises some without one)."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _not_found_hint(path: str) -> str:
@@ -129,13 +170,17 @@ class NfcReader:
     def _session(self) -> None:
         clf = self._open()
         try:
-            log.info("reader %s: ready (%s)", self._path, clf)
+            log.debug("reader %s: ready (%s)", self._path, clf)
+            # The time it was away does not count as cards being away: one held
+            # through the glitch is still the same tap.
+            self._presence.resume(self._clock.monotonic())
             self._post_safely(
                 ReaderHealth(True, f"reader {self._path} ready ({clf})", self._clock.monotonic())
             )
             self._poll(clf)
-        except OSError as exc:  # nfcpy's way of saying the device went away (e.g. USB unplugged)
-            raise _ReaderDown(f"reader {self._path} stopped answering: {exc}") from exc
+        except _READER_LOST as exc:  # unplugged, silent or talking nonsense
+            self._presence.pause(self._clock.monotonic())
+            raise _ReaderDown(f"reader {self._path} stopped answering: {_why(exc)}") from exc
         finally:
             self._close(clf)
 
@@ -144,8 +189,7 @@ class NfcReader:
         try:
             found = clf.open(self._path)
         except Exception as exc:  # OSError (EACCES, EBUSY...), or ValueError for a malformed path
-            why = f"{type(exc).__name__}: {exc}"
-            raise _ReaderDown(f"reader {self._path} cannot be opened: {why}") from exc
+            raise _ReaderDown(f"reader {self._path} cannot be opened: {_why(exc)}") from exc
         if not found:
             raise _ReaderDown(
                 f"reader {self._path} cannot be opened: {_not_found_hint(self._path)}"
@@ -195,15 +239,16 @@ class NfcReader:
 
     def _wait_before_retry(self, detail: str) -> None:
         delay_s = self._backoff.next()
-        log.warning("%s; retrying in %.1f s", detail, delay_s)
+        # The loop logs the change of health once; every retry would flood the journal.
+        log.debug("%s; retrying in %.1f s", detail, delay_s)
         self._post_safely(ReaderHealth(False, detail, self._clock.monotonic()))
         self._stop.wait(delay_s)  # wakes at once on stop()
 
     def _close(self, clf: nfc.ContactlessFrontend) -> None:
         try:
             clf.close()
-        except Exception as exc:  # a reader that is gone may fail to close; nothing left to do
-            log.warning("reader %s: closing failed: %r", self._path, exc)
+        except Exception as exc:  # a reader that is gone fails to close; nothing left to do
+            log.debug("reader %s: closing failed: %s", self._path, _why(exc))
 
     def _post_safely(self, event: object) -> None:
         # A failing consumer must not be mistaken for a failing reader.

@@ -6,6 +6,9 @@ removal time; a different card is a new tap at once. Cards are tracked one by
 one, so two cards lying on the reader together (which a reader may report in
 turn) give one tap each, not one tap per switch.
 
+While the reader is away (unplugged, a glitch), nobody can tell whether a
+card stays on it: ``pause`` and ``resume`` take that time out of the count.
+
 This is pure logic: no I/O, no clock. The caller passes monotonic instants, so
 tests can state exact times.
 """
@@ -26,6 +29,7 @@ class Presence:
             raise ValueError(f"removal time must be positive, not {removal_s!r} s")
         self._removal_s = removal_s
         self._last_seen: dict[bytes, float] = {}
+        self._paused_at: float | None = None
 
     def seen(self, serial: bytes, mono: float) -> bool:
         """Record that ``serial`` was read at ``mono``; True when it is a new tap."""
@@ -37,6 +41,22 @@ class Presence:
     def nothing_seen(self, mono: float) -> None:
         """Record a poll that found no card (cards unseen long enough are gone)."""
         self._forget_removed(mono)
+
+    def pause(self, mono: float) -> None:
+        """The reader stopped answering at ``mono``: what lies on it is unknown until ``resume``."""
+        if self._paused_at is None:
+            self._paused_at = mono
+
+    def resume(self, mono: float) -> None:
+        """The reader answers again at ``mono``: the time it was away does not count.
+
+        A card seen just before the reader went away and seen again within the
+        removal time after it is back is the same presentation, not a new tap.
+        """
+        if self._paused_at is not None:
+            away = mono - self._paused_at
+            self._last_seen = {s: t + away for s, t in self._last_seen.items()}
+            self._paused_at = None
 
     def on_reader(self) -> frozenset[bytes]:
         """The cards resting on the reader as of the last ``seen``/``nothing_seen`` call."""

@@ -31,6 +31,7 @@ from firmware.events import (
 from firmware.gate.reactor import Reactor
 from firmware.journal.database import StorageError
 from firmware.journal.outbox import Outbox
+from firmware.status import COUNTERS
 from firmware.sync.deltas import DELTA_SEQ_KEY, apply_deltas
 
 log = logging.getLogger("portique.sync")
@@ -42,6 +43,7 @@ LIST_AT_KEY = "sync.list_at"
 PRUNE_EVERY_S = 3600.0
 PRUNE_ROWS = 5000  # per round, so pruning never holds the loop for long
 CLOCK_AHEAD_WARN_S = 300.0
+DETAIL_MAX = 1024  # the status schema's longest string in health
 
 
 class Transport(Protocol):
@@ -252,7 +254,9 @@ class SyncLink:
         are the ones the hub reads (``docs/protocol.md``).
         """
         self._refresh_status()
-        health = self.health()
+        # Words are cut to what the schema takes: a long error must not lose the message.
+        health = {key: value[:DETAIL_MAX] if isinstance(value, str) else value
+                  for key, value in self.health().items()}  # fmt: skip
         # The list's age counts from when the hub signed it.
         list_at = health.get("list_issued_at") or self.outbox.get(LIST_AT_KEY) or None
         return {
@@ -269,6 +273,10 @@ class SyncLink:
             "journal_ok": health["journal_ok"],
             "time_trusted": health["time_trusted"],
             "broker_connected": self.connected,
+            # What the gate counts (display failures, unexpected passages, reader
+            # reconnects...) reaches the hub as it reaches status.json and Prometheus.
+            "display_up": health["display_up"],
+            "counters": {key: health[key] for key, _, _ in COUNTERS},
             "health": health,
         }
 
