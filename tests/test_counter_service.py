@@ -342,7 +342,7 @@ def test_a_day_whose_records_were_pruned_is_not_closed_with_wrong_totals(world) 
         counter.sell(CASHIER, make_pass(serial=serial), "M1", Basket("normal", "cash"))
     outbox = Outbox(counter.journal)
     last = counter.journal.last_seq
-    assert outbox.acknowledge(last, outbox.hash_at(last), T0) is None
+    assert outbox.acknowledge(last, outbox.hash_at(last), T0, outbox.epoch) is None
     assert outbox.prune(T0 + 10 * YEAR_S, 100) > 0
     with pytest.raises(CounterRefused) as caught:
         counter.close_period(MANAGER, "day")
