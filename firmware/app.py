@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -81,7 +82,8 @@ class Gate:
     closed: bool = False
 
     @property
-    def on_view(self) -> list:  # noqa: ANN201 - the screen's listeners
+    def on_view(self) -> list[Callable[[object], None]]:
+        """The screen's listeners: each hears every view the modules publish."""
         return self.views.on_view
 
     def start_sync(self) -> None:
@@ -183,7 +185,7 @@ def _assemble(settings: Settings, reactor: Reactor, clock: FlooredClock, journal
                 health, lists, passages, admissions, status, desk)  # fmt: skip
 
 
-def _stop_on_shutdown(reactor: Reactor):  # noqa: ANN202 - a reactor handler
+def _stop_on_shutdown(reactor: Reactor) -> Callable[[Shutdown, float], None]:
     def stop(event: Shutdown, _eventtime: float) -> None:
         log.info("shutting down: %s", event.reason)
         reactor.stop()
