@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from firmware.trust import canonical, verify_signature
+from firmware.trust import signing_input, verify_signature
 
 VERSION = 1
 ROLES = ("technician", "cash")
@@ -64,8 +64,8 @@ class AccessCode:
 
 
 def _message(museum: str, gate: str, role: str, expires_minutes: int, nonce: int) -> bytes:
-    return canonical({
-        "type": "portique-access-code", "version": VERSION, "museum": museum, "gate": gate,
+    return signing_input("access-code", {
+        "type": "access-code", "version": VERSION, "museum": museum, "gate": gate,
         "role": role, "expires": expires_minutes, "nonce": nonce,
     })  # fmt: skip
 

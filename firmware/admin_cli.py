@@ -26,7 +26,11 @@ def add_commands(sub: argparse._SubParsersAction,
     )
     prov.add_argument("--broker", help="the museum's MQTT broker, HOST or HOST:PORT")
     prov.add_argument("--no-tls", action="store_true", help="plain MQTT (a test network only)")
-    prov.add_argument("--broker-password-file", type=Path)
+    prov.add_argument("--ca-file", type=Path,
+                      help="the CA of the broker's certificate (default: system CAs)")  # fmt: skip
+    prov.add_argument("--username", help="the gate's broker account (default MUSEUM/GATE)")
+    prov.add_argument("--password-file", "--broker-password-file", dest="password_file",
+                      type=Path, help="a file holding the broker account's password")  # fmt: skip
     prov.add_argument("--reader", default="tty:AMA0:pn532", help="nfcpy path of the PN532")
     prov.add_argument("--pin-factory", default="lgpio", choices=("lgpio", "mock"))
     prov.add_argument(
@@ -91,9 +95,11 @@ def cmd_provision(args: argparse.Namespace) -> int:
     import getpass
 
     from firmware import provision
-    from firmware.clock import RELEASE_FLOOR, FlooredClock, SystemClock
+    from firmware.clock import SystemClock, gate_clock
+    from firmware.datalock import DataDirBusy, DataDirLock
     from firmware.journal.database import StorageError
     from firmware.sync.keys import PRIVATE_FILE, PUBLIC_FILE, gate_key
+    from firmware.trust import TrustError
 
     code = args.code or getpass.getpass("access code: ")
     host, _, port = (args.broker or "").partition(":")
@@ -103,20 +109,28 @@ def cmd_provision(args: argparse.Namespace) -> int:
         reader=args.reader, pin_factory=args.pin_factory, display=args.display,
         broker_host=host or None,
         broker_port=int(port) if port else (1883 if args.no_tls else 8883),
-        broker_tls=not args.no_tls, broker_password_file=args.broker_password_file,
+        broker_tls=not args.no_tls, broker_user=args.username,
+        broker_password_file=args.password_file, broker_ca_file=args.ca_file,
     )  # fmt: skip
-    now = FlooredClock(SystemClock(), floor=RELEASE_FLOOR).now().wall
+    now = gate_clock(SystemClock(), 0.0).now().wall
     try:
-        provision.check_code(request)
-    except (provision.ProvisionError, StorageError) as exc:
+        with DataDirLock(request.data_dir, "portique provision"):
+            # Everything that could fail is checked before the code is used up.
+            provision.preflight(request)
+            accepted = provision.check_code(request)
+            pinned = None
+            if args.root_key is not None:
+                pinned = args.config.parent / "root.pub"
+                provision.write_atomically(pinned, args.root_key.read_text())
+            key, key_id = gate_key(request.data_dir)
+            provision.write_atomically(args.config, provision.config_text(request, pinned))
+            provision.consume_code(request, accepted)
+    except (provision.ProvisionError, StorageError, DataDirBusy, TrustError) as exc:
         print(f"portique provision: {exc}", file=sys.stderr)
         return 1
-    pinned = None
-    if args.root_key is not None:
-        pinned = args.config.parent / "root.pub"
-        provision.write_atomically(pinned, args.root_key.read_text())
-    key, key_id = gate_key(request.data_dir)
-    provision.write_atomically(args.config, provision.config_text(request, pinned))
+    except OSError as exc:
+        print(f"portique provision: {exc}; the code was not used up", file=sys.stderr)
+        return 1
     provision.hand_to_service_user([request.data_dir, request.data_dir / PRIVATE_FILE,
                                     request.data_dir / PUBLIC_FILE,
                                     request.data_dir / "journal.sqlite",
@@ -144,15 +158,25 @@ def cmd_provision(args: argparse.Namespace) -> int:
 
 
 def cmd_deprovision(args: argparse.Namespace) -> int:
+    from firmware.datalock import DataDirBusy, DataDirLock
+
+    settings = load_settings(args.config)
+    if settings is None:
+        return EXIT_CONFIG
+    try:
+        with DataDirLock(settings.gate.data_dir, "portique deprovision"):
+            return _deprovision(args, settings.gate.data_dir)
+    except DataDirBusy as exc:
+        print(f"portique deprovision: {exc}", file=sys.stderr)
+        return EXIT_STORAGE
+
+
+def _deprovision(args: argparse.Namespace, data_dir: Path) -> int:
     from firmware import provision
     from firmware.app import JOURNAL_FILE
     from firmware.journal.database import StorageError
     from firmware.journal.journal import Journal
 
-    settings = load_settings(args.config)
-    if settings is None:
-        return EXIT_CONFIG
-    data_dir = settings.gate.data_dir
     if (data_dir / JOURNAL_FILE).exists():
         try:
             journal = Journal.open(data_dir / JOURNAL_FILE)

@@ -21,8 +21,9 @@ from gpiozero.pins import Factory
 
 from firmware import status as status_file
 from firmware.access_state import Door
-from firmware.clock import RELEASE_FLOOR, Clock, FlooredClock, SystemClock
+from firmware.clock import Clock, FlooredClock, SystemClock, gate_clock
 from firmware.config import Settings
+from firmware.datalock import DataDirLock
 from firmware.events import DisplayFailed, PersonPassed, Shutdown
 from firmware.gate.admissions import Admissions
 from firmware.gate.desk import StaffDesk
@@ -36,7 +37,7 @@ from firmware.gate.recorder import Recorder
 from firmware.gate.snapshot import StatusCollector
 from firmware.gate.timekeeping import Timekeeper
 from firmware.gate.views import Views
-from firmware.journal.database import describe
+from firmware.journal.database import StorageError, describe
 from firmware.journal.journal import Journal
 from firmware.journal.outbox import Outbox
 from firmware.lists import format as fmt
@@ -79,6 +80,7 @@ class Gate:
     desk: StaffDesk
     sync: SyncLink | None = None
     sync_client: SyncClient | None = None
+    lock: DataDirLock | None = None
     closed: bool = False
 
     @property
@@ -104,24 +106,34 @@ class Gate:
         self.hardware.close()
         self.store.close()
         self.journal.close()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def build_gate(settings: Settings, clock: Clock | None = None,
                pin_factory: Factory | None = None) -> Gate:  # fmt: skip
     """Open the data directory and build every part.
 
-    Raises StorageError (data directory, databases), TrustError (the pinned
-    root key), ListRejected (a list to install at start) or HardwareError
-    (the GPIO pins).
+    Raises DataDirBusy (another process holds the data directory),
+    StorageError (data directory, databases), TrustError (the pinned root key),
+    ListRejected (a list to install at start) or HardwareError (the GPIO pins).
     """
     data_dir = settings.gate.data_dir
-    journal = Journal.open(data_dir / JOURNAL_FILE)
     try:
-        floor = max(journal.stored_floor(), RELEASE_FLOOR)
-        floored = FlooredClock(clock or SystemClock(), floor=floor)
+        lock = DataDirLock(data_dir, "the gate daemon (portique run)")
+    except OSError as exc:
+        raise StorageError(f"data directory {data_dir}: {exc.strerror}") from None
+    try:
+        journal = Journal.open(data_dir / JOURNAL_FILE)
+    except Exception:
+        lock.release()
+        raise
+    try:
+        floored = gate_clock(clock or SystemClock(), journal.stored_floor())
         # Certificates are checked against the floored time, never a clock at 1970.
-        store = _open_store(settings, data_dir, journal, floored.now().wall)
-        floored.raise_floor(store.lists.issued_at)
+        store = _open_store(settings, data_dir, journal, floored)
+        if store.lists.issued_at:
+            floored.raise_floor(store.lists.issued_at)
         factory = pin_factory or make_pin_factory(settings.gpio.pin_factory)
         loop_ref: list[Reactor] = []
         try:
@@ -137,9 +149,11 @@ def build_gate(settings: Settings, clock: Clock | None = None,
             ) from None
     except Exception:
         journal.close()
+        lock.release()
         raise
     loop_ref.append(reactor := Reactor(floored.source.monotonic))
     gate = _assemble(settings, reactor, floored, journal, store, hardware)
+    gate.lock = lock
     if settings.sync is not None:
         try:
             gate.sync, gate.sync_client = _attach_sync(gate)
@@ -213,6 +227,9 @@ def _attach_sync(gate: Gate) -> tuple[SyncLink, SyncClient]:
     client = SyncClient(
         sync, settings.gate.museum, settings.gate.gate, key, key_id, root, clock, gate.loop.post,
         list_version=max(int(outbox.get(LIST_VERSION_KEY)), gate.store.version),
+        revoked=lambda: gate.store.lists.trust.revoked,  # replaced whole: safe to read
+        # The lists' root, once rotated, is the hub's too, unless [sync] pins another.
+        current_root=None if sync.root_key else lambda: gate.store.lists.trust.root,
     )  # fmt: skip
     where = (settings.gate.museum, settings.gate.gate)
     link = SyncLink(sync, outbox, client, clock, gate.loop, where, gate.status.health)
@@ -233,17 +250,18 @@ def open_lists(settings: Settings) -> ListManager:
     return ListManager(data_dir, trust, config.max_list_mb << 20)
 
 
-def _open_store(settings: Settings, data_dir: Path, journal: Journal, now: float) -> PassStore:
+def _open_store(settings: Settings, data_dir: Path, journal: Journal,
+                clock: FlooredClock) -> PassStore:  # fmt: skip
     config = settings.lists
     lists = open_lists(settings)
     if config.install_at_start is not None:
-        install_list(lists, config.install_at_start, now)
+        install_list(lists, config.install_at_start, clock)
     if lists.version == 0:
         log.warning("no pass list in %s yet: every pass will be refused as unknown", data_dir)
     return PassStore(lists, journal)
 
 
-def install_list(lists: ListManager, path: Path, now: float) -> None:
+def install_list(lists: ListManager, path: Path, clock: FlooredClock) -> None:
     """Apply the list file at ``path`` unless the same or a newer version is in force."""
     try:
         with open(path, "rb") as handle:
@@ -255,7 +273,7 @@ def install_list(lists: ListManager, path: Path, now: float) -> None:
         log.info("list %s: version %d already in force", path, lists.version)
         return
     try:
-        lists.apply_file(path, now)
+        lists.apply_file(path, clock.now().wall, clock.latest_issue())
     except (OSError, peewee.DatabaseError) as exc:
         # The list in force is untouched (the apply is atomic); say where space ran out.
         raise describe(exc, lists.directory, f"installing list {path} into") from None

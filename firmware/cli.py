@@ -151,6 +151,7 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from firmware.app import build_gate, run_gate
+    from firmware.datalock import DataDirBusy
     from firmware.gate.hardware import HardwareError
     from firmware.journal.database import StorageError
     from firmware.lists.verify import ListRejected
@@ -162,7 +163,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     try:
         gate = build_gate(settings)
-    except (StorageError, ListRejected, TrustError, HardwareError) as exc:
+    except (StorageError, ListRejected, TrustError, HardwareError, DataDirBusy) as exc:
         print(f"portique: cannot start: {exc}", file=sys.stderr)
         return EXIT_STORAGE
     run_gate(gate)

@@ -127,6 +127,10 @@ class SyncSettings:
     ca_file: Path | None = None
     username: str | None = None  # per-gate broker account, "<museum>/<gate>" by convention
     password_file: Path | None = None  # kept out of this file so it can be readable by root only
+    # Client-certificate mode: this gate's certificate (CN "<museum>/<gate>") and key,
+    # instead of a password (provisioning/mosquitto/portique.conf, listener 8884).
+    cert_file: Path | None = None
+    key_file: Path | None = None
     # The central office's root public key: hub messages are verified against it.
     # Without it every hub message (acknowledgements too) is refused and records stay queued.
     root_key: Path | None = None

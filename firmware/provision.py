@@ -1,11 +1,15 @@
 """Setting a gate up with the central office's access code, and taking it down.
 
-`portique provision` checks the technician's code offline (the office's
-public key ships with the install), then: pins the root key for lists and
-hub messages, makes the gate's Ed25519 key (owner-readable only), writes the
-configuration atomically, and announces the gate's public key to the hub
-with the code as proof. Wrong codes are journaled and lock out with growing
-delays that survive a restart.
+`portique provision` first checks everything it will need (the office and
+root keys readable, the config and data folders writable, the broker
+reachable with the given credentials), then checks the technician's code
+offline (the office's public key ships with the install), then: pins the
+root key for lists and hub messages, makes the gate's Ed25519 key
+(owner-readable only), writes the configuration atomically, and only then
+uses the code up, before announcing the gate's public key to the hub with
+the code as proof. A typo or an unreachable broker therefore never burns a
+code. Wrong codes are journaled and lock out with growing delays that
+survive a restart.
 
 `portique deprovision` wipes keys and local data only when the hub has
 acknowledged every record, or with ``--force`` after exporting the records
@@ -24,7 +28,7 @@ from typing import Any
 
 from firmware import access, access_state
 from firmware.access_state import ACCESS_STATE
-from firmware.clock import RELEASE_FLOOR, FlooredClock, SystemClock
+from firmware.clock import SystemClock, gate_clock
 from firmware.durable import atomic_write
 from firmware.journal.journal import COLUMNS, Journal
 
@@ -53,32 +57,115 @@ class Request:
     broker_tls: bool = True
     broker_user: str | None = None
     broker_password_file: Path | None = None
+    broker_ca_file: Path | None = None
 
 
 # -- the access code ---------------------------------------------------------------------
 
 
+def _door(request: Request) -> access_state.Door:
+    return access_state.Door(request.museum, request.gate, request.data_dir, request.office_key)
+
+
+def _gate_now(journal: Journal):  # noqa: ANN202 - Now
+    return gate_clock(SystemClock(), journal.stored_floor()).now()
+
+
 def check_code(request: Request) -> access.AccessCode:
-    """The code's content if it opens this gate; ProvisionError (journaled) otherwise."""
-    door = access_state.Door(request.museum, request.gate, request.data_dir, request.office_key)
+    """The code's content if it opens this gate (not used up yet); ProvisionError otherwise.
+
+    A refused code is journaled and counts towards the lockout.
+    """
     request.data_dir.mkdir(parents=True, exist_ok=True)
     journal = Journal.open(request.data_dir / JOURNAL_FILE)
     try:
-        now = FlooredClock(SystemClock(), floor=max(journal.stored_floor(), RELEASE_FLOOR)).now()
-        return access_state.attempt(
-            door, request.code, now, journal.append, opened="provisioned",
+        return access_state.check(
+            _door(request), request.code, _gate_now(journal), journal.append,
             refused_roles={"cash": "this code is for cash mode, not for setting a gate up"},
             operator="technician",
         )  # fmt: skip
     except access.AccessCodeError as exc:
-        if exc.code == "no_office_key":
-            raise ProvisionError(f"{exc}; the office key is installed with portique") from None
-        if exc.code == "locked":
-            raise ProvisionError(str(exc)) from None
-        later = f"; the next try is possible in {exc.wait_s:.0f} s" if exc.wait_s else ""
-        raise ProvisionError(f"access code refused: {exc}{later}") from None
+        raise _refusal(exc) from None
     finally:
         journal.close()
+
+
+def consume_code(request: Request, code: access.AccessCode) -> None:
+    """Use the code up, once the gate is set up: one journal record, ``provisioned``."""
+    journal = Journal.open(request.data_dir / JOURNAL_FILE)
+    try:
+        now = _gate_now(journal)
+        access_state.consume(_door(request), request.code, code, now, journal.append,
+                             opened="provisioned", operator="technician")  # fmt: skip
+    except access.AccessCodeError as exc:
+        raise _refusal(exc) from None
+    finally:
+        journal.close()
+
+
+def _refusal(exc: access.AccessCodeError) -> ProvisionError:
+    if exc.code == "no_office_key":
+        return ProvisionError(f"{exc}; the office key is installed with portique")
+    if exc.code in ("locked", "state_damaged"):
+        return ProvisionError(str(exc))
+    later = f"; the next try is possible in {exc.wait_s:.0f} s" if exc.wait_s else ""
+    return ProvisionError(f"access code refused: {exc}{later}")
+
+
+# -- checks before anything is used up ------------------------------------------------
+
+
+def preflight(request: Request) -> None:
+    """Everything provisioning needs, checked before the code is: ProvisionError if not."""
+    from firmware.trust import TrustError, read_public_key
+
+    for what, path in (("office key", request.office_key), ("root key", request.root_key)):
+        if path is not None:
+            try:
+                read_public_key(path)
+            except TrustError as exc:
+                raise ProvisionError(f"{what}: {exc}") from None
+    for what, folder in (("configuration folder", request.config_path.parent),
+                         ("data folder", request.data_dir)):  # fmt: skip
+        _check_writable(what, folder)
+    if request.broker_password_file is not None:
+        try:
+            request.broker_password_file.read_text()
+        except OSError as exc:
+            raise ProvisionError(f"broker password file {request.broker_password_file}: "
+                                 f"{exc.strerror}") from None  # fmt: skip
+    if request.broker_ca_file is not None and not request.broker_ca_file.is_file():
+        raise ProvisionError(f"broker CA file {request.broker_ca_file} does not exist")
+    if request.broker_host:
+        from firmware.sync.enrol import probe
+
+        problem = probe(broker_settings(request))
+        if problem:
+            raise ProvisionError(f"{problem}; nothing was changed and the code is still good")
+
+
+def _check_writable(what: str, folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".portique-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ProvisionError(f"{what} {folder} is not writable ({exc.strerror}); "
+                             "nothing was changed, the code is still good") from None  # fmt: skip
+
+
+def broker_user(request: Request) -> str:
+    return request.broker_user or f"{request.museum}/{request.gate}"
+
+
+def broker_settings(request: Request):  # noqa: ANN201 - SyncSettings, imported lazily
+    from firmware.config import SyncSettings
+
+    return SyncSettings(host=request.broker_host or "", port=request.broker_port,
+                        tls=request.broker_tls, ca_file=request.broker_ca_file,
+                        username=broker_user(request),
+                        password_file=request.broker_password_file)  # fmt: skip
 
 
 # -- the gate's files -----------------------------------------------------------------
@@ -109,10 +196,12 @@ def config_text(request: Request, root_key: Path | None) -> str:
     if request.broker_host:
         lines += ["", "[sync]", f'host = "{request.broker_host}"', f"port = {request.broker_port}",
                   f"tls = {'true' if request.broker_tls else 'false'}"]  # fmt: skip
-        user = request.broker_user or f"{request.museum}/{request.gate}"
+        user = broker_user(request)
         lines.append(f'username = "{user}"')
         if request.broker_password_file:
             lines.append(f'password_file = "{request.broker_password_file}"')
+        if request.broker_ca_file:
+            lines.append(f'ca_file = "{request.broker_ca_file}"')
     return "\n".join(lines) + "\n"
 
 
@@ -137,6 +226,7 @@ def hand_to_service_user(paths: list[Path]) -> None:
 WIPED = ("gate.key", "gate.pub", "journal.sqlite", "journal.sqlite-wal", "journal.sqlite-shm",
          "lists.sqlite", "lists.sqlite-wal", "lists.sqlite-shm", "trust.json", "staff.toml",
          "status.json", ACCESS_STATE)  # fmt: skip
+# daemon.lock stays: the wiping command holds it until it is done.
 
 
 def unacknowledged(journal: Journal) -> list[dict[str, Any]]:

@@ -5,9 +5,15 @@ public key at provisioning and nothing else. The root signs *certificates*
 for the keys that sign lists and hub messages, each with its purposes and a
 validity period, so a signing key can be rotated, or revoked by a signed
 revocation list, without touching the gates. A new root is accepted only
-when signed by the current root and by itself. No private key lives on a
-gate. Every document is canonical JSON (sorted keys, no spaces) and every
-signature is Ed25519 over those exact bytes.
+from a document of type ``root`` naming the current root as its previous
+one, signed by the current root and by itself. No private key lives on a
+gate.
+
+Every signed document has a type, and every signature is Ed25519 over
+``signing_input(type, body)``: a domain prefix naming the type, then the
+body's canonical JSON (sorted keys, no spaces). A signature made for one type
+therefore never verifies as another (TUF's typed metadata): a certificate's
+signature is not a root rotation's, a list header's is not a hub message's.
 
 See ``docs/validity-list.md`` for the formats and the threats they answer.
 """
@@ -30,6 +36,14 @@ from firmware.durable import atomic_write
 
 PURPOSES = ("list", "hub", "tariffs")  # tariffs: the counter's prices (firmware/counter)
 
+# Every kind of signed document; each is its own signature domain. ``release-notice``
+# is reserved for a document the office will sign later.
+DOMAINS = (
+    "root", "certificate", "revocations", "list", "hub-message", "gate-message",
+    "access-code", "release-notice", "tariffs",
+)  # fmt: skip
+_DOMAIN_PREFIX = b"portique-signed/v2\x00"
+
 
 class TrustError(Exception):
     """A signature or certificate that cannot be trusted; ``code`` is stable for logs and status."""
@@ -42,6 +56,23 @@ class TrustError(Exception):
 def canonical(document: dict[str, Any]) -> bytes:
     """The exact bytes that are signed: sorted keys, no spaces, UTF-8."""
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def signing_input(domain: str, body: dict[str, Any]) -> bytes:
+    """The exact bytes a signature of type ``domain`` covers: the type, then the body."""
+    if domain not in DOMAINS:
+        raise ValueError(f"no signed document type {domain!r}")
+    return _DOMAIN_PREFIX + domain.encode() + b"\x00" + canonical(body)
+
+
+def sign(key: Ed25519PrivateKey, domain: str, body: dict[str, Any]) -> bytes:
+    """Sign ``body`` as a document of type ``domain``."""
+    return key.sign(signing_input(domain, body))
+
+
+def verify_typed(public: bytes, signature: bytes, domain: str, body: dict[str, Any]) -> bool:
+    """Whether ``signature`` is ``public``'s over ``body`` as a document of type ``domain``."""
+    return verify_signature(public, signature, signing_input(domain, body))
 
 
 def b64(data: bytes) -> str:
@@ -148,7 +179,7 @@ def certify(
     unless their configuration explicitly allows demo keys.
     """
     cert = {
-        "type": "portique-key-cert",
+        "type": "certificate",
         "key_id": key_id(public),
         "public_key": b64(public),
         "purposes": sorted(purposes),
@@ -158,34 +189,33 @@ def certify(
         "label": label,
         "demo": demo,
     }
-    return {"cert": cert, "signature": b64(root.sign(canonical(cert)))}
+    return {"cert": cert, "signature": b64(sign(root, "certificate", cert))}
 
 
 def revocations(root: Ed25519PrivateKey, version: int, revoked: list[str]) -> dict[str, Any]:
-    """A root-signed list of revoked key ids; a higher version replaces a lower one."""
+    """A root-signed list of revoked key ids; gates keep the union of every version."""
     body = {
-        "type": "portique-revocations",
+        "type": "revocations",
         "version": version,
         "revoked": sorted(revoked),
         "root_id": key_id(raw_public(root.public_key())),
     }
-    return {"revocations": body, "signature": b64(root.sign(canonical(body)))}
+    return {"revocations": body, "signature": b64(sign(root, "revocations", body))}
 
 
 def rotate_root(old: Ed25519PrivateKey, new: Ed25519PrivateKey) -> dict[str, Any]:
-    """A new root, signed by the old root and by itself."""
+    """A new root, naming the old one, signed by the old root and by itself."""
     new_raw = raw_public(new.public_key())
     body = {
-        "type": "portique-root",
+        "type": "root",
         "key_id": key_id(new_raw),
         "public_key": b64(new_raw),
         "previous_id": key_id(raw_public(old.public_key())),
     }
-    data = canonical(body)
     return {
         "root": body,
-        "old_signature": b64(old.sign(data)),
-        "new_signature": b64(new.sign(data)),
+        "old_signature": b64(sign(old, "root", body)),
+        "new_signature": b64(sign(new, "root", body)),
     }
 
 
@@ -215,6 +245,7 @@ class TrustStore:
     certificates: dict[str, Certificate] = field(default_factory=dict)
     revoked: frozenset[str] = frozenset()
     revocations_version: int = 0
+    revocations_digest: str = ""  # of the document of ``revocations_version``: spots a twin
     pinned: bytes = b""  # the root provisioning pinned; ``root`` may have rotated since
     allow_demo: bool = False
     _documents: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -243,31 +274,37 @@ class TrustStore:
             store.root = unb64(saved["root"], f"{path} root")
             store.revoked = frozenset(saved.get("revoked", []))
             store.revocations_version = int(saved.get("revocations_version", 0))
+            store.revocations_digest = str(saved.get("revocations_digest", ""))
             for document in saved.get("certificates", []):
                 store.accept_certificate(document, now=None)
         except (ValueError, KeyError, TypeError, TrustError) as exc:
             raise TrustError("malformed", f"trust store {path} is damaged ({exc})") from None
         return store
 
-    def accept_certificate(self, document: object, now: float | None) -> Certificate:
+    def accept_certificate(self, document: object, now: float | None,
+                           latest: float | None = None) -> Certificate:  # fmt: skip
         """Check a root-signed certificate and remember it; raise TrustError if it is not good.
 
-        ``now`` None skips the validity period (used when reloading saved state).
+        ``now`` None skips the validity period (used when reloading saved state);
+        see ``verify`` for ``latest``.
         """
         body, signature = _signed(document, "cert")
-        if body.get("type") != "portique-key-cert":
+        if body.get("type") != "certificate":
             raise TrustError("malformed", "not a key certificate")
-        if not verify_signature(self.root, signature, canonical(body)):
+        if not verify_typed(self.root, signature, "certificate", body):
             raise TrustError("bad_certificate", f"certificate of key {body.get('key_id')} "
                              f"is not signed by the root {self.root_id}")  # fmt: skip
-        cert = Certificate(
-            key_id=str(body["key_id"]),
-            public_key=unb64(body["public_key"], "certificate public_key"),
-            purposes=tuple(body["purposes"]),
-            not_before=float(body["not_before"]),
-            not_after=float(body["not_after"]),
-            label=str(body.get("label", "")),
-        )
+        try:
+            cert = Certificate(
+                key_id=str(body["key_id"]),
+                public_key=unb64(body["public_key"], "certificate public_key"),
+                purposes=tuple(str(p) for p in body["purposes"]),
+                not_before=float(body["not_before"]),
+                not_after=float(body["not_after"]),
+                label=str(body.get("label", "")),
+            )
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise TrustError("malformed", f"certificate fields are not valid ({exc})") from None
         if cert.key_id != key_id(cert.public_key):
             raise TrustError("bad_certificate", f"certificate key id {cert.key_id} does not match")
         if cert.key_id in self.revoked:
@@ -276,40 +313,68 @@ class TrustStore:
             raise TrustError(
                 "demo_key", f"key {cert.key_id} is a demonstration key; this gate refuses it"
             )
-        if now is not None and not cert.not_before <= now <= cert.not_after:
+        if now is not None and not _valid_between(cert, now, latest):
             raise TrustError("expired_key", f"key {cert.key_id} is not valid now")
         self.certificates[cert.key_id] = cert
         self._documents[cert.key_id] = document  # type: ignore[assignment]
         return cert
 
     def accept_revocations(self, document: object) -> bool:
-        """Apply a newer root-signed revocation list; return whether it changed anything."""
+        """Add a root-signed revocation list to those known; return whether it changed anything.
+
+        Revocations are cumulative: the gate keeps the union of every list it
+        accepted, so a later list that forgets an entry (or an older one
+        replayed) never un-revokes a key. Two different lists with the same
+        version are refused as ``revocation_conflict``: one of them is not
+        what the office meant.
+        """
         body, signature = _signed(document, "revocations")
-        if body.get("type") != "portique-revocations":
+        if body.get("type") != "revocations":
             raise TrustError("malformed", "not a revocation list")
-        if not verify_signature(self.root, signature, canonical(body)):
+        if not verify_typed(self.root, signature, "revocations", body):
             raise TrustError("bad_signature", "revocation list is not signed by the root")
-        version = int(body["version"])
-        if version <= self.revocations_version:
+        try:
+            version = int(body["version"])
+            listed = frozenset(str(k) for k in body["revoked"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TrustError("malformed", f"revocation list is not valid ({exc})") from None
+        digest = hashlib.sha256(canonical(body)).hexdigest()
+        if version == self.revocations_version and self.revocations_digest not in ("", digest):
+            raise TrustError("revocation_conflict", f"a different revocation list version "
+                             f"{version} is already in force; the office must issue a new "
+                             "version")  # fmt: skip
+        if version > self.revocations_version:
+            self.revocations_version, self.revocations_digest = version, digest
+        before = self.revoked
+        self.revoked = before | listed
+        if self.revoked == before:
             return False
-        self.revocations_version = version
-        self.revoked = frozenset(body["revoked"])
         for revoked in self.revoked:
             self.certificates.pop(revoked, None)
             self._documents.pop(revoked, None)
         return True
 
     def accept_root(self, document: object) -> bool:
-        """Move to a new root signed by the current root and by itself."""
+        """Move to a new root: a ``root`` document naming the current root as the previous
+        one, signed by the current root and by the new root (in the ``root`` domain)."""
         if not isinstance(document, dict) or not isinstance(document.get("root"), dict):
             raise TrustError("malformed", "not a root rotation")
         body = document["root"]
-        data = canonical(body)
+        if body.get("type") != "root":
+            raise TrustError("malformed", f"a {body.get('type')!r} document is not a root rotation")
         new_root = unb64(body.get("public_key"), "root public_key")
         if new_root == self.root:
             return False
-        old_ok = verify_signature(self.root, unb64(document.get("old_signature"), "old"), data)
-        new_ok = verify_signature(new_root, unb64(document.get("new_signature"), "new"), data)
+        load_public(new_root)
+        if body.get("key_id") != key_id(new_root):
+            raise TrustError("malformed", "root rotation: key_id does not match its public key")
+        if body.get("previous_id") != self.root_id:
+            raise TrustError("wrong_root", f"root rotation follows root {body.get('previous_id')}, "
+                             f"not this gate's root {self.root_id}")  # fmt: skip
+        old_sig = unb64(document.get("old_signature"), "old_signature")
+        new_sig = unb64(document.get("new_signature"), "new_signature")
+        old_ok = verify_typed(self.root, old_sig, "root", body)
+        new_ok = verify_typed(new_root, new_sig, "root", body)
         if not (old_ok and new_ok):
             raise TrustError(
                 "bad_signature", "a new root must be signed by the old and the new root"
@@ -319,8 +384,15 @@ class TrustStore:
         self._documents.clear()
         return True
 
-    def verify(self, data: bytes, signature: bytes, signer: str, purpose: str, now: float) -> None:
-        """Raise TrustError unless ``signer`` may sign for ``purpose`` and signed ``data``."""
+    def verify(self, data: bytes, signature: bytes, signer: str, purpose: str, now: float,
+               latest: float | None = None) -> None:  # fmt: skip
+        """Raise TrustError unless ``signer`` may sign for ``purpose`` and signed ``data``.
+
+        ``data`` is a ``signing_input``: its domain names the document's type.
+        With a clock it cannot trust, the gate knows only that the time lies
+        between ``now`` (its floor) and ``latest`` (``FlooredClock.latest_issue``):
+        a key is refused only if its validity surely missed that interval.
+        """
         cert = self.certificates.get(signer)
         if signer in self.revoked:
             raise TrustError("revoked_key", f"key {signer} has been revoked")
@@ -328,7 +400,7 @@ class TrustStore:
             raise TrustError("unknown_key", f"key {signer} is not certified by root {self.root_id}")
         if purpose not in cert.purposes:
             raise TrustError("wrong_purpose", f"key {signer} may not sign {purpose} data")
-        if not cert.not_before <= now <= cert.not_after:
+        if not _valid_between(cert, now, latest):
             raise TrustError("expired_key", f"key {signer} is valid only from "
                              f"{cert.not_before:.0f} to {cert.not_after:.0f}")  # fmt: skip
         if not verify_signature(cert.public_key, signature, data):
@@ -343,9 +415,14 @@ class TrustStore:
             "root": b64(self.root),
             "revoked": sorted(self.revoked),
             "revocations_version": self.revocations_version,
+            "revocations_digest": self.revocations_digest,
             "certificates": list(self._documents.values()),
         }
         atomic_write(self.path, json.dumps(state, indent=1, sort_keys=True))
+
+
+def _valid_between(cert: Certificate, earliest: float, latest: float | None) -> bool:
+    return cert.not_before <= max(earliest, latest or earliest) and earliest <= cert.not_after
 
 
 def _signed(document: object, name: str) -> tuple[dict[str, Any], bytes]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import peewee
 
+from firmware.protocol.messages import ANY, ProtocolError, validate
 from hub.models import HubModels
 
 Report = Callable[[str, str, str, int | None, str], None]
@@ -37,6 +38,16 @@ def activation_delta(m: HubModels, record: dict[str, Any], now: float,
         if not earlier:
             return None
         current.delete_instance()
+    try:
+        check_item({"dseq": 1, "kind": "activation", "serial": serial, "state": "active",
+                    "pass_number": record["pass_number"], "id_number": None, "pass_type": None,
+                    "activated_on": day, "expires_on": record["valid_until"],
+                    "origin_museum": record["museum"], "origin_gate": record["gate"]},
+                   now)  # fmt: skip
+    except BadDelta as exc:
+        report(record["museum"], record["gate"], "bad_activation", record["seq"],
+               f"pass {serial}: {exc}; not passed on to the gates")  # fmt: skip
+        return None
     a.create(serial=serial, pass_number=record["pass_number"], activated_on=day,
              expires_on=record["valid_until"], wall=record["wall"], museum=record["museum"],
              gate=record["gate"], seq=record["seq"])  # fmt: skip
@@ -46,15 +57,37 @@ def activation_delta(m: HubModels, record: dict[str, Any], now: float,
                      origin_gate=record["gate"])  # fmt: skip
 
 
+class BadDelta(ValueError):
+    """A pass change gates would refuse; never stored, never signed."""
+
+
+def check_item(item: dict[str, Any], now: float) -> None:
+    """Raise BadDelta unless ``item`` fits the schema every gate checks deltas against.
+
+    Deltas are numbered without gaps and each gate applies them in order, so one
+    item a gate refuses would stop every later change on every gate: it must
+    never be stored.
+    """
+    try:
+        validate("deltas", {"type": "deltas", "museum": ANY, "gate": ANY, "issued_at": now,
+                            "items": [item]})  # fmt: skip
+    except ProtocolError as exc:
+        raise BadDelta(f"pass change refused, gates would not accept it: {exc}") from None
+
+
 def new_delta(m: HubModels, now: float, *, kind: str, serial: str, state: str,
               **fields: Any) -> dict[str, Any]:  # fmt: skip
-    """Store the next delta (call inside a transaction) and return its item."""
+    """Store the next delta (call inside a transaction) and return its item.
+
+    Raises BadDelta, storing nothing, for an item the gates would refuse.
+    """
     last = m.delta.select(peewee.fn.MAX(m.delta.dseq)).scalar() or 0
     item = {
         "dseq": last + 1, "kind": kind, "serial": serial, "state": state,
         "pass_number": None, "id_number": None, "pass_type": None, "activated_on": None,
         "expires_on": None, "origin_museum": None, "origin_gate": None, **fields,
     }  # fmt: skip
+    check_item(item, now)
     m.delta.create(dseq=item["dseq"], serial=serial, item=json.dumps(item), created_at=now)
     return item
 

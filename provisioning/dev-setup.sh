@@ -13,8 +13,9 @@ EXTRAS=${EXTRAS:-"gate hub postgres test"}
 # libusb: nfcpy loads it for USB readers; mosquitto: the broker the sync tests run;
 # fonts-dejavu-core: the screen's font, with every French and German letter;
 # postgresql: the server the hub's tests run against; xvfb: an X server the display
-# tests kill; gcc, python3-dev, linux-libc-dev: evdev (the scanner) is published as source only.
-DEBS=${DEBS:-"systemd libusb-1.0-0 mosquitto fonts-dejavu-core postgresql xvfb gcc python3-dev linux-libc-dev"}
+# tests kill; gcc, python3-dev, linux-libc-dev: evdev (the scanner) is published as source only;
+# zbar-tools: zbarimg reads back the QR form of access codes, as a barcode scanner would.
+DEBS=${DEBS:-"systemd libusb-1.0-0 mosquitto fonts-dejavu-core postgresql xvfb gcc python3-dev linux-libc-dev zbar-tools"}
 
 missing=""
 for pkg in $DEBS; do

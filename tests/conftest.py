@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from gpiozero.pins.mock import MockFactory, MockPin
 
 from firmware import config
@@ -19,6 +21,9 @@ from firmware.app import Gate, build_gate
 from firmware.clock import ManualClock
 from firmware.demo import write_demo, write_demo_list
 from firmware.events import CardTapped
+from firmware.lists.manager import ListManager
+from firmware.lists.publisher import Signer
+from firmware.trust import TrustStore, certify, raw_public
 
 # The screen's tests draw into SDL's dummy driver: no window, real pygame events.
 os.environ["SDL_VIDEODRIVER"] = "dummy"
@@ -65,6 +70,50 @@ class WatchedPin(MockPin):
 
 
 DEMO_KEYS = Path(__file__).parent.parent / "provisioning" / "demo-keys"
+
+# Lists signed by throwaway keys (tests/test_lists.py and tests/test_trust_attacks.py).
+LIST_NOW = 1_780_000_000.0
+YEAR_S = 365 * 86400.0
+
+
+@dataclass
+class Pki:
+    root: Ed25519PrivateKey
+    signer: Signer
+
+    @property
+    def root_public(self) -> bytes:
+        return raw_public(self.root.public_key())
+
+    def signing_key(
+        self, purposes=("list",), not_after=LIST_NOW + 365 * 86400.0, demo=False
+    ) -> Signer:
+        key = Ed25519PrivateKey.generate()
+        cert = certify(self.root, raw_public(key.public_key()), list(purposes), LIST_NOW - 86400.0,
+                       not_after, demo=demo)  # fmt: skip
+        return Signer(key, cert)
+
+
+@pytest.fixture
+def pki() -> Pki:
+    root = Ed25519PrivateKey.generate()
+    key = Ed25519PrivateKey.generate()
+    cert = certify(
+        root,
+        raw_public(key.public_key()),
+        ["list", "hub"],
+        LIST_NOW - 86400.0,
+        LIST_NOW + 365 * 86400.0,
+    )
+    return Pki(root, Signer(key, cert))
+
+
+@pytest.fixture
+def manager(tmp_path: Path, pki: Pki) -> ListManager:
+    trust = TrustStore.open(pki.root_public, tmp_path / "trust.json")
+    manager = ListManager(tmp_path, trust, max_payload_bytes=1 << 20)
+    yield manager
+    manager.close()
 
 
 @pytest.fixture

@@ -293,8 +293,8 @@ class Spy:
     """A plain MQTT client: publishes raw payloads, records what it hears."""
 
     def __init__(self, port: int, subscribe: str | None = None,
-                 login: tuple[str, str] | None = None) -> None:  # fmt: skip
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="")
+                 login: tuple[str, str] | None = None, client_id: str = "") -> None:  # fmt: skip
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
         if login:
             self.client.username_pw_set(*login)
         self.heard: list[tuple[str, bytes]] = []

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from firmware import access
 from firmware.access import AccessCodeError, Lockout, check, issue
 from firmware.trust import raw_public
 
@@ -79,3 +83,29 @@ def test_wrong_codes_lock_out_with_growing_delays() -> None:
     assert lockout.wait_s(NOW) == 3600.0  # never longer than an hour
     lockout.succeeded()
     assert lockout.wait_s(NOW) == 0.0
+
+
+def test_the_qr_form_reads_back_as_the_code_the_gate_accepts(tmp_path: Path) -> None:
+    """`portique-hub access-code issue --qr`: what the counter's scanner reads opens the gate."""
+    import subprocess
+    import sys
+
+    from firmware.trust import generate_private_key, read_public_key, write_public_key
+
+    key = generate_private_key(tmp_path / "office.key")
+    write_public_key(key, tmp_path / "office.pub")
+    image = tmp_path / "code.png"
+    done = subprocess.run(
+        [sys.executable, "-m", "hub", "access-code", "issue", "--museum", "M1", "--gate", "G1",
+         "--office-key", str(tmp_path / "office.key"), "--qr", str(image),
+         "--data", str(tmp_path / "hub")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    printed = done.stdout.strip()
+    scanned = subprocess.run(["zbarimg", "--raw", "-q", str(image)], capture_output=True,
+                             text=True, check=True).stdout.strip()  # fmt: skip
+    assert scanned == access.normalise(printed) and "-" not in scanned
+    opened = access.check(scanned, read_public_key(tmp_path / "office.pub"), "M1", "G1",
+                          time.time(), set())  # fmt: skip
+    assert opened.role == "technician"

@@ -97,3 +97,48 @@ def test_a_role_refused_here_counts_as_a_wrong_code(door, journal, office) -> No
         attempt(door, text, at(NOW), journal.append, "provisioned", {"cash": "not here"})
     assert caught.value.code == "wrong_role"
     assert rows(journal)[-1][1:3] == (False, "wrong_role")
+
+
+# -- failing closed -------------------------------------------------------------------------
+
+
+def test_an_emptied_state_file_does_not_make_a_used_code_work_again(door, journal, office) -> None:
+    text = access.issue(office, "M1", "G1", "technician", NOW + 600)
+    try_code(door, journal, text)
+    (door.data_dir / ACCESS_STATE).write_text("")
+    assert refusal(door, journal, text).code == "state_damaged"
+    assert "move" in str(refusal(door, journal, text))
+
+
+def test_a_deleted_state_file_is_rebuilt_from_the_journal(door, journal, office) -> None:
+    used = access.issue(office, "M1", "G1", "technician", NOW + 600)
+    try_code(door, journal, used)
+    wrong = access.issue(office, "M1", "G2", "technician", NOW + 600)
+    for _ in range(4):
+        refusal(door, journal, wrong)
+    (door.data_dir / ACCESS_STATE).unlink()  # or moved aside after damage
+    locked = refusal(door, journal, used, NOW + 10)
+    assert (locked.code, locked.wait_s) == ("locked", 20.0)  # the lockout survived
+    assert refusal(door, journal, used, NOW + 30).code == "used"  # and the used code
+
+
+def test_a_damaged_state_file_refuses_every_code_until_moved_aside(door, journal, office) -> None:
+    door.data_dir.mkdir(exist_ok=True)
+    (door.data_dir / ACCESS_STATE).write_text('{"failures": "many"}')
+    good = access.issue(office, "M1", "G1", "technician", NOW + 600)
+    refused = refusal(door, journal, good)
+    assert refused.code == "state_damaged" and str(door.data_dir / ACCESS_STATE) in str(refused)
+    (door.data_dir / ACCESS_STATE).rename(door.data_dir / "access.json.damaged")
+    assert try_code(door, journal, good).role == "technician"
+
+
+def test_checking_a_code_does_not_use_it_up(door, journal, office) -> None:
+    from firmware.access_state import check, consume
+
+    text = access.issue(office, "M1", "G1", "technician", NOW + 600)
+    code = check(door, text, at(NOW), journal.append)
+    assert check(door, text, at(NOW), journal.append) == code  # still good
+    consume(door, text, code, at(NOW), journal.append, "provisioned")
+    assert refusal(door, journal, text).code == "used"
+    state = json.loads((door.data_dir / ACCESS_STATE).read_text())
+    assert state["used"] == [code.nonce]

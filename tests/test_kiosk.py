@@ -470,10 +470,11 @@ def test_a_code_used_by_portique_provision_is_refused_on_the_screen(
 ) -> None:
     code = code_for(coded, office, valid_s=20 * 365 * 86400)  # provision reads the system's clock
     settings = coded.world.gate.settings.gate
-    provision.check_code(provision.Request(
+    request = provision.Request(
         museum="M1", gate="G1", code=code, office_key=office[1],
         config_path=settings.data_dir / "unused.toml", data_dir=settings.data_dir,
-    ))  # fmt: skip
+    )  # fmt: skip
+    provision.consume_code(request, provision.check_code(request))
     touch_code(coded, code)
     assert coded.kiosk.ui.state.code_error == "used"
 

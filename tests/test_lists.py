@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 import struct
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import LIST_NOW, Pki
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from firmware.gate.passes import PassState, PassType
@@ -18,47 +18,15 @@ from firmware.lists import format as fmt
 from firmware.lists.manager import ListManager
 from firmware.lists.publisher import Signer, build_delta, build_snapshot
 from firmware.lists.verify import ListRejected
-from firmware.trust import TrustStore, certify, raw_public, revocations, rotate_root
+from firmware.trust import TrustStore, raw_public, revocations, rotate_root
 
-NOW = 1_780_000_000.0
+NOW = LIST_NOW
 DAY = 86400.0
 TYPES = {"solo": PassType("solo", 1, 5), "duo": PassType("duo", 2, 5)}
 A = ("04A1B2C3D4E501", "100001", "ID1", "solo", "active", "2026-01-10", "2027-01-09")
 B = ("04A1B2C3D4E502", "100002", "ID2", "duo", "sold", None, None)
 C = ("0A0B0C0D", "100003", "ID3", "solo", "stock", None, None)
 D = ("01020304050607080910", "100004", "ID4", "solo", "active", "2026-03-01", "2027-02-28")
-
-
-@dataclass
-class Pki:
-    root: Ed25519PrivateKey
-    signer: Signer
-
-    @property
-    def root_public(self) -> bytes:
-        return raw_public(self.root.public_key())
-
-    def signing_key(self, purposes=("list",), not_after=NOW + 365 * DAY, demo=False) -> Signer:
-        key = Ed25519PrivateKey.generate()
-        cert = certify(self.root, raw_public(key.public_key()), list(purposes), NOW - DAY,
-                       not_after, demo=demo)  # fmt: skip
-        return Signer(key, cert)
-
-
-@pytest.fixture
-def pki() -> Pki:
-    root = Ed25519PrivateKey.generate()
-    key = Ed25519PrivateKey.generate()
-    cert = certify(root, raw_public(key.public_key()), ["list", "hub"], NOW - DAY, NOW + 365 * DAY)
-    return Pki(root, Signer(key, cert))
-
-
-@pytest.fixture
-def manager(tmp_path: Path, pki: Pki) -> ListManager:
-    trust = TrustStore.open(pki.root_public, tmp_path / "trust.json")
-    manager = ListManager(tmp_path, trust, max_payload_bytes=1 << 20)
-    yield manager
-    manager.close()
 
 
 def snapshot(pki: Pki, version: int = 1, rows=(A, B, C, D), signer: Signer | None = None) -> bytes:
@@ -220,7 +188,8 @@ def test_root_rotation_needs_both_the_old_and_the_new_root(manager: ListManager,
     new_root = Ed25519PrivateKey.generate()
     successor = Pki(new_root, pki.signer)
     signer = successor.signing_key()
-    forged = rotate_root(new_root, new_root)  # signed by the new root only
+    forged = rotate_root(pki.root, new_root)
+    forged["old_signature"] = forged["new_signature"]  # signed by the new root only
     signer.root_rotation = forged
     with pytest.raises(ListRejected) as caught:
         apply(manager, snapshot(pki, version=1, signer=signer))
@@ -275,7 +244,9 @@ def test_truncated_file_is_refused(manager: ListManager, pki: Pki, keep: int) ->
 
 
 def test_unknown_format_version_is_refused(manager: ListManager, pki: Pki) -> None:
-    data = resign(pki, snapshot(pki, version=2), lambda signed: signed.update(format=2))
+    data = resign(
+        pki, snapshot(pki, version=2), lambda signed: signed.update(format=fmt.FORMAT + 1)
+    )
     refused(manager, data, "unknown_format")
 
 

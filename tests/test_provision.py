@@ -150,3 +150,69 @@ def test_deprovision_keeps_unacknowledged_records(tmp_path: Path, office) -> Non
     assert not (tmp_path / "data" / "gate.key").exists()
     assert not (tmp_path / "data" / "journal.sqlite").exists()
     assert not (tmp_path / "etc" / "portique.toml").exists()
+
+
+# -- a code is used up only by a provisioning that succeeded ----------------------------------
+
+
+def test_a_typo_in_the_root_key_does_not_burn_the_code(tmp_path: Path, office) -> None:
+    key, office_pub = office
+    code = code_for(key)
+    typo = subprocess.run(
+        [sys.executable, "-m", "firmware", "provision", "--museum", "M1", "--gate", "G1",
+         "--code", code, "--office-key", str(office_pub), "--root-key",
+         str(tmp_path / "rot.pub"), "--data-dir", str(tmp_path / "data"),
+         "--pin-factory", "mock", "-c", str(tmp_path / "etc" / "portique.toml")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert typo.returncode == 1 and "rot.pub" in typo.stderr and "Traceback" not in typo.stderr
+    done = provision(tmp_path, office_pub, code)
+    assert done.returncode == 0, done.stderr
+    assert journal_rows(tmp_path) == [("access_code", 1, "provisioned")]
+
+
+def test_an_unwritable_config_folder_does_not_burn_the_code(tmp_path: Path, office) -> None:
+    key, office_pub = office
+    code = code_for(key)
+    (tmp_path / "etc").write_text("a file where the folder should be")
+    blocked = provision(tmp_path, office_pub, code)
+    assert blocked.returncode == 1 and "not writable" in blocked.stderr
+    (tmp_path / "etc").unlink()
+    assert provision(tmp_path, office_pub, code).returncode == 0
+
+
+def test_an_unreachable_broker_does_not_burn_the_code(tmp_path: Path, office) -> None:
+    from conftest import free_port
+
+    key, office_pub = office
+    code = code_for(key)
+    away = provision(tmp_path, office_pub, code, "--broker", f"127.0.0.1:{free_port()}",
+                     "--no-tls")  # fmt: skip
+    assert away.returncode == 1 and "unreachable" in away.stderr, away.stderr
+    assert "still good" in away.stderr
+    assert provision(tmp_path, office_pub, code).returncode == 0
+
+
+def test_a_gate_enrols_at_a_broker_with_accounts_on_the_first_try(tmp_path: Path, office) -> None:
+    key, office_pub = office
+    passwd = tmp_path / "passwd"
+    subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwd), "M1/G1", "g1-secret"],
+                   check=True)  # fmt: skip
+    secured = Mosquitto(tmp_path / "broker", anonymous=False,
+                        extra=f"password_file {passwd}\n").start()  # fmt: skip
+    try:
+        secret = tmp_path / "broker.password"
+        secret.write_text("wrong\n")
+        refused = provision(tmp_path, office_pub, code := code_for(key), "--broker",
+                            f"127.0.0.1:{secured.port}", "--no-tls", "--username", "M1/G1",
+                            "--password-file", str(secret))  # fmt: skip
+        assert refused.returncode == 1 and "refused the connection" in refused.stderr
+        secret.write_text("g1-secret\n")
+        login = ("--broker", f"127.0.0.1:{secured.port}", "--no-tls", "--username", "M1/G1",
+                 "--password-file", str(secret))  # fmt: skip
+        done = provision(tmp_path, office_pub, code, *login)
+        assert done.returncode == 0, done.stderr
+        settings = config.load(tmp_path / "etc" / "portique.toml")
+        assert settings.sync is not None and settings.sync.password_file == secret
+    finally:
+        secured.stop()

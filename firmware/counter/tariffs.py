@@ -25,7 +25,15 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from firmware.counter.money import AmountError, check_cents
-from firmware.trust import TrustError, TrustStore, b64, canonical, key_id, raw_public, unb64
+from firmware.trust import (
+    TrustError,
+    TrustStore,
+    b64,
+    key_id,
+    raw_public,
+    signing_input,
+    unb64,
+)
 
 DOCUMENT_TYPE = "portique-tariffs"
 PURPOSE = "tariffs"
@@ -98,9 +106,9 @@ def sign_tariffs(
 
 
 def _signed_bytes(body: dict[str, Any]) -> bytes:
-    # The type is inside the signed body, and the purpose is checked on the key: the
-    # one place to move to the typed signed documents of firmware/trust.py.
-    return canonical(body)
+    # Signed in the ``tariffs`` domain of firmware/trust.py: no signature made for a
+    # list, a certificate or a message verifies as tariffs, nor the other way round.
+    return signing_input("tariffs", body)
 
 
 def verify_document(document: object, trust: TrustStore, now: float) -> dict[str, Any]:

@@ -46,10 +46,10 @@ class ListKeeper:
         """Verify and apply a list file received from the hub; the old one stays if refused."""
         now = self._time.now()
         try:
-            header = self.lists.apply_bytes(data, now.wall)
+            header = self.lists.apply_bytes(data, now.wall, self._time.latest_issue())
         except ListRejected:
             return False  # logged and counted by the list manager
-        self._time.raise_floor(header.issued_at)
+        self._time.raise_floor(header.issued_at)  # no later than latest_issue: checked
         return True
 
     def status(self, _eventtime: float) -> dict[str, Any]:

@@ -47,6 +47,10 @@ class Timekeeper:
     def raise_floor(self, wall: float) -> None:
         self.clock.raise_floor(wall)
 
+    def latest_issue(self) -> float:
+        """The latest issue time a signed document may carry now (``FlooredClock``'s rule)."""
+        return self.clock.latest_issue()
+
     def save_clock_floor(self) -> None:
         """Persist proof of the current time, so a reboot cannot fall far into the past."""
         try:

@@ -25,6 +25,9 @@ from firmware.protocol.record import COLUMNS, GENESIS_HASH, LEGACY_EPOCH, record
 log = logging.getLogger("portique.journal")
 
 FLOOR_KEY = "clock_floor"
+# Records up to this seq were dated by a clock the hub's beacon proved wrong:
+# they no longer count as proof of time (see FlooredClock.follow_beacon).
+FLOOR_RESET_KEY = "clock_floor_reset_seq"
 EPOCH_KEY = "journal.epoch"
 
 # The statements on the tap path are written out once: building them through
@@ -224,12 +227,21 @@ class Journal:
         """The newest wall time this gate has proof of (its last record or heartbeat)."""
         s = self.models.setting
         row = s.get_or_none(s.key == FLOOR_KEY)
-        last = self.models.record.select(peewee.fn.MAX(self.models.record.wall)).scalar()
+        reset = s.get_or_none(s.key == FLOOR_RESET_KEY)
+        r = self.models.record
+        after = int(float(reset.value)) if reset else 0
+        last = r.select(peewee.fn.MAX(r.wall)).where(r.seq > after).scalar()
         return max(float(row.value) if row else 0.0, last or 0.0)
 
-    def store_floor(self, wall: float) -> None:
+    def store_floor(self, wall: float, reset: bool = False) -> None:
+        """Save ``wall`` as proof of time; ``reset``: it replaces, not adds to, what the
+        records so far say (the hub's beacon showed they were dated in the future)."""
         try:
-            self.models.setting.replace(key=FLOOR_KEY, value=repr(wall)).execute()
+            with self.db.atomic():
+                self.models.setting.replace(key=FLOOR_KEY, value=repr(wall)).execute()
+                if reset:
+                    seq = repr(float(self.last_seq))
+                    self.models.setting.replace(key=FLOOR_RESET_KEY, value=seq).execute()
         except peewee.OperationalError as exc:
             raise self._storage_error(exc, "clock floor") from None
 

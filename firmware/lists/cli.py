@@ -13,7 +13,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from firmware.clock import SystemClock
+from firmware.clock import FlooredClock, SystemClock, gate_clock
 from firmware.lists import format as fmt
 from firmware.lists.publisher import Signer, build_delta, build_snapshot
 from firmware.lists.verify import ListRejected, verify_file
@@ -28,6 +28,7 @@ from firmware.trust import (
     raw_public,
     read_public_key,
     revocations,
+    rotate_root,
     write_public_key,
 )
 
@@ -62,9 +63,14 @@ def add_commands(sub: argparse._SubParsersAction, config_option) -> None:  # noq
     build.add_argument("--out", type=Path, required=True)
     build.set_defaults(func=_cmd_build)
 
-    verify = lsub.add_parser("verify", help="check a list file against the pinned keys")
+    verify = lsub.add_parser(
+        "verify",
+        help="check a list file as this gate's install would (its trust store, list in "
+        "force and clock), or on its own against --root",
+    )
     verify.add_argument("file", type=Path)
-    verify.add_argument("--root", type=Path, help="root public key (default: from the config)")
+    verify.add_argument("--root", type=Path,
+                        help="check the file on its own against this root public key")  # fmt: skip
     verify.add_argument("--allow-demo", action="store_true", help="accept demonstration keys")
     config_option(verify)
     verify.set_defaults(func=_cmd_verify)
@@ -91,6 +97,14 @@ def add_commands(sub: argparse._SubParsersAction, config_option) -> None:  # noq
     cert.add_argument("--label", default="")
     cert.add_argument("--demo", action="store_true", help="mark as a demonstration key")
     cert.set_defaults(func=_cmd_certify)
+    rotate = ksub.add_parser("rotate-root", help="move gates to a new root: a root document "
+                             "signed by the old and the new root")  # fmt: skip
+    rotate.add_argument("--old-key", type=Path, required=True, help="the current root.key")
+    rotate.add_argument("--new-key", type=Path, required=True, help="the new root.key "
+                        "(portique keys new-root)")  # fmt: skip
+    rotate.add_argument("--out", type=Path, required=True,
+                        help="the rotation document, for `list build --root-rotation`")  # fmt: skip
+    rotate.set_defaults(func=_cmd_rotate_root)
     revoke = ksub.add_parser("revoke", help="write a root-signed revocation list")
     revoke.add_argument("--root-key", type=Path, required=True)
     revoke.add_argument("--version", type=int, required=True, help="higher than the last one")
@@ -131,42 +145,86 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     from firmware.cli_support import load_settings
+    from firmware.journal.database import StorageError
 
-    allow_demo = args.allow_demo
-    if args.root is not None:
-        root_path = args.root
-    else:
+    try:
+        if args.root is not None:
+            # The file on its own: its version against its own base, today's clock.
+            trust = TrustStore(root=read_public_key(args.root), allow_demo=args.allow_demo)
+            with open(args.file, "rb") as handle:
+                prefix = handle.read(len(fmt.MAGIC) + 4 + fmt.MAX_HEADER_BYTES)
+            header = fmt.read_header(prefix, args.file.stat().st_size)
+            base = (header.base_version or 0) if header.kind == "delta" else 0
+            verify_file(args.file, trust, base, SystemClock().wall(), 1 << 40)
+            _print_metadata(args.file, header)
+            return 0
         settings = load_settings(args.config)
         if settings is None:
             return 2
         if settings.lists.root_key is None:
             return _fail(f"{args.config}: [lists] root_key is not set; use --root", 2)
-        root_path, allow_demo = (
-            settings.lists.root_key,
-            allow_demo or settings.lists.allow_demo_keys,
-        )
-    try:
-        trust = TrustStore(root=read_public_key(root_path), allow_demo=allow_demo)
-        with open(args.file, "rb") as handle:
-            prefix = handle.read(len(fmt.MAGIC) + 4 + fmt.MAX_HEADER_BYTES)
-        header = fmt.read_header(prefix, args.file.stat().st_size)
-        # The file is checked on its own: its version against its own base.
-        base = header.base_version if header.kind == "delta" else 0
-        verify_file(args.file, trust, base or 0, SystemClock().wall(), 1 << 40)
-    except (TrustError, OSError) as exc:
+        # What `list install` would decide: the gate's trust store (read, never
+        # saved), the version in force and the daemon's floored clock.
+        gate = GateView.read(settings)
+        allow_demo = args.allow_demo or settings.lists.allow_demo_keys
+        root = read_public_key(settings.lists.root_key)
+        trust = TrustStore.open(root, settings.gate.data_dir / "trust.json", allow_demo)
+        now, cap = gate.clock.now(), settings.lists.max_list_mb << 20
+        header = verify_file(args.file, trust, gate.version, now.wall, cap,
+                             gate.clock.latest_issue())  # fmt: skip
+    except (TrustError, OSError, StorageError) as exc:
         return _fail(str(exc))
     except (fmt.ListFormatError, ListRejected) as exc:
         return _fail(f"refused ({exc.code}): {exc}")
     _print_metadata(args.file, header)
+    print(
+        f"  would install  over version {gate.version}, gate time "
+        f"{_when(now.wall)}{'' if now.trusted else ' (clock untrusted: floor used)'}"
+    )
     return 0
+
+
+class GateView:
+    """What a gate's data directory says, read without changing it: list version, clock."""
+
+    def __init__(self, version: int, clock: FlooredClock) -> None:
+        self.version, self.clock = version, clock
+
+    @classmethod
+    def read(cls, settings) -> GateView:  # noqa: ANN001 - Settings, imported lazily
+        import sqlite3
+
+        from firmware.journal.journal import Journal
+
+        data_dir = settings.gate.data_dir
+        floor, version = 0.0, 0
+        if (data_dir / "journal.sqlite").exists():
+            journal = Journal.open(data_dir / "journal.sqlite", readonly=True)
+            try:
+                floor = max(floor, journal.stored_floor())
+            finally:
+                journal.close()
+        if (data_dir / "lists.sqlite").exists():
+            db = sqlite3.connect(f"file:{data_dir / 'lists.sqlite'}?mode=ro", uri=True)
+            try:
+                state = dict(db.execute("SELECT key, value FROM state").fetchall())
+            except sqlite3.Error:
+                state = {}
+            finally:
+                db.close()
+            version = int(state.get("version", 0))
+            floor = max(floor, float(state.get("issued_at", 0)))
+        return cls(version, gate_clock(SystemClock(), floor))
+
+
+def _when(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
 def _print_metadata(path: Path, header: fmt.Header) -> None:
     signed = header.signed
 
-    def when(epoch: float) -> str:
-        return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
-
+    when = _when
     print(f"{path}: valid {header.kind}")
     print(f"  version        {header.version}")
     if header.base_version is not None:
@@ -182,21 +240,25 @@ def _print_metadata(path: Path, header: fmt.Header) -> None:
 def _cmd_install(args: argparse.Namespace) -> int:
     from firmware.app import open_lists
     from firmware.cli_support import load_settings
+    from firmware.datalock import DataDirBusy, DataDirLock
     from firmware.journal.database import StorageError
 
     settings = load_settings(args.config)
     if settings is None:
         return 2
     try:
-        lists = open_lists(settings)
-        try:
-            lists.apply_file(args.file, SystemClock().wall())
-            print(f"list version {lists.version} in force: {lists.count} passes")
-        finally:
-            lists.close()
+        # The running daemon decides from the list it holds: never a second writer.
+        with DataDirLock(settings.gate.data_dir, "portique list install"):
+            clock = GateView.read(settings).clock  # the daemon's floored clock
+            lists = open_lists(settings)
+            try:
+                lists.apply_file(args.file, clock.now().wall, clock.latest_issue())
+                print(f"list version {lists.version} in force: {lists.count} passes")
+            finally:
+                lists.close()
     except ListRejected as exc:
         return _fail(f"refused ({exc.code}): {exc}")
-    except (StorageError, TrustError, OSError) as exc:
+    except (DataDirBusy, StorageError, TrustError, OSError) as exc:
         return _fail(str(exc))
     return 0
 
@@ -248,4 +310,21 @@ def _cmd_revoke(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     args.out.write_text(json.dumps(revocations(root, args.version, args.key_ids), indent=1) + "\n")
     print(f"{args.out}: revocation list version {args.version}: {', '.join(args.key_ids)}")
+    return 0
+
+
+def _cmd_rotate_root(args: argparse.Namespace) -> int:
+    try:
+        old, new = load_private_key(args.old_key), load_private_key(args.new_key)
+    except TrustError as exc:
+        return _fail(str(exc))
+    document = rotate_root(old, new)
+    body = document["root"]
+    if body["key_id"] == body["previous_id"]:
+        return _fail("the new root is the current root: make one with `portique keys new-root`")
+    args.out.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+    print(
+        f"{args.out}: root {body['previous_id']} → {body['key_id']}; ship it with the next "
+        "list (`portique list build --root-rotation`), signed by a key the new root certified"
+    )
     return 0

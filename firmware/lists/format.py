@@ -4,7 +4,8 @@
 
 The header holds the *signed metadata* (format, kind, version, base version,
 issue and expiry time, payload length and SHA-256, signer key id, pass
-types) with one Ed25519 signature over its canonical JSON, plus the
+types) with one Ed25519 signature over its canonical JSON in the ``list``
+signature domain (``firmware/trust.py``), plus the
 root-signed certificate of the signing key and, optionally, a revocation list
 and a root rotation. Signing the metadata once and the payload by hash means
 one signature check for a million passes.
@@ -27,11 +28,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from firmware import strictjson
 from firmware.gate.passes import PassRecord, PassState, PassType
-from firmware.trust import TrustError, b64, canonical, unb64
+from firmware.trust import TrustError, b64, signing_input, unb64
 
 MAGIC = b"PQLIST1\n"
-FORMAT = 1
+# 2: the metadata names its type ("list") and is signed in the list domain.
+FORMAT = 2
 MAX_HEADER_BYTES = 1 << 20  # certificates and metadata; anything larger is not ours
 KINDS = ("snapshot", "delta")
 
@@ -162,6 +165,7 @@ def metadata(
     record_count: int,
 ) -> dict[str, Any]:
     return {
+        "type": "list",
         "format": FORMAT,
         "kind": kind,
         "version": version,
@@ -178,7 +182,8 @@ def metadata(
 
 
 def signed_bytes(signed: dict[str, Any]) -> bytes:
-    return canonical(signed)
+    """What the list's signature covers: the metadata, in the ``list`` domain."""
+    return signing_input("list", signed)
 
 
 # -- reading (gate side) --------------------------------------------------------
@@ -199,7 +204,7 @@ def read_header(prefix: bytes, file_size: int) -> Header:
     if file_size < start + length or len(prefix) < start + length:
         raise ListFormatError("truncated", "file ends inside its header")
     try:
-        header = json.loads(prefix[start : start + length])
+        header = strictjson.loads(prefix[start : start + length])
         signed = header["signed"]
         signature = header["signature"]
     except (ValueError, KeyError, TypeError) as exc:
@@ -209,8 +214,10 @@ def read_header(prefix: bytes, file_size: int) -> Header:
     if signed.get("format") != FORMAT:
         raise ListFormatError(
             "unknown_format",
-            f"format {signed.get('format')!r} is not supported (this gate reads 1)",
+            f"format {signed.get('format')!r} is not supported (this gate reads {FORMAT})",
         )
+    if signed.get("type") != "list":
+        raise ListFormatError("malformed", f"a {signed.get('type')!r} document is not a list")
     try:
         raw_signature = unb64(signature, "list signature")
     except TrustError as exc:
@@ -239,7 +246,7 @@ def _check_metadata(header: Header) -> None:
             raise ValueError("record size")
         header.types  # noqa: B018 - parsed here so a bad table fails now, not at lookup
         float(header.issued_at), float(header.expires_at), str(header.signed["payload_sha256"])
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
         raise ListFormatError("malformed", f"metadata is not valid ({exc})") from None
 
 
@@ -258,7 +265,7 @@ def decode_record(data: bytes, types_by_index: list[PassType]) -> PassRecord:
 
 def decode_delta(payload: bytes) -> list[Row]:
     try:
-        rows = json.loads(payload)
+        rows = strictjson.loads(payload)
         return [_delta_row(row) for row in rows]
     except (ValueError, TypeError) as exc:
         raise ListFormatError("malformed", f"delta payload is not valid ({exc})") from None

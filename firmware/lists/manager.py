@@ -39,6 +39,7 @@ _SCHEMA = (
     " version INTEGER)",
     "CREATE INDEX IF NOT EXISTS overlay_number ON overlay (pass_number)",
 )
+INCOMING = "incoming.tmp"  # a list being checked: only this copy is verified and used
 _OVERLAY_COLUMNS = "serial, pass_number, id_number, pass_type, state, activated_on, expires_on"
 
 
@@ -110,23 +111,36 @@ class ListManager:
 
     # -- applying --------------------------------------------------------------
 
-    def apply_bytes(self, data: bytes, now: float) -> fmt.Header:
+    def apply_bytes(self, data: bytes, now: float, latest_issue: float | None = None) -> fmt.Header:
         """Verify and apply a list received in memory (from the hub)."""
-        incoming = self.directory / "incoming.tmp"
+        incoming = self.directory / INCOMING
         with open(incoming, "wb") as handle:
             handle.write(data)
         try:
-            return self.apply_file(incoming, now, move=True)
+            return self._apply_staged(incoming, now, latest_issue)
         finally:
             incoming.unlink(missing_ok=True)
 
-    def apply_file(self, path: Path, now: float, move: bool = False) -> fmt.Header:
-        """Verify ``path`` and put it in force; raise ListRejected and keep the old list if not.
+    def apply_file(self, path: Path, now: float, latest_issue: float | None = None) -> fmt.Header:
+        """Verify the list file ``path`` and put it in force; raise ListRejected and keep the
+        old list if not.
 
-        With ``move`` the file is renamed into place instead of copied.
+        The file is copied into the gate's own folder first and only the copy is
+        verified and put in force: a file changed on its stick between the check and
+        the use cannot slip in unverified bytes.
         """
+        incoming = self.directory / INCOMING
         try:
-            header = verify_file(path, self.trust, self.version, now, self.max_payload_bytes)
+            shutil.copyfile(path, incoming)
+            return self._apply_staged(incoming, now, latest_issue, label=path)
+        finally:
+            incoming.unlink(missing_ok=True)
+
+    def _apply_staged(self, path: Path, now: float, latest_issue: float | None,
+                      label: Path | None = None) -> fmt.Header:  # fmt: skip
+        try:
+            header = verify_file(path, self.trust, self.version, now, self.max_payload_bytes,
+                                 latest_issue, label)  # fmt: skip
         except ListRejected as exc:
             self.rejections[exc.code] += 1
             self.needs_snapshot = self.needs_snapshot or exc.code == "mix_and_match"
@@ -136,14 +150,14 @@ class ListManager:
             raise
         try:
             if header.kind == "snapshot":
-                self._activate_snapshot(path, header, move)
+                self._activate_snapshot(path, header)
             else:
                 self._apply_delta(path, header)
         except fmt.ListFormatError as exc:
             self.rejections[exc.code] += 1
             log.error("list refused (%s): %s: %s; version %d stays in force",
-                      exc.code, path, exc, self.version)  # fmt: skip
-            raise ListRejected(exc.code, f"list {path}: {exc}") from None
+                      exc.code, label or path, exc, self.version)  # fmt: skip
+            raise ListRejected(exc.code, f"list {label or path}: {exc}") from None
         self.trust.save()
         if header.kind == "snapshot":
             self.needs_snapshot = False
@@ -152,13 +166,10 @@ class ListManager:
                  header.version, header.kind, self.count, expires)  # fmt: skip
         return header
 
-    def _activate_snapshot(self, path: Path, header: fmt.Header, move: bool) -> None:
+    def _activate_snapshot(self, path: Path, header: fmt.Header) -> None:
         final = self.directory / f"snapshot-{header.version}.pql"
-        if move:
-            os.replace(path, final)
-        else:
-            shutil.copyfile(path, final)
-        fsync_file(final)
+        fsync_file(path)
+        os.replace(path, final)
         fsync_directory(self.directory)
         with self.db.atomic():
             self._set_state(header, snapshot=final.name)

@@ -5,7 +5,9 @@ threat model): ``bad_signature``, ``unknown_key``, ``expired_key``,
 ``revoked_key``, ``wrong_purpose`` (forgery and key compromise),
 ``rollback`` (replaying an older list), ``mix_and_match`` (a delta for
 another base), ``too_large`` (endless data), ``hash_mismatch``,
-``truncated``, ``malformed``, ``unknown_format``. Freshness (indefinite
+``truncated``, ``malformed``, ``unknown_format``, ``issued_in_future`` (a list
+dated after what the gate can believe, which would otherwise raise its clock
+floor for good; see ``firmware/clock.py``). Freshness (indefinite
 freeze) is judged at decision time from the signed expiry.
 """
 
@@ -13,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
+from firmware.clock import ISSUE_SKEW_S
 from firmware.lists import format as fmt
 from firmware.trust import TrustError, TrustStore
 
@@ -35,25 +39,33 @@ def verify_file(
     current_version: int,
     now: float,
     max_payload_bytes: int,
+    latest_issue: float | None = None,
+    label: Path | None = None,
 ) -> fmt.Header:
     """Return the header of ``path`` if every check passes; raise ListRejected otherwise.
 
+    ``latest_issue`` is the latest issue time the gate can believe
+    (``FlooredClock.latest_issue``; default ``now`` plus the clock's skew).
     The trust store may learn root-signed documents shipped in the header
     (certificates, revocations, a root rotation) even when the list itself is
-    refused: they carry their own root signatures.
+    refused: they carry their own root signatures, revocations only add to
+    those known, and a rotation needs the current root's signature too.
     """
+    latest = now + ISSUE_SKEW_S if latest_issue is None else latest_issue
+    name = label or path  # the file as the technician knows it, not our staging copy
     try:
         header = _read_header(path, max_payload_bytes)
-        _check_trust(header, trust, now)
+        _check_trust(header, trust, now, latest)
+        _check_issued(header, latest)
         _check_version(header, current_version)
         _check_length(path, header, max_payload_bytes)
         _check_hash(path, header)
     except fmt.ListFormatError as exc:
-        raise ListRejected(exc.code, f"list {path}: {exc}") from None
+        raise ListRejected(exc.code, f"list {name}: {exc}") from None
     except TrustError as exc:
-        raise ListRejected(exc.code, f"list {path}: {exc}") from None
+        raise ListRejected(exc.code, f"list {name}: {exc}") from None
     except ListRejected as exc:
-        raise ListRejected(exc.code, f"list {path}: {exc}") from None
+        raise ListRejected(exc.code, f"list {name}: {exc}") from None
     return header
 
 
@@ -66,7 +78,7 @@ def _read_header(path: Path, max_payload_bytes: int) -> fmt.Header:
     return fmt.read_header(prefix, size)
 
 
-def _check_trust(header: fmt.Header, trust: TrustStore, now: float) -> None:
+def _check_trust(header: fmt.Header, trust: TrustStore, now: float, latest: float) -> None:
     if header.root is not None:
         trust.accept_root(header.root)
     if header.revocations is not None:
@@ -75,8 +87,15 @@ def _check_trust(header: fmt.Header, trust: TrustStore, now: float) -> None:
     for document in header.certificates:
         cert = document.get("cert", {}) if isinstance(document, dict) else {}
         if cert.get("key_id") == signer:
-            trust.accept_certificate(document, now)
-    trust.verify(fmt.signed_bytes(header.signed), header.signature, signer, "list", now)
+            trust.accept_certificate(document, now, latest)
+    trust.verify(fmt.signed_bytes(header.signed), header.signature, signer, "list", now, latest)
+
+
+def _check_issued(header: fmt.Header, latest: float) -> None:
+    if header.issued_at > latest:
+        when = datetime.fromtimestamp(header.issued_at, UTC).isoformat(timespec="seconds")
+        raise ListRejected("issued_in_future", f"issued at {when}, later than this gate's "
+                           "trusted time allows; the signer's clock is wrong")  # fmt: skip
 
 
 def _check_version(header: fmt.Header, current: int) -> None:

@@ -5,6 +5,6 @@ Defined in ``firmware/access.py``; this is the name the hub imports them by.
 
 from __future__ import annotations
 
-from firmware.access import AccessCode, AccessCodeError, check, issue
+from firmware.access import AccessCode, AccessCodeError, check, issue, normalise
 
-__all__ = ["AccessCode", "AccessCodeError", "check", "issue"]
+__all__ = ["AccessCode", "AccessCodeError", "check", "issue", "normalise"]

@@ -57,15 +57,35 @@ STOP_WAIT_S = 2.0  # how long shutdown waits for the last status to leave
 
 
 class HubVerifier:
-    """Checks that a hub message is signed by a key the pinned root certified for "hub"."""
+    """Checks that a hub message is signed by a key the gate's root certified for "hub".
 
-    def __init__(self, root: bytes | None) -> None:
+    The root is the pinned one until the office rotates it: ``current_root`` gives
+    the root the gate's trust store follows now (a root document in a list moves
+    it), so hub keys certified by the new root are believed and those of the old
+    one no longer are.
+    """
+
+    def __init__(self, root: bytes | None,
+                 revoked: Callable[[], frozenset[str]] = frozenset,
+                 current_root: Callable[[], bytes | None] | None = None) -> None:  # fmt: skip
+        self._pinned = root
+        self._current_root = current_root
         self.trust = TrustStore(root=root) if root else None  # in memory: certs come with messages
+        # The keys the office revoked, from the gate's trust store (lists carry revocations).
+        self.revoked = revoked
+
+    def _follow_root(self) -> None:
+        root = (self._current_root() if self._current_root else None) or self._pinned
+        if root and (self.trust is None or self.trust.root != root):
+            self.trust = TrustStore(root=root)  # certificates of the old root go with it
 
     def check(self, sealed: Sealed, now: float) -> None:
+        self._follow_root()
         if self.trust is None:
             raise ProtocolError("no_root", "no [sync] root_key is configured: "
                                 "hub messages cannot be verified")  # fmt: skip
+        if sealed.signer in self.revoked():
+            raise ProtocolError("revoked_key", f"key {sealed.signer} has been revoked")
         try:
             if sealed.signer not in self.trust.certificates:
                 if sealed.cert is None:
@@ -82,10 +102,12 @@ class SyncClient:
 
     def __init__(self, settings: SyncSettings, museum: str, gate: str, key: Ed25519PrivateKey,
                  key_id: str, root: bytes | None, clock: FlooredClock,
-                 post: Callable[[object], None], list_version: int = 0) -> None:  # fmt: skip
+                 post: Callable[[object], None], list_version: int = 0,
+                 revoked: Callable[[], frozenset[str]] = frozenset,
+                 current_root: Callable[[], bytes | None] | None = None) -> None:  # fmt: skip
         self.settings, self.museum, self.gate = settings, museum, gate
         self.key, self.key_id, self.clock, self.post = key, key_id, clock, post
-        self.verifier = HubVerifier(root)
+        self.verifier = HubVerifier(root, revoked, current_root)
         self.lists = ListAssembly(settings.list_max_bytes, settings.list_timeout_s, list_version)
         self._outgoing: queue.Queue[tuple[str, dict[str, Any], bool] | None] = queue.Queue()
         self._sender = threading.Thread(target=self._send_loop, name="sync-send", daemon=True)
@@ -180,7 +202,11 @@ class SyncClient:
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.max_inflight_messages_set(s.max_in_flight + 8)  # batches, status and hello
         if s.tls:
-            client.tls_set(ca_certs=str(s.ca_file) if s.ca_file else None)
+            client.tls_set(
+                ca_certs=str(s.ca_file) if s.ca_file else None,
+                certfile=str(s.cert_file) if s.cert_file else None,
+                keyfile=str(s.key_file) if s.key_file else None,
+            )
         if s.username:
             password = s.password_file.read_text().strip() if s.password_file else None
             client.username_pw_set(s.username, password)
@@ -244,7 +270,9 @@ class SyncClient:
         if not addressed_to(sealed.body, self.museum, self.gate):
             raise ProtocolError("not_addressed", f"addressed to {sealed.body['museum']}/"
                                 f"{sealed.body['gate']}, not to this gate")  # fmt: skip
-        self.verifier.check(sealed, now.wall)
+        # A gate whose clock is wrong must still hear the hub (its beacon is the cure):
+        # then the certificate is judged at the message's own signed time.
+        self.verifier.check(sealed, now.wall if now.trusted else float(sealed.body["issued_at"]))
         if name == "list/manifest":
             self.lists.manifest(sealed.body, now.monotonic)
         else:

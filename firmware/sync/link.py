@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from firmware.clock import FlooredClock
+from firmware.clock import RELEASE_FLOOR, FlooredClock
 from firmware.config import SyncSettings
 from firmware.events import (
     AckReceived,
@@ -197,9 +197,18 @@ class SyncLink:
         self.pump()
 
     def _on_beacon(self, event: BeaconReceived) -> None:
+        previous = max(self.outbox.get(BEACON_KEY), RELEASE_FLOOR)
         if not self._fresh(BEACON_KEY, event.issued_at, "time beacon"):
             return
-        self.clock.raise_floor(event.issued_at)
+        floor = self.clock.floor()
+        if self.clock.follow_beacon(event.issued_at, lowest=previous):
+            log.warning("sync: the clock floor was %.0f s ahead of the hub's time beacon "
+                        "(a clock or data from the future); it follows the hub now",
+                        floor - event.issued_at)  # fmt: skip
+            try:
+                self.journal.store_floor(self.clock.floor(), reset=True)
+            except StorageError as exc:
+                log.error("sync: %s (clock floor not saved)", exc)
         ahead = self.clock.source.wall() - event.issued_at
         if ahead > CLOCK_AHEAD_WARN_S:
             log.warning("sync: the system clock is %.0f s ahead of the hub's time beacon", ahead)

@@ -1,8 +1,11 @@
 """The sync protocol on the wire, shared by the gate and the hub (docs/protocol.md).
 
 Every message but a list chunk is an *envelope*: a body, the id of the key
-that signed it and an Ed25519 signature over the body's canonical JSON (the
-rule of ``firmware/trust.py``). The JSON Schemas in ``schemas/`` are the
+that signed it and an Ed25519 signature over the body's canonical JSON in the
+signature domain of its sender (``gate-message`` for what gates send,
+``hub-message`` for what the hub sends; ``firmware/trust.py``), so a
+signature made for a list, a certificate or the other direction never passes
+as a message. The JSON Schemas in ``schemas/`` are the
 contract: both ends validate every message against them before acting, so
 what the documentation shows is what the code accepts.
 """
@@ -19,7 +22,8 @@ from typing import Any
 import fastjsonschema
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from firmware.trust import b64, canonical, unb64
+from firmware import strictjson
+from firmware.trust import b64, sign, signing_input, unb64
 
 ROOT = "portique/v1"
 BROADCAST = "all"  # the topic level of messages to every gate (config reserves it)
@@ -96,6 +100,11 @@ def validate(name: str, document: object) -> None:
 # -- envelopes -----------------------------------------------------------------
 
 
+def domain_of(body_type: str) -> str:
+    """Who signs a body of this type: a gate (what goes up) or the hub (what comes down)."""
+    return "gate-message" if body_type in UP else "hub-message"
+
+
 @dataclass(frozen=True)
 class Sealed:
     """A parsed envelope whose body fits its schema; the signature is not checked yet."""
@@ -107,7 +116,7 @@ class Sealed:
 
     @property
     def signed_bytes(self) -> bytes:
-        return canonical(self.body)
+        return signing_input(domain_of(self.body["type"]), self.body)
 
 
 def seal(body: dict[str, Any], key: Ed25519PrivateKey, signer: str,
@@ -116,7 +125,7 @@ def seal(body: dict[str, Any], key: Ed25519PrivateKey, signer: str,
     envelope: dict[str, Any] = {
         "body": body,
         "signer": signer,
-        "signature": b64(key.sign(canonical(body))),
+        "signature": b64(sign(key, domain_of(body["type"]), body)),
     }
     if cert is not None:
         envelope["cert"] = cert
@@ -128,9 +137,9 @@ def parse_json(payload: bytes, limit: int) -> Any:
     if len(payload) > limit:
         raise ProtocolError("oversized", f"{len(payload)} bytes, more than the {limit} allowed")
     try:
-        return json.loads(payload)
+        return strictjson.loads(payload)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise ProtocolError("malformed", f"not JSON ({exc})") from None
+        raise ProtocolError("malformed", f"not JSON within limits ({exc})") from None
 
 
 def unseal(payload: bytes, expected: str, limit: int) -> Sealed:
