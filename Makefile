@@ -10,6 +10,7 @@ TOOLS  := .tools
 UV     := $(TOOLS)/bin/uv
 
 LOCALE := firmware/display/locale
+CONSOLE_LOCALE := hub/console/locale
 LANGS  := fr de en
 
 .PHONY: all setup lock upgrade run test lint bench i18n screenshots clean
@@ -55,6 +56,15 @@ i18n: $(STAMP)
 			--no-fuzzy-matching --width 100; \
 	done
 	$(BIN)/pybabel compile -d $(LOCALE) -D portique --statistics
+	# The office's web console has its own catalogue (pages and messages).
+	$(BIN)/pybabel extract -F hub/console/babel.cfg --no-location --sort-output \
+		--project portique-console --copyright-holder "portique contributors" \
+		-o $(CONSOLE_LOCALE)/console.pot .
+	for lang in $(LANGS); do \
+		$(BIN)/pybabel update -i $(CONSOLE_LOCALE)/console.pot -d $(CONSOLE_LOCALE) -D console \
+			-l $$lang --no-fuzzy-matching --width 100; \
+	done
+	$(BIN)/pybabel compile -d $(CONSOLE_LOCALE) -D console --statistics
 
 # The screenshots the README shows (every screen: `portique screenshot --screen all`).
 screenshots: $(STAMP)
@@ -66,6 +76,8 @@ screenshots: $(STAMP)
 	$(BIN)/portique screenshot --screen access_code --lang en --out docs/screens/access_code-en.png
 	$(BIN)/portique screenshot --screen access_code_refused --lang fr --out docs/screens/access_code_refused-fr.png
 	$(BIN)/portique screenshot --screen staff_menu_technician --lang de --out docs/screens/staff_menu_technician-de.png
+	# The office's web console, photographed by headless chromium over a sample hub.
+	$(BIN)/python tests/console_screenshots.py docs/screens
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

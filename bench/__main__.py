@@ -7,9 +7,9 @@ import logging
 import sys
 from pathlib import Path
 
-from bench import access, counter, lists, reader, sync, tap
+from bench import access, console, counter, lists, reader, sync, tap
 
-BENCHMARKS = (tap, reader, lists, sync, counter, access)
+BENCHMARKS = (tap, reader, lists, sync, counter, access, console)
 OUT = Path("build/bench.json")
 
 

@@ -112,6 +112,8 @@ def _parser() -> argparse.ArgumentParser:
     publish.add_argument("file", type=Path)
     publish.add_argument("--version", type=int,
                          help="the list's version (default: read from the file)")  # fmt: skip
+    publish.add_argument("--allow-demo-keys", action="store_true",
+                         help="accept a list signed with the demonstration keys")  # fmt: skip
     _target_options(publish)
 
     passes = sub.add_parser("pass", help="pass changes for every gate").add_subparsers(
@@ -119,6 +121,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     block = _command(passes, "block", _cmd_pass, "block a pass on every gate", broker=True)
     block.add_argument("serial")
+    unblock = _command(passes, "unblock", _cmd_pass, "lift a block made through the hub",
+                       broker=True)  # fmt: skip
+    unblock.add_argument("serial")
     sell = _command(passes, "sell", _cmd_pass, "record a sale on every gate", broker=True)
     sell.add_argument("serial")
     sell.add_argument("--pass-number", required=True)
@@ -141,6 +146,45 @@ def _parser() -> argparse.ArgumentParser:
                       help="also write the code as a QR code (PNG or SVG, by the file's "
                       "extension) for the printout: the counter's barcode scanner types it "
                       "in a second, where typing it by hand takes about a minute")  # fmt: skip
+
+    console = _command(sub, "console", _cmd_console, "serve the office's web console",
+                       broker=True)  # fmt: skip
+    console.add_argument(
+        "--listen",
+        default="127.0.0.1:8080",
+        help="address:port to serve on (default %(default)s; TLS in front)",
+    )
+    console.add_argument(
+        "--office-key",
+        type=Path,
+        help="the office's access-code private key (none: no codes issued)",
+    )
+    console.add_argument(
+        "--insecure-cookies",
+        action="store_true",
+        help="send the session cookie over plain HTTP (tests, demonstrations)",
+    )
+    console.add_argument(
+        "--proxies",
+        type=int,
+        default=0,
+        help="reverse proxies in front whose X-Forwarded-* to trust",
+    )
+    console.add_argument("--refresh-s", type=int, default=10, help="gates page refresh")
+    console.add_argument("--max-upload-mb", type=int, default=64)
+    console.add_argument(
+        "--allow-demo-keys",
+        action="store_true",
+        help="accept lists signed with the demonstration keys",
+    )
+
+    users = sub.add_parser("user", help="the console's accounts").add_subparsers(
+        dest="user_command", required=True
+    )
+    user_add = _command(users, "add", _cmd_user_add, "create an account (password on stdin)")
+    user_add.add_argument("name")
+    user_add.add_argument("--role", required=True, choices=("admin", "manager", "viewer"))
+    user_add.add_argument("--museum", help="the museum of a manager or viewer")
 
     dev = sub.add_parser("dev-broker", help="run a throwaway mosquitto for a demonstration")
     dev.add_argument("--port", type=int, default=1883)
@@ -365,63 +409,48 @@ def _cmd_problems(args: argparse.Namespace) -> int:
 
 
 def _cmd_list_publish(args: argparse.Namespace) -> int:
-    import hashlib
-
-    from firmware.protocol import listfile as fmt
-    from hub.keys import HubSigner
-    from hub.publish import publish_once
+    from hub.actions import ActionRefused, latest_list_version, send_list, store_list, verify_list
 
     data = args.file.read_bytes()
+    m = _models(args)
     try:
-        version = fmt.read_header(data, len(data)).version
-    except fmt.ListFormatError as exc:
-        print(f"portique-hub: {args.file} is not a list file ({exc})", file=sys.stderr)
+        header = verify_list(data, args.data, time.time(),
+                             latest_list_version(m, args.museum, args.gate, data),
+                             allow_demo=args.allow_demo_keys)  # fmt: skip
+    except ActionRefused as exc:
+        print(f"portique-hub: {args.file}: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if args.version is not None and args.version != version:
-        print(f"portique-hub: {args.file} is version {version}, not {args.version}",
+    if args.version is not None and args.version != header.version:
+        print(f"portique-hub: {args.file} is version {header.version}, not {args.version}",
               file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
-    args.version = version
-    m = _models(args)
-    r = m.list_release
-    r.insert(version=args.version, museum=args.museum, gate=args.gate, size=len(data),
-             sha256=hashlib.sha256(data).hexdigest(), data=data,
-             published_at=time.time()).on_conflict(
-        conflict_target=[r.version, r.museum, r.gate],
-        update={r.size: len(data), r.sha256: hashlib.sha256(data).hexdigest(), r.data: data,
-                r.published_at: time.time()},
-    ).execute()  # fmt: skip
-    publish_once(_broker(args), HubSigner.load(args.data), time.time,
-                 lambda p: p.list_file(data, args.version, args.museum, args.gate))  # fmt: skip
+    release = store_list(m, data, header.version, time.time(), args.museum, args.gate)
+    send_list(_broker(args), args.data, time.time, data, release)
     print(
-        f"list version {args.version} ({len(data)} bytes) published to "
+        f"list version {release.version} ({release.size} bytes) published to "
         f"{'every gate' if args.museum == '*' else f'{args.museum}/{args.gate}'}"
     )
     return 0
 
 
 def _cmd_pass(args: argparse.Namespace) -> int:
-    from hub.activations import BadDelta, new_delta
-    from hub.keys import HubSigner
-    from hub.publish import publish_once
+    from hub import actions
 
     m = _models(args)
-    serial = args.serial.upper().replace(":", "")
     try:
-        with m.db.atomic():
-            if args.pass_command == "block":
-                item = new_delta(m, time.time(), kind="block", serial=serial, state="blocked")
-            else:
-                item = new_delta(m, time.time(), kind="sale", serial=serial, state="sold",
-                                 pass_number=args.pass_number,
-                                 pass_type=args.pass_type)  # fmt: skip
-    except BadDelta as exc:
-        print(f"portique-hub: pass {args.serial}: {exc} (a serial is 4, 7 or 10 bytes of hex, "
-              "e.g. 04A1B2C3D4E501); nothing was stored or sent", file=sys.stderr)  # fmt: skip
+        if args.pass_command == "block":
+            item = actions.block_pass(m, args.serial, time.time())
+        elif args.pass_command == "unblock":
+            item = actions.unblock_pass(m, args.serial, time.time())
+        else:
+            item = actions.sell_pass(m, args.serial, args.pass_number, args.pass_type,
+                                     time.time())  # fmt: skip
+    except actions.ActionRefused as exc:
+        print(f"portique-hub: pass {args.serial}: {exc}; nothing was stored or sent",
+              file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
-    publish_once(_broker(args), HubSigner.load(args.data), time.time,
-                 lambda p: p.deltas([item]))  # fmt: skip
-    print(f"pass {serial}: {item['kind']} sent to every gate as delta {item['dseq']}")
+    actions.send_deltas(_broker(args), args.data, time.time, [item])
+    print(f"pass {item['serial']}: {args.pass_command} sent to every gate as delta {item['dseq']}")
     return 0
 
 
@@ -439,23 +468,23 @@ def _cmd_resend(args: argparse.Namespace) -> int:
 
 
 def _cmd_access_code(args: argparse.Namespace) -> int:
-    from firmware.protocol import access_codes as access
-    from firmware.protocol.signing import load_private_key
+    from hub.actions import ActionRefused, issue_access_code
 
     try:
-        key = load_private_key(args.office_key)
         valid_s = duration(args.valid_for)
-    except (TrustError, argparse.ArgumentTypeError) as exc:
+        now = time.time()
+        code = issue_access_code(args.office_key, args.museum, args.gate, args.role,
+                                 now + valid_s, now)  # fmt: skip
+    except (ActionRefused, argparse.ArgumentTypeError) as exc:
         print(f"portique-hub: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    code = access.issue(key, args.museum, args.gate, args.role, time.time() + valid_s)
     if args.qr is not None:
         try:
-            access_qr(code).save(str(args.qr), scale=8, border=4)
+            access_qr(code.text).save(str(args.qr), scale=8, border=4)
         except (OSError, ValueError) as exc:
             print(f"portique-hub: QR code {args.qr}: {exc}", file=sys.stderr)
             return 1
-    print(code)
+    print(code.text)
     print(f"for {args.role} at {args.museum}/{args.gate}, valid {args.valid_for}, once",
           file=sys.stderr)  # fmt: skip
     return 0
@@ -471,3 +500,52 @@ def access_qr(code: str):  # noqa: ANN201 - segno.QRCode, imported lazily
     from firmware.protocol import access_codes as access
 
     return segno.make_qr(access.normalise(code), error="m", mode="alphanumeric")
+
+
+def _cmd_console(args: argparse.Namespace) -> int:
+    from hub.console.app import ConsoleSettings
+    from hub.console.serve import make_server
+    from hub.models import database_url
+
+    host, _, port = args.listen.rpartition(":")
+    if not host or not port.isdigit():
+        print(f"portique-hub: --listen {args.listen!r}: give ADDRESS:PORT", file=sys.stderr)
+        return EXIT_USAGE
+    settings = ConsoleSettings(
+        data_dir=args.data, db_url=database_url(args.data, args.db), broker=_broker(args),
+        office_key=args.office_key, secure_cookies=not args.insecure_cookies,
+        refresh_s=args.refresh_s, max_upload_bytes=args.max_upload_mb * 1024 * 1024,
+        allow_demo_keys=args.allow_demo_keys, proxies=args.proxies,
+    )  # fmt: skip
+    try:
+        server = make_server(settings, host.strip("[]"), int(port), time.time)
+    except OSError as exc:
+        print(f"portique-hub: cannot serve on {args.listen}: {exc}", file=sys.stderr)
+        return 1
+    logging.getLogger("portique.console").info("console on http://%s", args.listen)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        server.close()
+    return 0
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt  # waitress's loop stops on it; SIGTERM means the same as Ctrl-C
+
+
+def _cmd_user_add(args: argparse.Namespace) -> int:
+    from hub.console.auth import UserError, add_user
+    from hub.console.models import open_console
+
+    password = sys.stdin.readline().rstrip("\n")
+    try:
+        add_user(open_console(_models(args)), args.name, args.role, args.museum, password,
+                 time.time())  # fmt: skip
+    except UserError as exc:
+        print(f"portique-hub: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    where = f" of {args.museum}" if args.museum else ""
+    print(f"account {args.name}: {args.role}{where}")
+    return 0

@@ -8,14 +8,16 @@ set -eu
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 TOOLS=${TOOLS:-.tools}
-# The extras a development machine installs: the gate's, PostgreSQL's and the tests'.
-EXTRAS=${EXTRAS:-"gate hub postgres test"}
+# The extras a development machine installs: the gate's, the hub's, PostgreSQL's, the
+# console's and the tests'.
+EXTRAS=${EXTRAS:-"gate hub postgres console test"}
 # libusb: nfcpy loads it for USB readers; mosquitto: the broker the sync tests run;
 # fonts-dejavu-core: the screen's font, with every French and German letter;
 # postgresql: the server the hub's tests run against; xvfb: an X server the display
-# tests kill; gcc, python3-dev, linux-libc-dev: evdev (the scanner) is published as source only;
-# zbar-tools: zbarimg reads back the QR form of access codes, as a barcode scanner would.
-DEBS=${DEBS:-"systemd libusb-1.0-0 mosquitto fonts-dejavu-core postgresql xvfb gcc python3-dev linux-libc-dev zbar-tools"}
+# tests kill; gcc, python3-dev, linux-libc-dev: evdev (the scanner) is published as source
+# only; zbar-tools: zbarimg reads back the QR form of access codes, as a barcode scanner
+# would; chromium and chromium-driver: the browser the console's tests drive (Selenium).
+DEBS=${DEBS:-"systemd libusb-1.0-0 mosquitto fonts-dejavu-core postgresql xvfb gcc python3-dev linux-libc-dev zbar-tools chromium chromium-driver"}
 
 missing=""
 for pkg in $DEBS; do

@@ -5,8 +5,9 @@
 #   sudo provisioning/install.sh --hub [--postgres]          # a museum's or the network's hub
 #
 # Debian packages, the service user, a virtual environment in /opt/portique with
-# the exact versions of uv.lock, and the systemd units; for a gate also a udev
-# rule for the reader's serial port and the UART for the PN532. Running it again
+# the exact versions of uv.lock, and the systemd units (for a hub, its web console's
+# too); for a gate also a udev rule for the reader's serial port and the UART for the
+# PN532. Running it again
 # changes nothing that is already right: every step checks first, and the
 # program is reinstalled exactly when the code or the lock changed. Then set a
 # gate up with `portique provision` (docs/operations.md).
@@ -125,9 +126,9 @@ fi
 if [ "$ROLE" = gate ]; then
     EXTRAS="gate"
 elif [ -n "$POSTGRES" ]; then
-    EXTRAS="hub postgres"
+    EXTRAS="hub postgres console"
 else
-    EXTRAS="hub"
+    EXTRAS="hub console"
 fi
 if [ -z "${SKIP_VENV:-}" ]; then
     before=$(cat "$DESTDIR$PREFIX/.portique-source" 2>/dev/null || true)
@@ -167,7 +168,7 @@ CHANGED=0
 if [ "$ROLE" = gate ]; then
     UNITS="portique.service"
 else
-    UNITS="portique-hub.service"
+    UNITS="portique-hub.service portique-console.service"
 fi
 for unit in $UNITS; do
     place 0644 "$SRC/systemd/$unit" "/etc/systemd/system/$unit"
@@ -193,5 +194,7 @@ elif [ "$ROLE" = gate ]; then
     say "done. Next: portique provision --museum M --gate G (docs/operations.md)"
 else
     say "done. Next: portique-hub init, /etc/portique-hub/broker.password, then"
-    say "  systemctl enable --now portique-hub (docs/operations.md, \"The hub\")"
+    say "  systemctl enable --now portique-hub (docs/operations.md, \"The hub\");"
+    say "  the web console: portique-hub user add, then systemctl enable --now portique-console"
+    say "  behind a TLS reverse proxy (docs/console.md)"
 fi

@@ -5,6 +5,7 @@ Exact times, portable writes, migrations in place, a clear word without the driv
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ACTIVE, EXPIRED, FAMILY, SOLD
+from conftest import ACTIVE, DEMO_KEYS, EXPIRED, FAMILY, SOLD
 from hub_schema_v0 import MODELS as V0_MODELS
 from pgserver import PostgresServer, both_databases
 from playhouse.db_url import connect
@@ -55,8 +56,10 @@ def test_every_stored_record_rehashes_to_what_the_gate_signed(hub: Hub, make_gat
 def test_list_publish_stores_a_release_and_publishing_it_again_replaces_it(
     hub: Hub, broker: Mosquitto, demo_signed_list: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # The hub checks a list as a gate would: under the root it pins (here the demonstration's).
+    shutil.copy(DEMO_KEYS / "root.pub", hub.dir / "root.pub")
     args = ["list", "publish", str(demo_signed_list), "--data", str(hub.dir), *hub.cli_db,
-            "--port", str(broker.port)]  # fmt: skip
+            "--port", str(broker.port), "--allow-demo-keys"]  # fmt: skip
     assert cli.main(args) == 0
     first = hub.m.list_release.get().published_at
     assert cli.main(args) == 0

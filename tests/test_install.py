@@ -72,6 +72,7 @@ def test_a_hub_gets_its_unit_and_secrets_folder_and_no_gate_parts(tmp_path: Path
     assert done.returncode == 0, done.stderr
     files = tree(tmp_path)
     assert "etc/systemd/system/portique-hub.service" in files
+    assert "etc/systemd/system/portique-console.service" in files
     assert "etc/systemd/system/portique.service" not in files
     assert "etc/udev/rules.d/60-portique-reader.rules" not in files
     assert (tmp_path / "etc" / "portique-hub").stat().st_mode & 0o777 == 0o750

@@ -5,6 +5,14 @@ Defined in ``firmware/access.py``; this is the name the hub imports them by.
 
 from __future__ import annotations
 
-from firmware.access import AccessCode, AccessCodeError, check, issue, normalise
+from firmware.access import (
+    ROLES,
+    AccessCode,
+    AccessCodeError,
+    Lockout,
+    check,
+    issue,
+    normalise,
+)
 
-__all__ = ["AccessCode", "AccessCodeError", "check", "issue", "normalise"]
+__all__ = ["ROLES", "AccessCode", "AccessCodeError", "Lockout", "check", "issue", "normalise"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from firmware.trust import (
     TrustError,
+    TrustStore,
     b64,
     canonical,
     certify,
@@ -21,6 +22,6 @@ from firmware.trust import (
     write_public_key,
 )
 
-__all__ = ["TrustError", "b64", "canonical", "certify", "generate_private_key", "key_id",
-           "load_private_key", "raw_public", "read_public_key", "unb64", "verify_signature",
-           "write_public_key"]  # fmt: skip
+__all__ = ["TrustError", "TrustStore", "b64", "canonical", "certify", "generate_private_key",
+           "key_id", "load_private_key", "raw_public", "read_public_key", "unb64",
+           "verify_signature", "write_public_key"]  # fmt: skip

@@ -1,0 +1,1 @@
+"""The office's web console (`portique-hub console`)."""

@@ -1,0 +1,316 @@
+"""Everything the console reads from the hub's tables, in one place.
+
+The pages never touch ``hub.models`` directly: when the hub's tables change
+(time columns, gate incarnations, quarantined records), this module is the one
+to adapt. ``museum`` None means every museum (an office administrator).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import peewee
+
+from hub.models import HubModels
+
+# Silent longer than three default status intervals: online by its last word, but
+# worth a look (the broker's last will says "offline" only once it notices).
+SILENT_S = 180.0
+
+
+def _in(column: Any, museum: str | None) -> Any:
+    return True if museum is None else column == museum
+
+
+def museums(m: HubModels) -> list[str]:
+    g = m.gate_key
+    return [name for (name,) in g.select(g.museum).distinct().order_by(g.museum).tuples()]
+
+
+def gates_of(m: HubModels, museum: str | None) -> list[tuple[str, str]]:
+    g = m.gate_key
+    query = g.select(g.museum, g.gate).where(_in(g.museum, museum)).order_by(g.museum, g.gate)
+    return list(query.tuples())
+
+
+# -- gates --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GateView:
+    museum: str
+    gate: str
+    key_id: str
+    online: bool
+    seen_at: float | None
+    epoch: str | None  # the gate's current journal (incarnation); a new one per provisioning
+    stored_seq: int
+    backlog: int | None
+    list_version: int | None
+    list_age_s: float | None
+    software: str | None
+    reader_up: bool | None
+    reader_detail: str
+    journal_ok: bool | None
+    time_trusted: bool | None
+    open_problems: int
+    troubles: tuple[str, ...] = field(default=())
+
+    @property
+    def healthy(self) -> bool:
+        return self.online and not self.troubles
+
+
+def gate_views(m: HubModels, museum: str | None, now: float) -> list[GateView]:
+    """Every registered gate with its last status and what is wrong with it."""
+    g, p, pr, j = m.gate_key, m.progress, m.problem, m.incarnation
+    progress = {(row.museum, row.gate): row for row in p.select().where(_in(p.museum, museum))}
+    journals: dict[tuple[str, str], Any] = {}
+    # The newest journal of each gate last, so it is the one kept.
+    for row in j.select().where(_in(j.museum, museum)).order_by(j.first_seen_at, j.id):
+        journals[(row.museum, row.gate)] = row
+    problems = Counter(
+        (row.museum, row.gate)
+        for row in pr.select(pr.museum, pr.gate).where(~pr.resolved, _in(pr.museum, museum))
+    )
+    views = []
+    for key in g.select().where(_in(g.museum, museum)).order_by(g.museum, g.gate):
+        row = progress.get((key.museum, key.gate))
+        status: dict[str, Any] = json.loads(row.status) if row and row.status else {}
+        seen = row.seen_at if row and row.seen_at else None
+        online = bool(row and row.online)
+        silent = online and (seen is None or now - seen > SILENT_S)
+        views.append(_gate_view(key, row, journals.get((key.museum, key.gate)), status, online,
+                                silent, seen, problems[(key.museum, key.gate)]))  # fmt: skip
+    return views
+
+
+def _gate_view(key: Any, row: Any, journal: Any, status: dict[str, Any], online: bool,
+               silent: bool, seen: float | None, open_problems: int) -> GateView:  # fmt: skip
+    troubles = ["silent"] if silent else []
+    if status.get("reader_up") is False:
+        troubles.append("reader")
+    if status.get("journal_ok") is False:
+        troubles.append("journal")
+    if status.get("time_trusted") is False:
+        troubles.append("clock")
+    if open_problems:
+        troubles.append("problems")
+    return GateView(
+        museum=key.museum, gate=key.gate, key_id=key.key_id, online=online, seen_at=seen,
+        epoch=journal.epoch if journal else None,
+        stored_seq=journal.contiguous_seq if journal else 0, backlog=status.get("backlog"),
+        list_version=status.get("list_version"), list_age_s=status.get("list_age_s"),
+        software=status.get("software_version") or status.get("version"),
+        reader_up=status.get("reader_up"), reader_detail=status.get("reader_detail", ""),
+        journal_ok=status.get("journal_ok"), time_trusted=status.get("time_trusted"),
+        open_problems=open_problems, troubles=tuple(troubles),
+    )  # fmt: skip
+
+
+# -- entries and billing -----------------------------------------------------------
+
+
+@dataclass
+class DayFigures:
+    museum: str
+    day: str
+    entries: int = 0  # admissions
+    billable: int = 0  # one per pass per museum and day, across gates
+    children: int = 0
+    refusals: dict[str, int] = field(default_factory=dict)
+
+
+def day_figures(m: HubModels, museum: str | None, first: date, last: date) -> list[DayFigures]:
+    """Per museum and day: admissions, billable entries, children and refusals by reason."""
+    e = m.entry
+    where = (
+        _in(e.museum, museum), e.day >= first.isoformat(), e.day <= last.isoformat(),
+        e.kind == "decision",
+    )  # fmt: skip
+    figures: dict[tuple[str, str], DayFigures] = {}
+
+    def at(museum_: str, day: str) -> DayFigures:
+        return figures.setdefault((museum_, day), DayFigures(museum_, day))
+
+    admitted = (
+        e.select(e.museum, e.day, peewee.fn.COUNT(e.id), peewee.fn.SUM(e.children))
+        .where(*where, e.admitted == True)  # noqa: E712 - peewee builds SQL from it
+        .group_by(e.museum, e.day)
+        .tuples()
+    )
+    for museum_, day, count, children in admitted:
+        at(museum_, day).entries, at(museum_, day).children = count, children or 0
+    # A pass admitted at two gates of a museum on one day is billed once: the gates
+    # each flag their own first entry billable, only the hub sees them together.
+    billable = (
+        e.select(e.museum, e.day, peewee.fn.COUNT(e.credential.distinct()))
+        .where(*where, e.admitted == True, e.billable == True)  # noqa: E712
+        .group_by(e.museum, e.day)
+        .tuples()
+    )
+    for museum_, day, count in billable:
+        at(museum_, day).billable = count
+    refused = (
+        e.select(e.museum, e.day, e.reason, peewee.fn.COUNT(e.id))
+        .where(*where, e.admitted == False)  # noqa: E712
+        .group_by(e.museum, e.day, e.reason)
+        .tuples()
+    )
+    for museum_, day, reason, count in refused:
+        at(museum_, day).refusals[reason] = count
+    return sorted(figures.values(), key=lambda f: (f.museum, f.day))
+
+
+@dataclass(frozen=True)
+class MonthBill:
+    museum: str
+    month: str
+    days: list[DayFigures]
+
+    @property
+    def entries(self) -> int:
+        return sum(d.entries for d in self.days)
+
+    @property
+    def billable(self) -> int:
+        return sum(d.billable for d in self.days)
+
+    @property
+    def children(self) -> int:
+        return sum(d.children for d in self.days)
+
+
+def month_bill(m: HubModels, museum: str, first: date, last: date) -> MonthBill:
+    days = day_figures(m, museum, first, last)
+    return MonthBill(museum, first.strftime("%Y-%m"), days)
+
+
+# -- passes ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PassEvent:
+    wall: float
+    museum: str
+    gate: str
+    what: str  # entry, refusal, activation, block, sale
+    detail: str
+    seq: int | None = None
+    reason: str | None = None  # a decision's reason code
+    children: int = 0
+
+
+def find_serials(m: HubModels, text: str, museum: str | None) -> list[str]:
+    """Serials whose chip serial or printed number is ``text`` (seen in entries or deltas)."""
+    e, d = m.entry, m.delta
+    found = {
+        serial
+        for (serial,) in e.select(e.credential)
+        .where((e.credential == text) | (e.pass_number == text), _in(e.museum, museum))
+        .distinct()
+        .tuples()
+    }
+    for (serial,) in d.select(d.serial).where(d.serial == text).tuples():
+        found.add(serial)
+    for (item,) in d.select(d.item).where(d.item.contains(f'"pass_number": "{text}"')).tuples():
+        found.add(json.loads(item)["serial"])
+    return sorted(found)
+
+
+def pass_history(m: HubModels, serial: str, museum: str | None) -> list[PassEvent]:
+    """What the hub knows of ``serial``: entries, refusals and pass changes, oldest first.
+
+    A museum's people see their own museum's entries and the network-wide changes.
+    """
+    e, d = m.entry, m.delta
+    events = [
+        PassEvent(row.wall, row.museum, row.gate, "entry" if row.admitted else "refusal",
+                  row.pass_number or "", row.seq, row.reason, row.children)
+        for row in e.select().where(e.credential == serial, e.kind == "decision",
+                                    _in(e.museum, museum)).order_by(e.wall)
+    ]  # fmt: skip
+    for row in d.select().where(d.serial == serial).order_by(d.dseq):
+        item = json.loads(row.item)
+        origin = item.get("origin_museum") or "*"
+        if item["kind"] == "activation" and museum is not None and origin != museum:
+            origin_gate = ""
+        else:
+            origin_gate = item.get("origin_gate") or "*"
+        detail = ", ".join(
+            f"{k} {item[k]}" for k in ("state", "activated_on", "expires_on", "pass_number")
+            if item.get(k)
+        )  # fmt: skip
+        events.append(PassEvent(row.created_at, origin, origin_gate, item["kind"], detail))
+    return sorted(events, key=lambda ev: ev.wall)
+
+
+def pass_blocked(m: HubModels, serial: str) -> bool:
+    d = m.delta
+    last = d.select(d.item).where(d.serial == serial).order_by(d.dseq.desc()).first()
+    return last is not None and json.loads(last.item)["state"] == "blocked"
+
+
+# -- lists -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListView:
+    version: int
+    museum: str
+    gate: str
+    size: int
+    sha256: str
+    published_at: float
+
+
+def releases(m: HubModels, museum: str | None) -> list[ListView]:
+    r = m.list_release
+    query = (
+        r.select(r.version, r.museum, r.gate, r.size, r.sha256, r.published_at)
+        .where((r.museum == "*") | _in(r.museum, museum))
+        .order_by(r.version.desc())
+        .limit(50)
+    )
+    return [ListView(*row) for row in query.tuples()]
+
+
+# -- problems ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProblemView:
+    id: int
+    museum: str
+    gate: str
+    kind: str
+    seq: int | None
+    detail: str
+    at: float
+    resolved: bool
+
+
+def problems(m: HubModels, museum: str | None, resolved: bool) -> list[ProblemView]:
+    p = m.problem
+    query = (
+        p.select(p.id, p.museum, p.gate, p.kind, p.seq, p.detail, p.at, p.resolved)
+        .where(_in(p.museum, museum), p.resolved == resolved)
+        .order_by(p.at.desc())
+        .limit(500)
+    )
+    return [ProblemView(*row) for row in query.tuples()]
+
+
+def problem(m: HubModels, problem_id: int) -> ProblemView | None:
+    p = m.problem
+    row = (
+        p.select(p.id, p.museum, p.gate, p.kind, p.seq, p.detail, p.at, p.resolved)
+        .where(p.id == problem_id)
+        .tuples()
+        .first()
+    )
+    return ProblemView(*row) if row else None
