@@ -86,11 +86,11 @@ def card_to_relay(workdir: Path, link: DevLink) -> dict[str, float]:
             latencies.append((_wait_change() - chip.card_placed_at) * 1000)
             to_read.append((chip.card_read_at - chip.card_placed_at) * 1000)
             chip.take_card()
-            gate.loop.post(gate.hardware.close_gate)
+            gate.loop.post(lambda _eventtime: gate.hardware.close_gate())
             _wait_change()
         for serial in serials[TAPS:]:
             chip.unplug()
-            while gate.loop.status.reader_up:  # the loop learns the loss from the reader
+            while gate.health.reader_up:  # the reactor learns the loss from the reader
                 time.sleep(0.01)
             chip = EmulatedPn532()
             TimedPin.changed.clear()
@@ -98,7 +98,7 @@ def card_to_relay(workdir: Path, link: DevLink) -> dict[str, float]:
             link.point_to(chip.port)  # plugged in
             recoveries.append(_wait_change() - chip.card_placed_at)
             chip.take_card()
-            gate.loop.post(gate.hardware.close_gate)
+            gate.loop.post(lambda _eventtime: gate.hardware.close_gate())
             _wait_change()
     finally:
         reader.stop()
@@ -138,8 +138,7 @@ def sd_card(workdir: Path) -> dict[str, float]:
     gate = build_gate(settings, clock=clock, pin_factory=MockFactory())
     try:
         loop = gate.loop
-        loop.schedule(0, loop._status_tick)  # what run() starts: the heartbeat and the status
-        loop.schedule(0, loop._heartbeat)
+        loop.begin()  # what run() starts: the heartbeat and the status timers
         os.sync()
         before = _written_bytes()
         for _ in range(3600):  # one hour of timers, a second at a time

@@ -79,7 +79,7 @@ def drain(gates: list[Gate]) -> float:
     """Seconds from connecting until every gate stored the hub's last acknowledgement."""
     done = threading.Barrier(len(gates) + 1)
     for gate in gates:
-        link, last = gate.loop.sync, gate.journal.last_seq
+        link, last = gate.sync, gate.journal.last_seq
         assert link is not None
         link.on_ack.append(lambda seq, last=last: seq == last and done.wait(WAIT_S))
     threads = [threading.Thread(target=g.loop.run, daemon=True) for g in gates]
@@ -115,7 +115,7 @@ def raw_publish(port: int, payloads: list[bytes], topic: str) -> float:
 
 def batch_payloads(gate: Gate) -> list[bytes]:
     """The signed batch messages this gate's backlog makes, as its client would send them."""
-    link, client = gate.loop.sync, gate.sync_client
+    link, client = gate.sync, gate.sync_client
     assert link is not None and client is not None
     payloads = []
     for after in range(0, gate.journal.last_seq, BATCH):

@@ -129,7 +129,7 @@ def measure(workdir: Path) -> tuple[list[float], list[float]]:
             started = time.perf_counter()
             gate.loop.post(CardTapped(serial, time.monotonic()))
             taps.append((_wait_change() - started) * 1000)
-            gate.loop.post(gate.hardware.close_gate)
+            gate.loop.post(lambda _eventtime: gate.hardware.close_gate())
             _wait_change()
             if floor is None:  # the first tap tells how large a record is
                 floor = CommitFloor(workdir / "floor.sqlite", _record_bytes(gate.journal.path))

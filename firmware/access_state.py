@@ -33,8 +33,9 @@ from typing import Any
 
 from firmware import access, strictjson
 from firmware.clock import Now
+from firmware.durable import atomic_write
 from firmware.journal.journal import Entry
-from firmware.trust import TrustError, read_public_key, write_durably
+from firmware.trust import TrustError, read_public_key
 
 ACCESS_STATE = "access.json"
 JOURNAL_FILE = "journal.sqlite"
@@ -103,7 +104,7 @@ def _from_journal(data_dir: Path) -> dict[str, Any]:
 
 
 def _save(data_dir: Path, state: dict[str, Any]) -> None:
-    write_durably(data_dir / ACCESS_STATE, json.dumps(state).encode(), mode=0o600)
+    atomic_write(data_dir / ACCESS_STATE, json.dumps(state), mode=0o600)
 
 
 def _entry(door: Door, text: str, now: Now, reason: str, admitted: bool,

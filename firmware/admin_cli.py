@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from firmware.cli import EXIT_CONFIG, EXIT_STORAGE, load_settings
+from firmware.cli_support import EXIT_CONFIG, EXIT_STORAGE, load_settings
 
 
 def add_commands(sub: argparse._SubParsersAction,

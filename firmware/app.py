@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,10 +25,18 @@ from firmware.clock import Clock, FlooredClock, SystemClock, gate_clock
 from firmware.config import Settings
 from firmware.datalock import DataDirLock
 from firmware.events import DisplayFailed, PersonPassed, Shutdown
-from firmware.gate.decision import Rules
+from firmware.gate.admissions import Admissions
 from firmware.gate.desk import StaffDesk
 from firmware.gate.hardware import GateHardware, HardwareError, make_pin_factory
-from firmware.gate.loop import GateLoop
+from firmware.gate.health import DeviceHealth
+from firmware.gate.listkeeper import ListKeeper
+from firmware.gate.outputs import Outputs
+from firmware.gate.passages import Passages
+from firmware.gate.reactor import Reactor
+from firmware.gate.recorder import Recorder
+from firmware.gate.snapshot import StatusCollector
+from firmware.gate.timekeeping import Timekeeper
+from firmware.gate.views import Views
 from firmware.journal.database import StorageError, describe
 from firmware.journal.journal import Journal
 from firmware.journal.outbox import Outbox
@@ -37,7 +46,7 @@ from firmware.lists.verify import ListRejected
 from firmware.store.store import PassStore
 from firmware.sync.client import SyncClient
 from firmware.sync.keys import gate_key
-from firmware.sync.link import LIST_VERSION_KEY, SyncLink
+from firmware.sync.link import LIST_VERSION_KEY, SyncLink, SyncOff
 from firmware.systemd import Notifier
 from firmware.trust import TrustStore, read_public_key
 
@@ -52,18 +61,32 @@ STAFF_FILE = "staff.toml"
 
 @dataclass
 class Gate:
-    """A built gate: its loop and the parts the loop owns."""
+    """A built gate: its reactor (``loop``), the modules registered on it, and what they share."""
 
     settings: Settings
-    loop: GateLoop
+    loop: Reactor
     journal: Journal
     store: PassStore
     hardware: GateHardware
     clock: FlooredClock
+    views: Views
+    time: Timekeeper
+    recorder: Recorder
+    health: DeviceHealth
+    lists: ListKeeper
+    passages: Passages
+    admissions: Admissions
+    status: StatusCollector
     desk: StaffDesk
+    sync: SyncLink | None = None
     sync_client: SyncClient | None = None
     lock: DataDirLock | None = None
     closed: bool = False
+
+    @property
+    def on_view(self) -> list[Callable[[object], None]]:
+        """The screen's listeners: each hears every view the modules publish."""
+        return self.views.on_view
 
     def start_sync(self) -> None:
         if self.sync_client is not None:
@@ -71,8 +94,8 @@ class Gate:
 
     def stop_sync(self) -> None:
         """Close the broker connection, telling the hub this gate goes offline."""
-        if self.sync_client is not None and self.loop.sync is not None:
-            self.sync_client.stop(final_status=self.loop.sync.status(online=False))
+        if self.sync_client is not None and self.sync is not None:
+            self.sync_client.stop(final_status=self.sync.status_message(online=False))
             self.sync_client = None
 
     def close(self) -> None:
@@ -112,7 +135,7 @@ def build_gate(settings: Settings, clock: Clock | None = None,
         if store.lists.issued_at:
             floored.raise_floor(store.lists.issued_at)
         factory = pin_factory or make_pin_factory(settings.gpio.pin_factory)
-        loop_ref: list[GateLoop] = []
+        loop_ref: list[Reactor] = []
         try:
             hardware = GateHardware(
                 settings.gpio,
@@ -128,47 +151,65 @@ def build_gate(settings: Settings, clock: Clock | None = None,
         journal.close()
         lock.release()
         raise
-    gpio = settings.gpio
-    loop = GateLoop(
-        museum=settings.gate.museum,
-        gate=settings.gate.gate,
-        zone=settings.zone,
-        rules=Rules(
-            anti_passback_s=settings.rules.anti_passback_s,
-            renewal_window_months=settings.rules.renewal_window_months,
-            paper_pass_last_day=settings.rules.paper_pass_last_day,
-        ),
-        clock=floored,
-        journal=journal,
-        store=store,
-        hardware=hardware,
-        relay_pulse_s=gpio.relay_pulse_ms / 1000,
-        passage_timeout_s=gpio.passage_timeout_s if gpio.passage_sensor_pin else None,
-        list_refuse_after_s=settings.lists.refuse_after_expiry_hours * 3600,
-        children_prompt_s=settings.display.children_prompt_timeout_s,
-    )
-    loop_ref.append(loop)
-    runtime_dir, textfile = settings.status.runtime_dir, settings.status.textfile
-    loop.on_status = lambda document: status_file.write(runtime_dir, document, textfile)
-    desk = StaffDesk(
-        loop,
-        staff_file=data_dir / STAFF_FILE,
-        idle_logout_s=settings.display.idle_logout_s,
-        door=Door(settings.gate.museum, settings.gate.gate, data_dir, settings.gate.office_key),
-    )
-    gate = Gate(settings, loop, journal, store, hardware, floored, desk, lock=lock)
+    loop_ref.append(reactor := Reactor(floored.source.monotonic))
+    gate = _assemble(settings, reactor, floored, journal, store, hardware)
+    gate.lock = lock
     if settings.sync is not None:
         try:
-            gate.sync_client = _attach_sync(settings, loop, journal, floored)
+            gate.sync, gate.sync_client = _attach_sync(gate)
         except Exception:
             gate.close()
             raise
+    gate.status.add([gate.sync or SyncOff()])
     return gate
 
 
-def _attach_sync(settings: Settings, loop: GateLoop, journal: Journal,
-                 clock: FlooredClock) -> SyncClient:  # fmt: skip
-    """The MQTT client (its own threads) and the loop's side of sync, wired together."""
+def _assemble(settings: Settings, reactor: Reactor, clock: FlooredClock, journal: Journal,
+              store: PassStore, hardware: GateHardware) -> Gate:  # fmt: skip
+    """Build each module; each registers its handlers and timers on ``reactor`` itself."""
+    where = (settings.gate.museum, settings.gate.gate)
+    data_dir, gpio = settings.gate.data_dir, settings.gpio
+    views = Views()
+    outputs = Outputs(reactor, hardware, gpio.relay_pulse_ms / 1000)  # safe state first at stop
+    time = Timekeeper(reactor, clock, settings.zone, journal)
+    recorder = Recorder(journal, outputs)
+    health = DeviceHealth(reactor)
+    lists = ListKeeper(reactor, store.lists, time, settings.lists.refuse_after_expiry_hours * 3600)
+    passages = Passages(reactor, recorder, time, where,
+                        gpio.passage_timeout_s if gpio.passage_sensor_pin else None,
+                        lambda: store.version)  # fmt: skip
+    admissions = Admissions(
+        reactor, where=where, rules=settings.rules, time=time, lists=lists, store=store,
+        journal=journal, recorder=recorder, outputs=outputs, passages=passages, views=views,
+        screen_up=lambda: health.screen_up,
+        children_prompt_s=settings.display.children_prompt_timeout_s,
+    )  # fmt: skip
+    status = StatusCollector(reactor, time, where)
+    status.add([time, recorder, health, lists, passages, admissions])
+    runtime_dir, textfile = settings.status.runtime_dir, settings.status.textfile
+    status.on_status = lambda document: status_file.write(runtime_dir, document, textfile)
+    desk = StaffDesk(
+        reactor, gate=where[1], time=time, admissions=admissions, store=store, journal=journal,
+        recorder=recorder, views=views, health=status.health, staff_file=data_dir / STAFF_FILE,
+        idle_logout_s=settings.display.idle_logout_s,
+        door=Door(where[0], where[1], data_dir, settings.gate.office_key),
+    )  # fmt: skip
+    reactor.register(Shutdown, _stop_on_shutdown(reactor))
+    return Gate(settings, reactor, journal, store, hardware, clock, views, time, recorder,
+                health, lists, passages, admissions, status, desk)  # fmt: skip
+
+
+def _stop_on_shutdown(reactor: Reactor) -> Callable[[Shutdown, float], None]:
+    def stop(event: Shutdown, _eventtime: float) -> None:
+        log.info("shutting down: %s", event.reason)
+        reactor.stop()
+
+    return stop
+
+
+def _attach_sync(gate: Gate) -> tuple[SyncLink, SyncClient]:
+    """The MQTT client (its own threads) and the reactor's side of sync, wired together."""
+    settings, clock = gate.settings, gate.clock
     sync = settings.sync
     assert sync is not None
     key, key_id = gate_key(settings.gate.data_dir)
@@ -182,16 +223,18 @@ def _attach_sync(settings: Settings, loop: GateLoop, journal: Journal,
         log.warning("sync: no root key%s: hub messages, acknowledgements included, will be "
                     "refused and records stay queued",
                     f" at {root_key}" if root_key else " ([lists] root_key)")  # fmt: skip
-    outbox = Outbox(journal)
+    outbox = Outbox(gate.journal)
     client = SyncClient(
-        sync, settings.gate.museum, settings.gate.gate, key, key_id, root, clock, loop.post,
-        list_version=max(int(outbox.get(LIST_VERSION_KEY)), loop.store.version),
-        revoked=lambda: loop.store.lists.trust.revoked,  # replaced whole: safe to read
+        sync, settings.gate.museum, settings.gate.gate, key, key_id, root, clock, gate.loop.post,
+        list_version=max(int(outbox.get(LIST_VERSION_KEY)), gate.store.version),
+        revoked=lambda: gate.store.lists.trust.revoked,  # replaced whole: safe to read
         # The lists' root, once rotated, is the hub's too, unless [sync] pins another.
-        current_root=None if sync.root_key else lambda: loop.store.lists.trust.root,
+        current_root=None if sync.root_key else lambda: gate.store.lists.trust.root,
     )  # fmt: skip
-    loop.attach_sync(SyncLink(sync, outbox, client, clock, loop.schedule, loop.sync_snapshot))
-    return client
+    where = (settings.gate.museum, settings.gate.gate)
+    link = SyncLink(sync, outbox, client, clock, gate.loop, where, gate.status.health)
+    gate.recorder.on_stored.append(link.after_commit)
+    return link, client
 
 
 def open_lists(settings: Settings) -> ListManager:
@@ -285,11 +328,11 @@ def run_gate(gate: Gate, start_reader: bool = True) -> None:
             os._exit(0)
 
 
-def _log_hangup() -> None:
+def _log_hangup(_eventtime: float) -> None:
     log.warning("SIGHUP: a terminal hung up (a reader unplugged?); the gate carries on")
 
 
-def _tell_systemd(loop: GateLoop, notifier: Notifier, name: str) -> None:
+def _tell_systemd(loop: Reactor, notifier: Notifier, name: str) -> None:
     """READY once the loop turns, then a watchdog ping from the loop itself.
 
     Both are loop timers, so a loop that hangs (a stuck disk, a lock never
@@ -297,14 +340,14 @@ def _tell_systemd(loop: GateLoop, notifier: Notifier, name: str) -> None:
     """
     if not notifier.enabled:
         return
-    loop.schedule(0, lambda: notifier.ready(f"gate {name} admitting"))
+    loop.schedule(0, lambda _t: notifier.ready(f"gate {name} admitting"))
     interval = notifier.watchdog_interval_s()
     if interval is None:
         return
 
-    def ping() -> None:
+    def ping(eventtime: float) -> float:
         notifier.watchdog()
-        loop.schedule(interval, ping)
+        return eventtime + interval
 
     loop.schedule(0, ping)
 
@@ -324,6 +367,6 @@ def start_display(gate: Gate) -> Kiosk | None:
     except Exception as exc:  # pygame missing or broken: the gate must still admit
         loop.post(DisplayFailed(f"display could not start: {exc}"))
         return None
-    loop.on_view.append(kiosk.publish)
+    gate.views.on_view.append(kiosk.publish)
     kiosk.start()
     return kiosk

@@ -11,9 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from firmware import config
-
-EXIT_CONFIG = 2
-EXIT_STORAGE = 1
+from firmware.cli_support import EXIT_CONFIG, EXIT_STORAGE, load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,14 +147,6 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
         default=Path(default),
         help="configuration file (default %(default)s, or $PORTIQUE_CONFIG)",
     )
-
-
-def load_settings(path: Path) -> config.Settings | None:
-    try:
-        return config.load(path)
-    except config.ConfigError as exc:
-        print(f"portique: configuration error: {exc}", file=sys.stderr)
-        return None
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

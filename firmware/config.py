@@ -13,11 +13,25 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from firmware.gate.decision import Rules
+from firmware.ranges import one_of, within
+
 DEFAULT_PATH = Path("/etc/portique/portique.toml")
+# gpiozero's own registry of pin factories (its entry points), so a name it
+# knows is a name [gpio] pin_factory accepts and no list here goes stale. They
+# are offered in gpiozero's order of preference on a Pi, the others after.
+_PREFERRED = ("lgpio", "rpigpio", "pigpio", "native")
+PIN_FACTORIES = tuple(
+    sorted(
+        (point.name for point in entry_points(group="gpiozero_pin_factories")),
+        key=lambda name: (_PREFERRED.index(name) if name in _PREFERRED else 99, name),
+    )
+)
 
 
 class ConfigError(Exception):
@@ -30,7 +44,7 @@ class GateSettings:
     gate: str = "gate-1"
     data_dir: Path = Path("/var/lib/portique")
     timezone: str = "Europe/Paris"
-    language: str = "fr"
+    language: str = one_of(("fr", "de", "en"), "fr")
     # The central office's public key for access codes (install.sh puts it here);
     # without it every code is refused, on the kiosk as by `portique provision`.
     office_key: Path = Path("/etc/portique/office.pub")
@@ -44,35 +58,28 @@ class ReaderSettings:
     # The pause between two polls: a card waits half of it on average and all of
     # it at worst (the p99 of card to relay, `make bench`). An empty poll costs
     # about a millisecond of CPU in nfcpy: 25 ms keeps that a few percent.
-    poll_interval_ms: int = 25
+    poll_interval_ms: int = within(5, 1000, 25)
     # A card unseen for this long has been taken away; shown again is a new tap.
-    removal_ms: int = 300
+    removal_ms: int = within(50, 5000, 300)
     # A lost reader is reopened after retry_initial_s, then after doubling waits
     # up to retry_max_s: kept short, so a reader plugged back in polls again
     # within about a second (an attempt on an absent port costs next to nothing).
-    retry_initial_s: float = 0.2
-    retry_max_s: float = 1.0
+    retry_initial_s: float = within(0.1, 60, 0.2)
+    retry_max_s: float = within(0.1, 3600, 1.0)
 
 
 @dataclass(frozen=True)
 class GpioSettings:
-    pin_factory: str = "lgpio"
-    relay_pin: int = 17
+    pin_factory: str = one_of(PIN_FACTORIES, "lgpio")
+    relay_pin: int = within(0, 27, 17)
     relay_active_high: bool = True
-    relay_pulse_ms: int = 1500
-    green_led_pin: int = 24
-    red_led_pin: int = 22
-    buzzer_pin: int = 23
+    relay_pulse_ms: int = within(50, 30000, 1500)
+    green_led_pin: int = within(0, 27, 24)
+    red_led_pin: int = within(0, 27, 22)
+    buzzer_pin: int = within(0, 27, 23)
     # 0 means no passage sensor is fitted.
-    passage_sensor_pin: int = 0
-    passage_timeout_s: float = 10.0
-
-
-@dataclass(frozen=True)
-class RulesSettings:
-    anti_passback_s: int = 120
-    renewal_window_months: int = 3
-    paper_pass_last_day: date = date(2023, 3, 31)
+    passage_sensor_pin: int = within(0, 27, 0)
+    passage_timeout_s: float = within(1, 600, 10.0)
 
 
 @dataclass(frozen=True)
@@ -81,11 +88,11 @@ class ListsSettings:
     root_key: Path | None = None
     # Demonstration keys are refused unless this is set (simulation only).
     allow_demo_keys: bool = False
-    max_list_mb: int = 256
+    max_list_mb: int = within(1, 4096, 256)
     # Past the list's signed expiry the gate keeps admitting passes it knows
     # to be valid and warns staff; this many hours later it refuses with
     # list_expired unless staff force the entry.
-    refuse_after_expiry_hours: int = 168
+    refuse_after_expiry_hours: int = within(0, 8760, 168)
     # A list file installed at every start (simulation and demos).
     install_at_start: Path | None = None
 
@@ -94,18 +101,18 @@ class ListsSettings:
 class DisplaySettings:
     # The touch screen. Off, the gate admits with LEDs and buzzer alone.
     enabled: bool = False
-    width: int = 800
-    height: int = 480
+    width: int = within(320, 3840, 800)
+    height: int = within(240, 2160, 480)
     fullscreen: bool = True
     # SDL video driver: "auto" lets SDL choose (kmsdrm on a Pi without X, x11 or
     # wayland on a desktop); $SDL_VIDEODRIVER, when set, wins over this.
-    video_driver: str = "auto"
+    video_driver: str = one_of(("auto", "kmsdrm", "x11", "wayland", "dummy"), "auto")
     # The children prompt confirms the number shown after this long untouched.
-    children_prompt_timeout_s: float = 15.0
+    children_prompt_timeout_s: float = within(3, 120, 15.0)
     # How long an admitted or refused screen stays before the idle screen returns.
-    result_shown_s: float = 6.0
+    result_shown_s: float = within(1, 60, 6.0)
     # Staff are logged out after this long without a touch.
-    idle_logout_s: float = 120.0
+    idle_logout_s: float = within(10, 3600, 120.0)
     # Staff see a large warning when the pass list is older than this.
 
 
@@ -114,7 +121,7 @@ class SyncSettings:
     """The MQTT link to the museum hub; present only when the ``[sync]`` section is."""
 
     host: str = "127.0.0.1"
-    port: int = 1883
+    port: int = within(1, 65535, 1883)
     tls: bool = False
     # The CA that signed the broker's certificate; None trusts the system's CAs.
     ca_file: Path | None = None
@@ -127,16 +134,17 @@ class SyncSettings:
     # The central office's root public key: hub messages are verified against it.
     # Without it every hub message (acknowledgements too) is refused and records stay queued.
     root_key: Path | None = None
-    keepalive_s: int = 30
-    batch_records: int = 200
-    max_in_flight: int = 4
-    ack_timeout_s: float = 30.0
-    status_interval_s: float = 60.0
+    keepalive_s: int = within(5, 3600, 30)
+    batch_records: int = within(1, 5000, 200)
+    max_in_flight: int = within(1, 64, 4)
+    ack_timeout_s: float = within(1, 3600, 30.0)
+    status_interval_s: float = within(1, 3600, 60.0)
     # Acknowledged records older than this are pruned; unacknowledged ones never are.
-    retention_days: int = 90
-    max_message_bytes: int = 4 * 1024 * 1024
-    list_max_bytes: int = 64 * 1024 * 1024
-    list_timeout_s: float = 900.0
+    # Today's records decide re-entries and billing: they are never pruned (hence 2 days).
+    retention_days: int = within(2, 3650, 90)
+    max_message_bytes: int = within(64 * 1024, 256 * 1024 * 1024, 4 * 1024 * 1024)
+    list_max_bytes: int = within(1024, 1024 * 1024 * 1024, 64 * 1024 * 1024)
+    list_timeout_s: float = within(10, 86400, 900.0)
 
 
 @dataclass(frozen=True)
@@ -156,7 +164,7 @@ class Settings:
     gate: GateSettings = field(default_factory=GateSettings)
     reader: ReaderSettings = field(default_factory=ReaderSettings)
     gpio: GpioSettings = field(default_factory=GpioSettings)
-    rules: RulesSettings = field(default_factory=RulesSettings)
+    rules: Rules = field(default_factory=Rules)  # [rules] is the decision's own Rules
     lists: ListsSettings = field(default_factory=ListsSettings)
     display: DisplaySettings = field(default_factory=DisplaySettings)
     status: StatusSettings = field(default_factory=StatusSettings)
@@ -167,44 +175,6 @@ class Settings:
         return ZoneInfo(self.gate.timezone)
 
 
-# Ranges and choices, by (section, key). Keys absent here take any value of their type.
-_LIMITS: dict[tuple[str, str], tuple[float, float] | tuple[str, ...]] = {
-    ("gate", "language"): ("fr", "de", "en"),
-    ("reader", "poll_interval_ms"): (5, 1000),
-    ("reader", "removal_ms"): (50, 5000),
-    ("reader", "retry_initial_s"): (0.1, 60),
-    ("reader", "retry_max_s"): (0.1, 3600),
-    ("gpio", "pin_factory"): ("lgpio", "rpigpio", "pigpio", "native", "mock"),
-    ("gpio", "relay_pin"): (0, 27),
-    ("gpio", "relay_pulse_ms"): (50, 30000),
-    ("gpio", "green_led_pin"): (0, 27),
-    ("gpio", "red_led_pin"): (0, 27),
-    ("gpio", "buzzer_pin"): (0, 27),
-    ("gpio", "passage_sensor_pin"): (0, 27),
-    ("gpio", "passage_timeout_s"): (1, 600),
-    ("rules", "anti_passback_s"): (0, 86400),
-    ("rules", "renewal_window_months"): (0, 12),
-    ("lists", "max_list_mb"): (1, 4096),
-    ("lists", "refuse_after_expiry_hours"): (0, 8760),
-    ("display", "width"): (320, 3840),
-    ("display", "height"): (240, 2160),
-    ("display", "video_driver"): ("auto", "kmsdrm", "x11", "wayland", "dummy"),
-    ("display", "children_prompt_timeout_s"): (3, 120),
-    ("display", "result_shown_s"): (1, 60),
-    ("display", "idle_logout_s"): (10, 3600),
-    ("sync", "port"): (1, 65535),
-    ("sync", "keepalive_s"): (5, 3600),
-    ("sync", "batch_records"): (1, 5000),
-    ("sync", "max_in_flight"): (1, 64),
-    ("sync", "ack_timeout_s"): (1, 3600),
-    ("sync", "status_interval_s"): (1, 3600),
-    # Today's records decide re-entries and billing: they are never pruned.
-    ("sync", "retention_days"): (2, 3650),
-    ("sync", "max_message_bytes"): (64 * 1024, 256 * 1024 * 1024),
-    ("sync", "list_max_bytes"): (1024, 1024 * 1024 * 1024),
-    ("sync", "list_timeout_s"): (10, 86400),
-}
-
 # Museum and gate ids become MQTT topic levels and broker user names.
 _TOPIC_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 # The topic level that addresses every gate (portique/v1/all/...), so no museum may be called so.
@@ -214,7 +184,7 @@ _SECTION_CLASSES = {
     "gate": GateSettings,
     "reader": ReaderSettings,
     "gpio": GpioSettings,
-    "rules": RulesSettings,
+    "rules": Rules,
     "lists": ListsSettings,
     "display": DisplaySettings,
     "status": StatusSettings,
@@ -263,13 +233,16 @@ def _section(source: str, name: str, table: dict[str, Any], base: Path | None) -
     for key, value in table.items():
         if key not in fields:
             raise ConfigError(_unknown(source, f"key '{key}' in [{name}]", key, fields))
-        values[key] = _convert(source, name, key, fields[key].type, value, base)
+        values[key] = _convert(source, name, fields[key], value, base)
     return cls(**values)
 
 
-def _convert(source: str, section: str, key: str, kind: Any, value: Any, base: Path | None) -> Any:
-    where = f"{source}: [{section}] {key}"
-    kind = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+def _convert(source: str, section: str, spec: dataclasses.Field, value: Any,
+             base: Path | None) -> Any:  # fmt: skip
+    where = f"{source}: [{section}] {spec.name}"
+    kind = (
+        spec.type if isinstance(spec.type, str) else getattr(spec.type, "__name__", str(spec.type))
+    )
     if kind == "bool":
         if not isinstance(value, bool):
             raise ConfigError(f"{where} = {value!r}: must be true or false")
@@ -279,14 +252,14 @@ def _convert(source: str, section: str, key: str, kind: Any, value: Any, base: P
             raise ConfigError(f"{where} = {value!r}: must be a number")
         if kind == "int" and not isinstance(value, int):
             raise ConfigError(f"{where} = {value!r}: must be a whole number")
-        limits = _LIMITS.get((section, key))
+        limits = spec.metadata.get("range")
         if limits and not (limits[0] <= value <= limits[1]):
             raise ConfigError(f"{where} = {value!r}: must be from {limits[0]} to {limits[1]}")
         return int(value) if kind == "int" else float(value)
     if kind in ("str", "str | None"):
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{where} = {value!r}: must be a non-empty string")
-        choices = _LIMITS.get((section, key))
+        choices = spec.metadata.get("choices")
         if choices and value not in choices:
             raise ConfigError(f"{where} = {value!r}: must be one of {', '.join(choices)}")
         return value

@@ -29,8 +29,8 @@ from typing import Any
 from firmware import access, access_state
 from firmware.access_state import ACCESS_STATE
 from firmware.clock import SystemClock, gate_clock
+from firmware.durable import atomic_write
 from firmware.journal.journal import COLUMNS, Journal
-from firmware.trust import write_durably
 
 SERVICE_USER = "portique"
 JOURNAL_FILE = "journal.sqlite"
@@ -207,7 +207,7 @@ def config_text(request: Request, root_key: Path | None) -> str:
 
 def write_atomically(path: Path, text: str, mode: int = 0o644) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_durably(path, text.encode(), mode)
+    atomic_write(path, text, mode)
 
 
 def hand_to_service_user(paths: list[Path]) -> None:

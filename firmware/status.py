@@ -1,13 +1,15 @@
 """The gate's health, for `portique status` and Prometheus (node_exporter's textfile collector).
 
-The loop, which owns the state, writes ``<runtime_dir>/status.json`` whenever
-a health item changes (reader, display, journal, sync, clock), every few
-seconds as a heartbeat, and when it stops; the same figures go to a
+The gate's status collector (``firmware/gate/snapshot.py``) hands its one
+snapshot here whenever a health item changes (reader, display, journal,
+sync, clock, list), every few seconds as a heartbeat, and when it stops: it
+becomes ``<runtime_dir>/status.json``, and the same figures go to a
 Prometheus text file when ``[status] textfile`` is set. Both live in RAM
 (``/run/portique``, systemd's ``RuntimeDirectory``): they are rewritten all
 day and need not survive a power cut, so they never wear the SD card.
 
-Each file is written beside and renamed, with mode 0644 set explicitly: the
+Each file is written with ``atomic_write`` (beside, then renamed; the fsync
+costs nothing in RAM), with mode 0644 set explicitly: the
 unit's ``UMask=0077`` would otherwise leave them readable by the daemon's user
 alone, and node_exporter and a technician's `portique status` must read them.
 They hold no secret (identifiers, counters, health).
@@ -22,17 +24,16 @@ service stops.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.metrics_core import Metric as MetricFamily
 
-if TYPE_CHECKING:
-    from firmware.gate.loop import GateLoop
+from firmware.durable import atomic_write
 
 STATUS_FILE = "status.json"
 INTERVAL_S = 10.0
@@ -56,68 +57,18 @@ class StatusUnreadable(Exception):
     """The status file exists but cannot be read or parsed; the message says which and why."""
 
 
-def snapshot(loop: GateLoop, running: bool = True) -> dict[str, Any]:
-    """Every health item, read on the loop's thread."""
-    now = loop.clock.now()
-    status, lists, sync = loop.status, loop.store.lists, loop.status.sync
-    return {
-        "museum": loop.museum,
-        "gate": loop.gate,
-        "running": running,
-        "pid": os.getpid(),
-        "written_at": now.wall,
-        "clock_trusted": now.trusted,
-        "list_version": lists.version,
-        "list_issued_at": lists.issued_at or None,
-        "list_expires_at": lists.expires_at or None,
-        "list_freshness": loop.list_freshness(now.wall),
-        "list_refusals": dict(lists.rejections),
-        "journal_ok": status.journal_ok,
-        "journal_detail": status.journal_detail,
-        "journal_last_seq": loop.journal.last_seq,
-        "reader_up": bool(status.reader_up),
-        "reader_detail": status.reader_detail,
-        "display_up": status.display_up,
-        "display_detail": status.display_detail,
-        "taps": status.taps,
-        "admitted": status.admitted,
-        "refusals": dict(status.refusals),
-        "unexpected_passages": status.unexpected_passages,
-        "display_failures": status.display_failures,
-        "reader_reconnects": status.reader_reconnects,
-        "broker_connected": sync.broker_connected,
-        "backlog": sync.backlog,
-        "last_ack_seq": sync.last_ack_seq,
-        "last_ack_at": sync.last_ack_wall,
-    }
-
-
-def health_key(loop: GateLoop) -> tuple[object, ...]:
-    """The health items whose change is written at once, not at the next heartbeat."""
-    status = loop.status
-    return (
-        status.reader_up,
-        status.display_up,
-        status.journal_ok,
-        status.time_trusted,
-        status.sync.broker_connected,
-        loop.store.lists.version,
-    )
+# The health items whose change is written at once, not at the next heartbeat.
+HEALTH_KEYS = ("reader_up", "display_up", "journal_ok", "time_trusted", "broker_connected",
+               "list_version")  # fmt: skip
 
 
 def write(runtime_dir: Path, document: dict[str, Any], textfile: Path | None) -> None:
+    """Render the gate's health snapshot (``firmware/gate/snapshot.py``) to its files."""
     runtime_dir.mkdir(parents=True, exist_ok=True)  # systemd makes /run/portique; a simulation not
-    _replace(runtime_dir / STATUS_FILE, json.dumps(document, indent=1, sort_keys=True) + "\n")
+    text = json.dumps(document, indent=1, sort_keys=True) + "\n"
+    atomic_write(runtime_dir / STATUS_FILE, text, mode=FILE_MODE)
     if textfile is not None:
-        _replace(textfile, prometheus(document))
-
-
-def _replace(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as handle:
-        os.fchmod(handle.fileno(), FILE_MODE)  # whatever the umask: readers are other users
-        handle.write(text)
-    os.replace(tmp, path)
+        atomic_write(textfile, prometheus(document), mode=FILE_MODE)
 
 
 def read(runtime_dir: Path) -> dict[str, Any] | None:
@@ -151,88 +102,104 @@ def healthy(document: dict[str, Any]) -> bool:
     )
 
 
+class Metric(NamedTuple):
+    name: str  # after portique_ (a counter's without _total: the library adds it)
+    kind: str  # gauge or counter
+    help: str
+    label: str = ""  # for a mapping of counts: the label its keys go in
+
+
+_FRESHNESS = {"fresh": 0, "stale": 1, "expired": 2}
+
+# How each status key is exposed to Prometheus, in the order written.
+METRICS: dict[str, Metric] = {
+    "running": Metric("up", "gauge", "1 while the daemon runs; compare status_timestamp_seconds "
+                      "with the scrape time, a killed daemon cannot reset it"),
+    "written_at": Metric("status_timestamp_seconds", "gauge",
+                         "when the daemon last wrote its status (every 10 s while it runs)"),
+    "list_version": Metric("list_version", "gauge", "version of the pass list in force"),
+    "list_issued_at": Metric("list_issued_timestamp_seconds", "gauge",
+                             "when the hub signed the list in force"),
+    "list_expires_at": Metric("list_expires_timestamp_seconds", "gauge",
+                              "when the list in force passes its signed expiry"),
+    "list_freshness": Metric("list_freshness", "gauge",
+                             "0 fresh, 1 stale (past its expiry), 2 expired (refusing)"),
+    "backlog": Metric("sync_backlog_records", "gauge",
+                      "journal records the hub has not acknowledged"),
+    "last_ack_seq": Metric("sync_last_ack_seq", "gauge", "the last record the hub acknowledged"),
+    "last_ack_at": Metric("sync_last_ack_timestamp_seconds", "gauge",
+                          "when the hub last acknowledged"),
+    "broker_connected": Metric("broker_connected", "gauge",
+                               "1 while connected to the museum's broker"),
+    "reader_up": Metric("reader_up", "gauge", "1 while the NFC reader answers"),
+    "display_up": Metric("display_up", "gauge", "1 while the screen shows, 0 while it failed "
+                         "(absent: no screen configured)"),
+    "clock_trusted": Metric("clock_trusted", "gauge",
+                            "0 while the clock is below the gate's floor"),
+    "time_trusted": Metric("last_record_time_trusted", "gauge",
+                           "0 when the last record was made with the clock floor"),
+    "journal_ok": Metric("journal_ok", "gauge", "0 while entries cannot be recorded"),
+    "journal_last_seq": Metric("journal_last_seq", "gauge", "the last record in the journal"),
+    "taps": Metric("taps", "counter", "taps decided since the daemon started"),
+    "admitted": Metric("admitted", "counter", "entries admitted since the daemon started"),
+    "unexpected_passages": Metric("unexpected_passages", "counter", "people who walked through "
+                                  "with no entry granted, since the daemon started"),
+    "display_failures": Metric("display_failures", "counter",
+                               "times the screen failed, since the daemon started"),
+    "reader_reconnects": Metric("reader_reconnects", "counter", "times the NFC reader came back "
+                                "after being lost, since the daemon started"),
+    "refusals": Metric("refusals", "counter", "refusals since the daemon started, by reason",
+                       "reason"),
+    "list_refusals": Metric("list_refusals", "counter", "list files refused, by check", "check"),
+}  # fmt: skip
+# The counters the gate keeps (status key, Prometheus name, help), as the hub's status has them.
+COUNTERS = tuple((key, m.name, m.help) for key, m in METRICS.items()
+                 if m.kind == "counter" and not m.label)  # fmt: skip
+# Status keys that are words, not numbers: Prometheus has the figure they explain;
+# `portique status` and status.json have the words.
+EXPLAINS = {"reader_detail": "reader_up", "journal_detail": "journal_ok",
+            "display_detail": "display_up"}  # fmt: skip
+# The collector's own keys that are labels or bookkeeping, not figures.
+_OWN = ("museum", "gate", "pid")
+
+
 class _Snapshot:
-    """A prometheus_client collector over one status document (labels escaped by the library)."""
+    """A prometheus_client collector over one status document (labels escaped by the library).
+
+    Every status key is a metric (``METRICS``), the words beside one
+    (``EXPLAINS``), or, for a key added without a line in ``METRICS``, a
+    gauge under its own name: nothing reported is left out.
+    """
 
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
 
-    def collect(self) -> Iterator[Metric]:
+    def collect(self) -> Iterator[MetricFamily]:
         doc = self.document
         ids = [str(doc["museum"]), str(doc["gate"])]
-
-        def gauge(name: str, help_text: str, value: object) -> Iterator[Metric]:
-            if value is not None:
-                family = GaugeMetricFamily(f"portique_{name}", help_text, labels=["museum", "gate"])
-                family.add_metric(ids, float(value))  # type: ignore[arg-type]
+        order = list(METRICS)
+        keys = [key for key in doc if key not in EXPLAINS and key not in _OWN]
+        for key in sorted(keys, key=lambda k: order.index(k) if k in order else len(order)):
+            metric = METRICS.get(key) or Metric(key, "gauge", f"status key {key}")
+            value = doc[key]
+            if key == "list_freshness":
+                value = _FRESHNESS.get(value)
+            if isinstance(value, dict):
+                yield _by_label(metric, ids, value)
+            elif value is None or isinstance(value, bool | int | float):
+                kind = CounterMetricFamily if metric.kind == "counter" else GaugeMetricFamily
+                family = kind(f"portique_{metric.name}", metric.help, labels=["museum", "gate"])
+                if value is not None:  # not known (no sync, no screen): described, no sample
+                    family.add_metric(ids, float(value))
                 yield family
 
-        fresh = {"fresh": 0, "stale": 1, "expired": 2}
-        yield from gauge(
-            "up",
-            "1 while the daemon runs; compare status_timestamp_seconds "
-            "with the scrape time, a killed daemon cannot reset it",
-            doc["running"],
-        )
-        yield from gauge(
-            "status_timestamp_seconds",
-            "when the daemon last wrote its status (every 10 s while it runs)",
-            doc["written_at"],
-        )
-        yield from gauge("list_version", "version of the pass list in force", doc["list_version"])
-        yield from gauge(
-            "list_issued_timestamp_seconds",
-            "when the hub signed the list in force",
-            doc["list_issued_at"],
-        )
-        yield from gauge(
-            "list_freshness",
-            "0 fresh, 1 stale (past its expiry), 2 expired (refusing)",
-            fresh[doc["list_freshness"]],
-        )
-        yield from gauge(
-            "sync_backlog_records", "journal records the hub has not acknowledged", doc["backlog"]
-        )
-        yield from gauge(
-            "sync_last_ack_seq", "the last record the hub acknowledged", doc["last_ack_seq"]
-        )
-        yield from gauge(
-            "sync_last_ack_timestamp_seconds", "when the hub last acknowledged", doc["last_ack_at"]
-        )
-        yield from gauge(
-            "broker_connected", "1 while connected to the museum's broker", doc["broker_connected"]
-        )
-        yield from gauge("reader_up", "1 while the NFC reader answers", doc["reader_up"])
-        yield from gauge(
-            "display_up",
-            "1 while the screen shows, 0 while it failed (absent: no screen configured)",
-            doc.get("display_up"),
-        )
-        yield from gauge(
-            "clock_trusted", "0 while the clock is below the gate's floor", doc["clock_trusted"]
-        )
-        yield from gauge("journal_ok", "0 while entries cannot be recorded", doc["journal_ok"])
-        for key, name, help_text in COUNTERS:
-            counter = CounterMetricFamily(f"portique_{name}", help_text, labels=["museum", "gate"])
-            counter.add_metric(ids, float(doc.get(key, 0)))
-            yield counter
-        yield from _by_label(
-            "refusals",
-            "refusals since the daemon started, by reason",
-            "reason",
-            ids,
-            doc["refusals"],
-        )
-        yield from _by_label("list_refusals", "list files refused, by check", "check", ids,
-                             doc["list_refusals"])  # fmt: skip
 
-
-def _by_label(name: str, help_text: str, label: str, ids: list[str],
-              counts: dict[str, int]) -> Iterator[Metric]:  # fmt: skip
-    family = CounterMetricFamily(f"portique_{name}", help_text, labels=["museum", "gate", label])
+def _by_label(metric: Metric, ids: list[str], counts: dict[str, int]) -> MetricFamily:
+    family = CounterMetricFamily(f"portique_{metric.name}", metric.help,
+                                 labels=["museum", "gate", metric.label or "key"])  # fmt: skip
     for value, count in sorted(counts.items()):
         family.add_metric([*ids, str(value)], float(count))
-    yield family
+    return family
 
 
 def prometheus(document: dict[str, Any]) -> str:

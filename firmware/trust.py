@@ -32,6 +32,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from firmware.durable import atomic_write
+
 PURPOSES = ("list", "hub", "tariffs")  # tariffs: the counter's prices (firmware/counter)
 
 # Every kind of signed document; each is its own signature domain. ``release-notice``
@@ -416,23 +418,7 @@ class TrustStore:
             "revocations_digest": self.revocations_digest,
             "certificates": list(self._documents.values()),
         }
-        write_durably(self.path, json.dumps(state, indent=1, sort_keys=True).encode())
-
-
-def write_durably(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Temp file, fsync, rename, fsync the directory: the file survives a power cut whole."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+        atomic_write(self.path, json.dumps(state, indent=1, sort_keys=True))
 
 
 def _valid_between(cert: Certificate, earliest: float, latest: float | None) -> bool:

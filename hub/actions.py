@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from firmware import access
-from firmware.lists import format as fmt
-from firmware.lists.verify import ListRejected, verify_file
-from firmware.trust import TrustError, TrustStore, read_public_key
+from firmware.protocol import access_codes as access
+from firmware.protocol import listfile as fmt
+from firmware.protocol.listfile import ListRejected, verify_file
+from firmware.protocol.signing import TrustError, TrustStore, read_public_key
 from hub.activations import BadDelta, check_item, new_delta
 from hub.keys import ROOT_PUB, HubSigner
 from hub.models import HubModels
@@ -213,7 +213,7 @@ class IssuedCode:
 def issue_access_code(office_key: Path, museum: str, gate: str, role: str,
                       expires_at: float, now: float) -> IssuedCode:  # fmt: skip
     """A new code from the office's key, read back to learn its nonce (to see its use)."""
-    from firmware.trust import load_private_key, raw_public
+    from firmware.protocol.signing import load_private_key, raw_public
 
     if role not in access.ROLES:
         raise ActionRefused("bad_role", f"role must be one of {', '.join(access.ROLES)}")

@@ -14,7 +14,7 @@ from typing import Any
 
 import peewee
 
-from firmware.sync.protocol import ANY, ProtocolError, validate
+from firmware.protocol.messages import ANY, ProtocolError, validate
 from hub.models import HubModels
 
 Report = Callable[[str, str, str, int | None, str], None]

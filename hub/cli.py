@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -12,10 +13,19 @@ import time
 from datetime import date
 from pathlib import Path
 
-from firmware.trust import TrustError, key_id, read_public_key
+from firmware.protocol.signing import TrustError, key_id, read_public_key
 from hub.models import register_gate
 
 EXIT_USAGE = 2
+_DURATION = re.compile(r"^(\d+)([dhm])$")
+
+
+def duration(text: str) -> float:
+    """``7d``, ``12h`` or ``30m`` in seconds."""
+    match = _DURATION.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 7d, 12h or 30m")
+    return int(match[1]) * {"d": 86400, "h": 3600, "m": 60}[match[2]]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -332,7 +342,7 @@ def _cmd_sales_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_sales_closures(args: argparse.Namespace) -> int:
-    from firmware.counter.money import format_cents
+    from firmware.protocol.sales import format_cents
     from hub.sales import closures
 
     bad = 0
@@ -350,7 +360,7 @@ def _cmd_sales_closures(args: argparse.Namespace) -> int:
 
 
 def _cmd_sales_stats(args: argparse.Namespace) -> int:
-    from firmware.counter.money import format_cents
+    from firmware.protocol.sales import format_cents
     from hub.sales import statistics_of
 
     print("period,entries,children,billable,sales,renewals,cancellations,revenue")
@@ -458,7 +468,6 @@ def _cmd_resend(args: argparse.Namespace) -> int:
 
 
 def _cmd_access_code(args: argparse.Namespace) -> int:
-    from firmware.lists.cli import duration
     from hub.actions import ActionRefused, issue_access_code
 
     try:
@@ -488,7 +497,7 @@ def access_qr(code: str):  # noqa: ANN201 - segno.QRCode, imported lazily
     """
     import segno
 
-    from firmware import access
+    from firmware.protocol import access_codes as access
 
     return segno.make_qr(access.normalise(code), error="m", mode="alphanumeric")
 

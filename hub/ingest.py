@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from firmware.journal.journal import COLUMNS, LEGACY_EPOCH, record_hash
+from firmware.protocol.record import COLUMNS, LEGACY_EPOCH, record_hash
 from hub.activations import activation_delta
 from hub.models import HubModels
 

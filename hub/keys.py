@@ -16,8 +16,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from firmware.sync.protocol import seal
-from firmware.trust import (
+from firmware.protocol.messages import seal
+from firmware.protocol.signing import (
     certify,
     generate_private_key,
     key_id,

@@ -19,7 +19,7 @@ from typing import Any
 import peewee
 from playhouse.migrate import PostgresqlMigrator, SchemaMigrator, migrate
 
-from firmware.journal.journal import LEGACY_EPOCH
+from firmware.protocol.record import LEGACY_EPOCH
 
 log = logging.getLogger("portique.hub")
 

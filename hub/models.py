@@ -20,10 +20,7 @@ from pathlib import Path
 import peewee
 from playhouse.db_url import connect
 
-from firmware.journal.journal import LEGACY_EPOCH
-from firmware.journal.models import bound_model
-
-GENESIS_HASH = "0" * 64
+from firmware.protocol.record import GENESIS_HASH, LEGACY_EPOCH
 
 
 class GateKey(peewee.Model):
@@ -217,6 +214,12 @@ _MODELS = (GateKey, Entry, Quarantine, Incarnation, Progress, Problem, Activatio
            ListRelease)  # fmt: skip
 
 
+def bound_model(base: type[peewee.Model], db: peewee.Database) -> type:
+    """A subclass of ``base`` bound to ``db``; the base class stays unbound."""
+    meta = type("Meta", (), {"database": db, "table_name": base._meta.table_name})
+    return type(base.__name__, (base,), {"Meta": meta, "__module__": base.__module__})
+
+
 def database_url(data_dir: Path, url: str | None) -> str:
     return url or f"sqlite:///{data_dir / 'hub.sqlite'}"
 
@@ -260,7 +263,7 @@ def open_hub(url: str) -> HubModels:
 
 def register_gate(m: HubModels, museum: str, gate: str, public: bytes, now: float) -> None:
     """Register (or replace) the public key the hub checks ``museum``/``gate``'s messages with."""
-    from firmware.trust import b64, key_id
+    from firmware.protocol.signing import b64, key_id
 
     g = m.gate_key
     g.insert(museum=museum, gate=gate, public_key=b64(public), key_id=key_id(public),

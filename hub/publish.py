@@ -18,7 +18,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from firmware.sync.protocol import ANY, broadcast_topic, gate_topic
+from firmware.protocol.messages import ANY, broadcast_topic, gate_topic
 from hub.keys import HubSigner
 from hub.models import HubModels
 

@@ -19,11 +19,9 @@ from typing import IO, Any
 
 import peewee
 
-from firmware.counter.money import format_cents
-from firmware.counter.records import MONEY_KINDS, PASS_ORDER
-from firmware.journal.models import bound_model
+from firmware.protocol.sales import MONEY_KINDS, PASS_ORDER, format_cents
 from hub.activations import new_delta
-from hub.models import HubModels
+from hub.models import HubModels, bound_model
 
 HEADER = ("date", "pass", "tariff", "price", "voucher", "payment", "seller", "gate",
           "kind", "paid", "currency", "category", "seq", "refers_to")  # fmt: skip
@@ -166,8 +164,8 @@ def closures(m: HubModels, museum: str) -> list[tuple[dict[str, Any], list[str]]
     Signatures are checked with the gate's key from the hub's registry, and each
     gate's closures of one period must follow one another.
     """
-    from firmware.counter.closures import chain_problems, closure_problems
-    from firmware.trust import unb64
+    from firmware.protocol.sales import chain_problems, closure_problems
+    from firmware.protocol.signing import unb64
 
     e, g = m.entry, m.gate_key
     keys = {row.gate: unb64(row.public_key, "gate key")
@@ -195,7 +193,7 @@ def closures(m: HubModels, museum: str) -> list[tuple[dict[str, Any], list[str]]
 
 def statistics_of(m: HubModels, museum: str, first: date, last: date, period: str) -> list[Any]:
     """Entries and sales of ``museum`` by day, week or month, from every gate and counter."""
-    from firmware.counter.stats import statistics
+    from firmware.protocol.sales import statistics
 
     e = m.entry
     query = e.select().where(e.museum == museum, e.day >= first.isoformat(),

@@ -22,9 +22,9 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from firmware import access
-from firmware.sync.protocol import ROOT, ProtocolError, parse_topic, unseal
-from firmware.trust import key_id, read_public_key, unb64, verify_signature
+from firmware.protocol import access_codes as access
+from firmware.protocol.messages import ROOT, ProtocolError, parse_topic, unseal
+from firmware.protocol.signing import key_id, read_public_key, unb64, verify_signature
 from hub.activations import deltas_after
 from hub.ingest import BatchRefused, Ingest
 from hub.keys import OFFICE_PUBLIC, HubSigner

@@ -145,7 +145,7 @@ class SyncGate:
         self.settings = settings
         self.gate: Gate = build_gate(settings, pin_factory=MockFactory())
         self.loop, self.journal = self.gate.loop, self.gate.journal
-        self.link = self.loop.sync
+        self.link = self.gate.sync
         assert self.link is not None
         self.museum, self.name = settings.gate.museum, settings.gate.gate
         self._acked = threading.Condition()
@@ -171,7 +171,7 @@ class SyncGate:
     def on_loop(self, action: Callable[[], Any]) -> Any:
         """Run ``action`` on the loop's thread (the owner of the journal); return its result."""
         done, result = threading.Event(), []
-        self.loop.post(lambda: (result.append(action()), done.set()))
+        self.loop.post(lambda _eventtime: (result.append(action()), done.set()))
         assert done.wait(WAIT_S), "the loop did not run the action"
         return result[0]
 

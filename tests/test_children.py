@@ -23,7 +23,7 @@ from firmware.gate.views import ChildrenPrompt, Outcome
 
 def with_screen(world: World) -> list[object]:
     views: list[object] = []
-    world.loop.on_view.append(views.append)
+    world.gate.on_view.append(views.append)
     world.loop.handle(DisplayStarted("test screen"))
     return views
 
@@ -126,8 +126,8 @@ def test_a_failing_screen_commits_the_waiting_admission_and_stops_prompts(make_w
     world.loop.handle(ChildrenChanged(prompt(views).ticket, 2))
     world.loop.handle(DisplayFailed("pygame.error: video system not initialized"))
     assert world.last().children == 2 and world.relay_on
-    assert world.loop.status.display_up is False
-    assert "video system" in world.loop.status.display_detail
+    assert world.gate.health.display_up is False
+    assert "video system" in world.gate.health.display_detail
     world.advance(60)
     world.tap(FAMILY)  # another visitor, no screen: admitted at once
     assert world.journal.last_seq == 2
@@ -147,10 +147,10 @@ def test_a_group_gets_one_pulse_per_person_and_the_sensor_expects_them_all(make_
         world.pin(5).drive_low()
         world.pin(5).drive_high()
     world.loop.process_pending()
-    assert world.loop.status.unexpected_passages == 0
+    assert world.gate.passages.unexpected == 0
     world.pin(5).drive_low()  # a fourth person
     world.loop.process_pending()
-    assert world.loop.status.unexpected_passages == 1
+    assert world.gate.passages.unexpected == 1
 
 
 def test_shutdown_drops_a_waiting_admission_without_recording_it(make_world) -> None:

@@ -162,17 +162,17 @@ def test_disk_full_keeps_the_gate_shut_and_recovers(world: World) -> None:
     world.journal.db.execute_sql(f"PRAGMA max_page_count = {pages}")
     for index in range(40):  # fill the last free pages, then fail
         world.tap(f"DEAD{index:04X}")
-        if not world.loop.status.journal_ok:
+        if not world.gate.recorder.ok:
             break
-    assert not world.loop.status.journal_ok
-    assert "disk full" in world.loop.status.journal_detail
+    assert not world.gate.recorder.ok
+    assert "disk full" in world.gate.recorder.detail
     last_stored = world.journal.last_seq
     world.tap(FAMILY)
     assert not world.relay_on and world.journal.last_seq == last_stored
 
     world.journal.db.execute_sql(f"PRAGMA max_page_count = {pages * 100}")
     world.tap(FAMILY)
-    assert world.relay_on and world.loop.status.journal_ok
+    assert world.relay_on and world.gate.recorder.ok
     assert world.journal.verify_chain() == []
 
 
@@ -213,7 +213,7 @@ def test_heartbeat_floor_survives_an_idle_gate(make_world) -> None:
     first = make_world(wall=paris(2026, 6, 1))
     first.tap(ACTIVE)
     first.clock.advance(86400 * 3)  # three idle days, no taps
-    first.loop.save_clock_floor()
+    first.gate.time.save_clock_floor()
     first.gate.close()
     rebooted = make_world(wall=paris(2026, 5, 1))  # a clock a month behind
     rebooted.tap(FAMILY)
@@ -253,7 +253,7 @@ def test_list_freshness_policy_on_both_sides_of_each_limit(
     make_world, wall: float, freshness: str, reason: str
 ) -> None:
     world = make_world(wall=wall, lists={"refuse_after_expiry_hours": 168})
-    assert world.loop.list_freshness(world.clock.wall()) == freshness
+    assert world.gate.lists.freshness(world.clock.wall()) == freshness
     world.tap(FAMILY)
     assert world.last().reason == reason
 
@@ -261,7 +261,7 @@ def test_list_freshness_policy_on_both_sides_of_each_limit(
 def test_list_expired_refusal_is_lifted_by_a_forced_entry(make_world) -> None:
     world = make_world(wall=LIST_EXPIRES + WEEK + 60)
     record = world.gate.store.lookup(FAMILY)
-    seq = world.loop.admit_or_refuse(
+    seq = world.gate.admissions.carry_out(
         Credential("chip", FAMILY), decide_forced(record, History()), world.gate.clock.now()
     )
     assert seq is not None and world.relay_on
@@ -273,6 +273,6 @@ def test_a_received_list_raises_the_clock_floor(make_world, tmp_path: Path) -> N
     passes, types = write_demo(tmp_path / "newer", DEMO_DAY, filler=5)
     newer = write_demo_list(passes, types, DEMO_KEYS, tmp_path / "newer.pql", paris(2026, 6, 20))
     world.clock.set_wall(0.0)  # booted at 1970: untrusted, so a list from June 20 is plausible
-    assert world.loop.apply_list(newer.read_bytes())
+    assert world.gate.lists.apply(newer.read_bytes())
     world.tap(ACTIVE)
     assert world.last().day == "2026-06-20" and not world.last().time_trusted

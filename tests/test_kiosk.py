@@ -98,7 +98,7 @@ def make_screenful(make_world) -> Iterator:
         settings = world.gate.settings
         kiosk = Kiosk(settings.display, settings.gate.language, settings.zone, world.loop.post,
                       world.clock)  # fmt: skip
-        world.loop.on_view.append(kiosk.publish)
+        world.gate.on_view.append(kiosk.publish)
         world.loop.handle(DisplayStarted(kiosk.open()))
         opened.append(kiosk)
         screenful = Screenful(world, kiosk)
@@ -326,7 +326,7 @@ def test_a_screen_that_crashes_mid_prompt_leaves_the_gate_admitting(gate: Screen
     assert not gate.kiosk.step_safely()
     gate.world.loop.process_pending()
     assert gate.world.last().children == 1 and gate.world.relay_on
-    status = gate.world.loop.status
+    status = gate.world.gate.health
     assert status.display_up is False and "display stopped" in status.display_detail
     gate.world.advance(60)
     gate.world.tap(FAMILY)  # the next family enters at once, children 0
@@ -338,11 +338,11 @@ def test_a_screen_that_cannot_start_leaves_the_gate_admitting(make_world, monkey
     world = make_world()
     settings = world.gate.settings
     kiosk = Kiosk(settings.display, "fr", settings.zone, world.loop.post, world.clock)
-    world.loop.on_view.append(kiosk.publish)
+    world.gate.on_view.append(kiosk.publish)
     assert not kiosk.run_once()  # returns at once: it could not start
     world.loop.process_pending()
-    assert world.loop.status.display_up is False
-    assert "could not start" in world.loop.status.display_detail
+    assert world.gate.health.display_up is False
+    assert "could not start" in world.gate.health.display_detail
     world.tap(FAMILY)
     assert world.relay_on and world.last().children == 0
 

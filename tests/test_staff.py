@@ -65,7 +65,7 @@ class Staffed:
     def __init__(self, world: World) -> None:
         self.world, self.loop = world, world.loop
         self.views: list[object] = []
-        self.loop.on_view.append(self.views.append)
+        world.gate.on_view.append(self.views.append)
         add_staff(world)
 
     def send(self, event: object) -> object:

@@ -15,7 +15,7 @@ from pgserver import both_databases
 from syncworld import Hub, LogWatch, Mosquitto, Spy, SyncGate, wait_until
 
 from firmware.demo import write_demo, write_demo_list
-from firmware.events import CardTapped
+from firmware.events import CardTapped, ListReceived
 from firmware.sync.protocol import parse_topic, schema
 from hub.activations import new_delta
 from hub.export import export_entries
@@ -40,7 +40,7 @@ def test_taps_reach_the_hub_once_and_the_gate_stores_the_acknowledgement(
     last = tap(gate, SOLD)
     gate.wait_acked(last)
     assert hub.seqs("M1", "G1") == [1, 2]
-    assert gate.loop.status.sync.backlog == 0 and gate.loop.status.sync.last_ack_seq == 2
+    assert gate.link.status(0)["backlog"] == 0 and gate.link.status(0)["last_ack_seq"] == 2
     acks = list(gate.journal.models.ack.select())
     assert acks[-1].hash == gate.journal.models.record.get_by_id(2).hash
 
@@ -128,7 +128,9 @@ def test_a_list_file_arrives_whole_out_of_order_and_goes_to_the_hook(
 ) -> None:
     gate = make_gate()
     received: list[bytes] = []
-    gate.on_loop(lambda: setattr(gate.loop, "on_list_received", received.append))
+    gate.on_loop(
+        lambda: gate.loop.register(ListReceived, lambda event, _t: received.append(event.data))
+    )
     data = bytes(range(256)) * 1200  # 307,200 bytes: 5 chunks
     spy = Spy(broker.port)
     pub = publisher(hub, spy)

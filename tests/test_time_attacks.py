@@ -37,14 +37,14 @@ def test_boot_at_2069_jump_ahead_future_list_then_correction_never_decide_wrongl
 ) -> None:
     world = make_world(wall=paris(2026, 6, 1))
     assert assert_decides_right(world, trusted=True) == "2026-06-01"
-    world.gate.loop.save_clock_floor()
+    world.gate.time.save_clock_floor()
     world.gate.close()
 
     # Boot at 2069 (an RTC-less Pi, a bad NTP answer): untrusted, the floor decides.
     booted = make_world(wall=YEAR_2069)
     assert assert_decides_right(booted, trusted=False) == "2026-06-01"
     floor = booted.gate.clock.floor()
-    booted.gate.loop.save_clock_floor()
+    booted.gate.time.save_clock_floor()
     assert floor < paris(2026, 6, 2)
 
     # Corrected while running: trusted again.
@@ -61,7 +61,7 @@ def test_boot_at_2069_jump_ahead_future_list_then_correction_never_decide_wrongl
                              paris(2027, 6, 1), version=2_000_000_000)  # fmt: skip
     booted.clock.set_wall(paris(2026, 6, 1, 12))
     floor = booted.gate.clock.now().wall
-    assert not booted.loop.apply_list(future.read_bytes())
+    assert not booted.gate.lists.apply(future.read_bytes())
     assert booted.gate.store.lists.rejections["issued_in_future"] == 1
     assert booted.gate.clock.floor() < floor + 60
     assert assert_decides_right(booted, trusted=True) == "2026-06-01"

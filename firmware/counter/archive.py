@@ -12,7 +12,6 @@ printed so the auditor can compare it with the one registered at the hub.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,9 @@ from firmware.counter.closures import (
     closures_of,
     period_totals,
 )
-from firmware.journal.journal import COLUMNS, GENESIS_HASH, Journal, record_hash
+from firmware.durable import atomic_write
+from firmware.journal.journal import Journal
+from firmware.protocol.record import COLUMNS, GENESIS_HASH, record_hash
 from firmware.trust import b64, canonical, key_id, raw_public, unb64, verify_signature
 
 FORMAT = "portique-archive-1"
@@ -59,12 +60,7 @@ def export_archive(journal: Journal, key: Ed25519PrivateKey, out: Path) -> int:
         "signature": b64(key.sign(canonical(summary))),
         "records": rows,
     }
-    tmp = out.with_name(out.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(archive, handle, ensure_ascii=False, separators=(",", ":"))
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, out)
+    atomic_write(out, json.dumps(archive, ensure_ascii=False, separators=(",", ":")))
     return len(rows)
 
 

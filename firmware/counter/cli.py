@@ -113,7 +113,7 @@ def _cmd_sign(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from firmware.cli import load_settings
+    from firmware.cli_support import load_settings
 
     allow_demo = False
     root_path = args.root

@@ -64,7 +64,8 @@ def _status(stale: bool) -> StatusView:
         wall=NOW, list_version=42, list_issued_at=NOW - (9 * 86400 if stale else 2 * 3600),
         list_freshness="stale" if stale else "fresh", journal_last_seq=1234, journal_ok=True,
         reader_up=True,
-        reader_detail="tty:AMA0:pn532", time_trusted=True,
+        reader_detail="tty:AMA0:pn532", time_trusted=True, taps=152, admitted=148, refused=4,
+        unexpected_passages=1,
         sync=SyncStatus(broker_connected=False, backlog=312, last_ack_seq=922,
                         last_ack_wall=NOW - 9 * 86400) if stale else
         SyncStatus(broker_connected=True, backlog=0, last_ack_seq=1234, last_ack_wall=NOW - 40),

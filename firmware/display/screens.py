@@ -738,7 +738,27 @@ def _status(s: UiState, t: Words, ctx: Context) -> list[object]:
         (t._("NFC reader"), reader[st.reader_up]),
         (
             t._("Clock"),
-            t._("trusted") if st.time_trusted else t._("not trusted: last known time used"),
+            t._("trusted")
+            if st.time_trusted and st.clock_trusted
+            else t._("not trusted: last known time used"),
+        ),
+        (
+            t._("Since the start"),
+            t._(
+                "{taps} decided, {admitted} admitted, {refused} refused",
+                taps=t.number(st.taps),
+                admitted=t.number(st.admitted),
+                refused=t.number(st.refused),
+            ),
+        ),
+        (t._("Walked through without entry"), Value(t.number(st.unexpected_passages))),
+        (
+            t._("Outages since the start"),
+            t._(
+                "screen {screen}, reader {reader}",
+                screen=t.number(st.display_failures),
+                reader=t.number(st.reader_reconnects),
+            ),
         ),
     ]
     step = min(38, (ctx.height - y - 8) // len(rows))

@@ -15,8 +15,9 @@ from datetime import date
 from enum import StrEnum
 
 from firmware.gate.passes import PassRecord, PassState, add_months, last_valid_day
+from firmware.protocol.serials import VALID_SERIAL_BYTES
+from firmware.ranges import within
 
-VALID_SERIAL_BYTES = (4, 7, 10)  # ISO 14443-A single, double and triple size UIDs
 _HEX = re.compile(r"(?:[0-9A-Fa-f]{2})+")
 
 
@@ -47,12 +48,33 @@ class ForceReason(StrEnum):
     OTHER = "other"  # anything else; the desk keeps the details
 
 
+class CredentialKind(StrEnum):
+    """What a credential is; journaled as the record's ``credential_kind``.
+
+    A new kind of credential starts here: its value, then how ``decide``
+    (or a function beside it) treats it, then the event that presents it.
+    """
+
+    CHIP = "chip"  # a chip serial read by the NFC reader (hex)
+    NUMBER = "number"  # a pass's printed number typed by staff
+    PAPER = "paper"  # an old non-electronic pass recorded by staff
+    NONE = "none"  # a forced entry with no pass at hand
+
+
+# Kinds whose value is the pass number itself (the screen shows it as such).
+TYPED_KINDS = frozenset({CredentialKind.NUMBER, CredentialKind.PAPER})
+
+
 @dataclass(frozen=True)
 class Credential:
     """What was presented: a chip serial (hex) or a pass number typed by staff."""
 
-    kind: str  # "chip", "number" (typed by staff), "paper" (old pass) or "none"
+    kind: CredentialKind
     value: str
+
+    def __post_init__(self) -> None:
+        # Accepts the plain value ("chip"); anything else is a ValueError naming it.
+        object.__setattr__(self, "kind", CredentialKind(self.kind))
 
 
 @dataclass(frozen=True)
@@ -76,8 +98,8 @@ class History:
 
 @dataclass(frozen=True)
 class Rules:
-    anti_passback_s: int = 120
-    renewal_window_months: int = 3
+    anti_passback_s: int = within(0, 86400, 120)
+    renewal_window_months: int = within(0, 12, 3)
     paper_pass_last_day: date = date(2023, 3, 31)
 
 
@@ -106,7 +128,7 @@ def decide(
     rules: Rules,
 ) -> Decision:
     """Decide whether ``credential`` may enter now. Never raises for bad data."""
-    if credential.kind == "chip" and not _well_formed_serial(credential.value):
+    if credential.kind is CredentialKind.CHIP and not _well_formed_serial(credential.value):
         return _refuse(Reason.INVALID_SERIAL)
     if moment.list_expired:
         return _refuse(Reason.LIST_EXPIRED, record)

@@ -1,10 +1,10 @@
 """The staff functions of the gate's screen, run on the loop's thread.
 
 The screen posts what a staff member asked for; this module checks that
-someone is logged in with a role that allows it, does it with the loop's
-own decision and journal path, and answers with a view. Sessions, the PIN
-lockout and the idle logout are state, so they live here, owned by the
-loop, and run by its injected clock, never in the screen.
+someone is logged in with a role that allows it, does it through the same
+admissions path as a tap, and answers with a view. Sessions, the PIN
+lockout and the idle logout are state, so they live here, run on the
+reactor by its injected clock, never in the screen.
 
 A session opens with a staff member's name and PIN, or with an access code
 from the central office (checked as `portique provision` checks it, sharing
@@ -15,7 +15,9 @@ the latest.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from firmware import access_state
 from firmware.access import AccessCodeError
@@ -33,15 +35,18 @@ from firmware.events import (
     StatusRequest,
     TypedPassNumber,
 )
+from firmware.gate.admissions import Admissions
 from firmware.gate.decision import (
     Credential,
+    CredentialKind,
     ForceReason,
     decide_forced,
     decide_paper_pass,
 )
 from firmware.gate.figures import DayRecord, count_day
-from firmware.gate.loop import GateLoop
 from firmware.gate.passes import PassRecord, PassState, add_months
+from firmware.gate.reactor import NEVER, Reactor
+from firmware.gate.recorder import Recorder
 from firmware.gate.staff import (
     ENTRIES,
     FIGURES,
@@ -53,6 +58,7 @@ from firmware.gate.staff import (
     load_staff,
     verify_pin,
 )
+from firmware.gate.timekeeping import Timekeeper
 from firmware.gate.views import (
     AccessCodeRefused,
     LoginRefused,
@@ -60,17 +66,24 @@ from firmware.gate.views import (
     StaffRoster,
     StaffSession,
     StatusView,
+    Views,
 )
+from firmware.journal.journal import Journal
+from firmware.store.store import PassStore
 
 log = logging.getLogger("portique.staff")
 
 
 class StaffDesk:
-    """Staff sessions and functions; built by ``app.py``, its handlers run on the loop."""
+    """Staff sessions and functions; built by ``app.py``, its handlers run on the reactor."""
 
-    def __init__(self, loop: GateLoop, staff_file: Path, idle_logout_s: float,
+    def __init__(self, reactor: Reactor, *, gate: str, time: Timekeeper, admissions: Admissions,
+                 store: PassStore, journal: Journal, recorder: Recorder, views: Views,
+                 health: Callable[[], dict[str, Any]], staff_file: Path, idle_logout_s: float,
                  door: Door) -> None:  # fmt: skip
-        self.loop = loop
+        self._reactor, self.gate, self._time = reactor, gate, time
+        self._admissions, self._store, self._journal = admissions, store, journal
+        self._recorder, self._views, self._health = recorder, views, health
         self.staff_file = staff_file
         self.door = door
         self.idle_logout_s = idle_logout_s
@@ -91,10 +104,10 @@ class StaffDesk:
             (FiguresRequest, self._on_figures),
             (StatusRequest, self._on_status),
         ):
-            loop.register(event_type, handler)
+            reactor.register(event_type, lambda event, _t, handle=handler: handle(event))
 
     def _mono(self) -> float:
-        return self.loop.clock.source.monotonic()
+        return self._reactor.monotonic()
 
     def _staff(self) -> dict[str, StaffMember]:
         # Read at every door opening, so `portique staff add` needs no restart.
@@ -108,14 +121,14 @@ class StaffDesk:
 
     def _on_door(self, _event: StaffDoor) -> None:
         names = tuple(sorted(self._staff(), key=str.casefold))
-        self.loop.publish(StaffRoster(names, self.guard.locked_for(self._mono())))
+        self._views.publish(StaffRoster(names, self.guard.locked_for(self._mono())))
 
     def _on_login(self, event: StaffLogin) -> None:
         mono = self._mono()
         locked = self.guard.locked_for(mono)
         if locked:
             log.warning("staff login as %r refused: PIN pad locked for %.0f s", event.name, locked)
-            self.loop.publish(LoginRefused(event.name, locked))
+            self._views.publish(LoginRefused(event.name, locked))
             return
         member = self._staff().get(event.name)
         if member is None or not verify_pin(event.pin, member.pin_hash):
@@ -123,19 +136,19 @@ class StaffDesk:
             lock = f", locked for {locked:.0f} s" if locked else ""
             log.warning("staff login as %r refused: wrong PIN (%d in a row%s)",
                         event.name, self.guard.failures, lock)  # fmt: skip
-            self.loop.publish(LoginRefused(event.name, locked))
+            self._views.publish(LoginRefused(event.name, locked))
             return
         self.guard.succeeded()
         self._open(member)
 
     def _on_access_code(self, event: AccessCodeEntered) -> None:
-        now = self.loop.clock.now()
+        now = self._time.now()
         try:
-            code = access_state.attempt(self.door, event.text, now, self.loop.append,
+            code = access_state.attempt(self.door, event.text, now, self._recorder.record,
                                         opened="staff_session")  # fmt: skip
         except AccessCodeError as exc:
             log.warning("access code refused on the screen (%s): %s", exc.code, exc)
-            self.loop.publish(AccessCodeRefused(exc.code, exc.wait_s))
+            self._views.publish(AccessCodeRefused(exc.code, exc.wait_s))
             return
         role = Role(code.role)
         self._open(StaffMember(role.value, role), ends_in=code.expires_at - now.wall)
@@ -149,14 +162,14 @@ class StaffDesk:
         self._schedule_idle_check(self.idle_logout_s)
         if ends_in is not None:
             session = self._session
-            self.loop.schedule(ends_in, lambda: self._code_expired(session))
-        self.loop.publish(StaffSession(member.name, member.role.value, member.functions))
+            self._reactor.schedule(ends_in, lambda _t: self._code_expired(session))
+        self._views.publish(StaffSession(member.name, member.role.value, member.functions))
 
     def logout(self, why: str) -> None:
         if self.member is not None:
             log.info("staff %s %s", self.member.name, why)
         self.member = None
-        self.loop.publish(StaffSession())
+        self._views.publish(StaffSession())
 
     def _code_expired(self, session: int) -> None:
         if self.member is not None and session == self._session:
@@ -167,16 +180,16 @@ class StaffDesk:
 
     def _schedule_idle_check(self, delay: float) -> None:
         session = self._session
-        self.loop.schedule(delay, lambda: self._idle_check(session))
+        self._reactor.schedule(delay, lambda eventtime: self._idle_check(session, eventtime))
 
-    def _idle_check(self, session: int) -> None:
+    def _idle_check(self, session: int, eventtime: float) -> float | None:
         if self.member is None or session != self._session:
-            return
-        idle = self._mono() - self._last_active
+            return NEVER
+        idle = eventtime - self._last_active
         if idle >= self.idle_logout_s:
             self.logout(f"logged out after {self.idle_logout_s:.0f} s without a touch")
-        else:
-            self._schedule_idle_check(self.idle_logout_s - idle)
+            return NEVER
+        return eventtime + self.idle_logout_s - idle
 
     def _allowed(self, function: str, what: str) -> StaffMember | None:
         """The member logged in, if their role allows ``function``; counts as activity."""
@@ -184,7 +197,7 @@ class StaffDesk:
         if member is None or function not in member.functions:
             who = f"{member.name} ({member.role})" if member else "nobody logged in"
             log.warning("staff function %s refused: %s", what, who)
-            self.loop.publish(
+            self._views.publish(
                 StaffSession(member.name, member.role.value, member.functions)
                 if member
                 else StaffSession()
@@ -202,36 +215,38 @@ class StaffDesk:
         if event.reason not in set(ForceReason):
             log.error("forced entry by %s refused: no valid reason (%r)", member.name, event.reason)
             return
-        self.loop.settle_pending()
-        now = self.loop.clock.now()
+        self._admissions.settle_held()
+        now = self._time.now()
         credential = Credential(event.credential_kind, event.credential)
         record = self._lookup(credential)
-        history = self.loop.history(record.pass_number if record else None, now)
+        history = self._admissions.history(record.pass_number if record else None, now)
         decision = decide_forced(record, history)
-        self.loop.admit_or_refuse(credential, decision, now, member.name, event.reason)
+        self._admissions.carry_out(credential, decision, now, member.name, event.reason)
 
     def _on_typed_number(self, event: TypedPassNumber) -> None:
         member = self._allowed(ENTRIES, "typed pass number")
         if member is not None:
-            self.loop.settle_pending()
+            self._admissions.settle_held()
             number = event.number.strip()
-            record = self.loop.store.lookup_number(number)
-            self.loop.decide_and_act(Credential("number", number), record, member.name)
+            record = self._store.lookup_number(number)
+            self._admissions.present(Credential(CredentialKind.NUMBER, number), record, member.name)
 
     def _on_paper_pass(self, event: PaperPass) -> None:
         member = self._allowed(ENTRIES, "paper pass")
         if member is not None:
-            self.loop.settle_pending()
-            now = self.loop.clock.now()
+            self._admissions.settle_held()
+            now = self._time.now()
             number = event.number.strip()
-            decision = decide_paper_pass(number, self.loop.moment(now), self.loop.rules)
-            self.loop.admit_or_refuse(Credential("paper", number), decision, now, member.name)
+            admissions = self._admissions
+            decision = decide_paper_pass(number, admissions.moment(now), admissions.rules)
+            admissions.carry_out(Credential(CredentialKind.PAPER, number), decision, now,
+                                 member.name)  # fmt: skip
 
     def _lookup(self, credential: Credential) -> PassRecord | None:
-        if credential.kind == "chip":
-            return self.loop.store.lookup(credential.value)
-        if credential.kind == "number":
-            return self.loop.store.lookup_number(credential.value)
+        if credential.kind is CredentialKind.CHIP:
+            return self._store.lookup(credential.value)
+        if credential.kind is CredentialKind.NUMBER:
+            return self._store.lookup_number(credential.value)
         return None
 
     def _on_pass_info(self, event: PassInfoRequest) -> None:
@@ -240,12 +255,12 @@ class StaffDesk:
         credential = Credential(event.credential_kind, event.credential.strip())
         record = self._lookup(credential)
         if record is None:
-            self.loop.publish(PassInfo(credential.kind, credential.value, found=False))
+            self._views.publish(PassInfo(credential.kind, credential.value, found=False))
             return
-        today = self.loop.date(self.loop.clock.now())
-        window = add_months(today, self.loop.rules.renewal_window_months)
+        today = self._time.date(self._time.now())
+        window = add_months(today, self._admissions.rules.renewal_window_months)
         expires = record.expires_on
-        self.loop.publish(
+        self._views.publish(
             PassInfo(
                 credential.kind, credential.value, found=True,
                 pass_number=record.pass_number, id_number=record.id_number,
@@ -255,8 +270,7 @@ class StaffDesk:
                 renewal_possible=record.state is PassState.ACTIVE
                 and expires is not None and expires < window,
                 expired=expires is not None and expires < today,
-                last_entry_wall=self.loop.journal.last_admitted_wall(
-                    record.pass_number, self.loop.gate),
+                last_entry_wall=self._journal.last_admitted_wall(record.pass_number, self.gate),
             )
         )  # fmt: skip
 
@@ -265,27 +279,14 @@ class StaffDesk:
     def _on_figures(self, _event: FiguresRequest) -> None:
         if self._allowed(FIGURES, "today's figures") is None:
             return
-        today = self.loop.date(self.loop.clock.now())
-        rows = self.loop.journal.day_records(today.isoformat())
-        self.loop.publish(count_day(today, (DayRecord(*row) for row in rows), self.loop.zone))
+        today = self._time.date(self._time.now())
+        rows = self._journal.day_records(today.isoformat())
+        self._views.publish(count_day(today, (DayRecord(*row) for row in rows), self._time.zone))
 
     def _on_status(self, _event: StatusRequest) -> None:
         if self._allowed(STATUS, "status") is not None:
-            self.loop.publish(self.status_view())
+            self._views.publish(self.status_view())
 
     def status_view(self) -> StatusView:
-        loop, status = self.loop, self.loop.status
-        wall = loop.clock.now().wall
-        lists = loop.store.lists
-        return StatusView(
-            wall=wall,
-            list_version=lists.version,
-            list_issued_at=lists.issued_at if lists.version else None,
-            list_freshness=loop.list_freshness(wall),
-            journal_last_seq=loop.journal.last_seq,
-            journal_ok=status.journal_ok,
-            reader_up=status.reader_up,
-            reader_detail=status.reader_detail,
-            time_trusted=status.time_trusted,
-            sync=status.sync,
-        )
+        """The staff's status screen: a rendering of the gate's one health snapshot."""
+        return StatusView.from_health(self._health(), self._time.now().wall)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from importlib.metadata import entry_points
 
 from gpiozero import LED, Buzzer, DigitalInputDevice, DigitalOutputDevice, GPIOZeroError
 from gpiozero.pins import Factory
@@ -60,26 +61,9 @@ def make_pin_factory(name: str) -> Factory:
 
 
 def _pin_factory(name: str) -> Factory:
-    if name == "mock":
-        from gpiozero.pins.mock import MockFactory
-
-        return MockFactory()
-    if name == "lgpio":
-        from gpiozero.pins.lgpio import LGPIOFactory
-
-        return LGPIOFactory()
-    if name == "rpigpio":
-        from gpiozero.pins.rpigpio import RPiGPIOFactory
-
-        return RPiGPIOFactory()
-    if name == "pigpio":
-        from gpiozero.pins.pigpio import PiGPIOFactory
-
-        return PiGPIOFactory()
-    if name == "native":
-        from gpiozero.pins.native import NativeFactory
-
-        return NativeFactory()
+    # gpiozero's own registry: the name in config is the entry point's name.
+    for point in entry_points(group="gpiozero_pin_factories", name=name):
+        return point.load()()
     raise ValueError(f"unknown pin factory {name!r}")
 
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from firmware.durable import atomic_write
+
 
 class Role(StrEnum):
     CONTROLE = "controle"
@@ -134,13 +136,7 @@ def save_staff(path: Path, staff: dict[str, StaffMember]) -> None:
             f'\n[[staff]]\nname = {_toml_str(member.name)}\nrole = "{member.role}"\n'
             f'pin = "{member.pin_hash}"\n'
         )
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write("".join(lines))
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    atomic_write(path, "".join(lines), mode=0o600)
 
 
 def _toml_str(text: str) -> str:

@@ -1,14 +1,27 @@
-"""What the loop tells the screen: small read-only snapshots.
+"""What the gate tells the screen: small read-only snapshots.
 
-The loop builds these on its own thread and hands them to its ``on_view``
-listeners; the screen only reads them. Nothing here refers to the journal,
+The gate's modules build these on the reactor's thread and hand them to
+``Views.publish``, whose listeners (the screen) only read them. Nothing here refers to the journal,
 the store or a device, so the screen cannot reach them through a view.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
+
+
+class Views:
+    """Where views go: every listener (the screen, tests) hears each one; each returns at once."""
+
+    def __init__(self) -> None:
+        self.on_view: list[Callable[[object], None]] = []
+
+    def publish(self, view: object) -> None:
+        for listener in self.on_view:
+            listener(view)
 
 
 @dataclass(frozen=True)
@@ -105,7 +118,11 @@ class SyncStatus:
 
 @dataclass(frozen=True)
 class StatusView:
-    """Whether the gate's data is current and its devices work, for staff."""
+    """Whether the gate's data is current and its devices work, for staff.
+
+    Made from the gate's one health snapshot by ``from_health``; every key
+    of the snapshot lands in a field here.
+    """
 
     wall: float  # when this snapshot was taken
     list_version: int
@@ -117,6 +134,51 @@ class StatusView:
     reader_detail: str
     time_trusted: bool
     sync: SyncStatus = field(default_factory=SyncStatus)
+    list_expires_at: float | None = None
+    list_refusals: int = 0  # list files refused since the start, every check together
+    journal_detail: str = ""
+    clock_trusted: bool = True
+    display_up: bool | None = None
+    display_detail: str = ""
+    taps: int = 0
+    admitted: int = 0
+    refused: int = 0
+    unexpected_passages: int = 0
+    display_failures: int = 0
+    reader_reconnects: int = 0
+
+    @classmethod
+    def from_health(cls, health: Mapping[str, Any], wall: float) -> StatusView:
+        """The view of ``health`` (``firmware/gate/snapshot.py``) at ``wall``."""
+        return cls(
+            wall=wall,
+            list_version=health["list_version"],
+            list_issued_at=health["list_issued_at"] if health["list_version"] else None,
+            list_freshness=health["list_freshness"],
+            list_expires_at=health["list_expires_at"],
+            list_refusals=sum(health["list_refusals"].values()),
+            journal_last_seq=health["journal_last_seq"],
+            journal_ok=health["journal_ok"],
+            journal_detail=health["journal_detail"],
+            reader_up=health["reader_up"],
+            reader_detail=health["reader_detail"],
+            time_trusted=health["time_trusted"],
+            clock_trusted=health["clock_trusted"],
+            display_up=health["display_up"],
+            display_detail=health["display_detail"],
+            taps=health["taps"],
+            admitted=health["admitted"],
+            refused=sum(health["refusals"].values()),
+            unexpected_passages=health["unexpected_passages"],
+            display_failures=health["display_failures"],
+            reader_reconnects=health["reader_reconnects"],
+            sync=SyncStatus(
+                broker_connected=health["broker_connected"],
+                backlog=health["backlog"],
+                last_ack_seq=health["last_ack_seq"],
+                last_ack_wall=health["last_ack_at"],
+            ),
+        )
 
     @property
     def list_age_s(self) -> float | None:

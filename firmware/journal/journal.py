@@ -9,8 +9,6 @@ record is durable; the gate moves the relay after that, never before.
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
 import logging
 import uuid
 from collections.abc import Iterator
@@ -22,26 +20,15 @@ import peewee
 
 from firmware.journal.database import StorageError, describe, open_sqlite
 from firmware.journal.models import Models, Record, bind_models
+from firmware.protocol.record import COLUMNS, GENESIS_HASH, LEGACY_EPOCH, record_hash
 
 log = logging.getLogger("portique.journal")
 
-GENESIS_HASH = "0" * 64
 FLOOR_KEY = "clock_floor"
 # Records up to this seq were dated by a clock the hub's beacon proved wrong:
 # they no longer count as proof of time (see FlooredClock.follow_beacon).
 FLOOR_RESET_KEY = "clock_floor_reset_seq"
 EPOCH_KEY = "journal.epoch"
-# The epoch of a journal begun before journals had one: the hub files the records it
-# already holds under the same value, so such a gate carries on where it was.
-LEGACY_EPOCH = "0" * 32
-
-# The order of the columns in exports and of the fields in the hash.
-COLUMNS = (
-    "seq", "uuid", "kind", "prev_hash", "hash", "wall", "monotonic", "time_trusted", "day",
-    "museum", "gate", "credential_kind", "credential", "pass_number", "admitted", "reason",
-    "billable", "children", "valid_until", "list_version", "operator", "refers_to", "detail",
-)  # fmt: skip
-
 
 # The statements on the tap path are written out once: building them through
 # peewee's query builder costs more than the durable commit itself.
@@ -100,20 +87,6 @@ class PassChange:
 
 class JournalFull(StorageError):
     """The disk (or the configured size cap) is full: nothing more can be recorded."""
-
-
-_HASHED = tuple(name for name in COLUMNS if name != "hash")
-
-
-def record_hash(fields: dict[str, object]) -> str:
-    """SHA-256 over the JSON array of every field but ``hash``, in ``COLUMNS`` order.
-
-    An array in a fixed order is as unambiguous as sorted-key JSON and about
-    twice as fast to write, which the tap path and the hub's ingest both feel.
-    """
-    text = json.dumps([fields[name] for name in _HASHED], separators=(",", ":"),
-                      ensure_ascii=False)  # fmt: skip
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class Journal:

@@ -144,7 +144,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from firmware.cli import load_settings
+    from firmware.cli_support import load_settings
     from firmware.journal.database import StorageError
 
     try:
@@ -239,7 +239,7 @@ def _print_metadata(path: Path, header: fmt.Header) -> None:
 
 def _cmd_install(args: argparse.Namespace) -> int:
     from firmware.app import open_lists
-    from firmware.cli import load_settings
+    from firmware.cli_support import load_settings
     from firmware.datalock import DataDirBusy, DataDirLock
     from firmware.journal.database import StorageError
 

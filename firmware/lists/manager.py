@@ -20,6 +20,7 @@ from pathlib import Path
 
 import peewee
 
+from firmware.durable import fsync_directory, fsync_file
 from firmware.gate.passes import PassRecord, PassState, PassType
 from firmware.journal.database import describe, open_sqlite
 from firmware.lists import format as fmt
@@ -167,9 +168,9 @@ class ListManager:
 
     def _activate_snapshot(self, path: Path, header: fmt.Header) -> None:
         final = self.directory / f"snapshot-{header.version}.pql"
-        _fsync(path)
+        fsync_file(path)
         os.replace(path, final)
-        _fsync_directory(self.directory)
+        fsync_directory(self.directory)
         with self.db.atomic():
             self._set_state(header, snapshot=final.name)
             self.db.execute_sql("DELETE FROM overlay")
@@ -263,16 +264,3 @@ class ListManager:
         if self.snapshot is not None:
             self.snapshot.close()
         self.db.close()
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -39,12 +39,13 @@ from nfc.clf import RemoteTarget
 from firmware.clock import Clock
 from firmware.config import ReaderSettings
 from firmware.events import CardTapped, ReaderHealth
+from firmware.protocol.serials import VALID_SERIAL_BYTES
 from firmware.reader.presence import Presence
 
 log = logging.getLogger("portique.reader")
 
 # NFCID1 lengths allowed by ISO/IEC 14443-3 (single, double, triple size).
-VALID_SERIAL_LENGTHS = (4, 7, 10)
+VALID_SERIAL_LENGTHS = VALID_SERIAL_BYTES  # the reader's name for it
 
 # One sense may block for 1.0 s (nfcpy's udp driver waiting for a card, the
 # PN532 command timeout); stop() waits for that one, not more.

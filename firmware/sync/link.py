@@ -23,12 +23,15 @@ from firmware.events import (
     AckReceived,
     BeaconReceived,
     DeltasReceived,
+    ListReceived,
     ResendRequested,
     SyncConnected,
     SyncDisconnected,
 )
+from firmware.gate.reactor import Reactor
 from firmware.journal.database import StorageError
 from firmware.journal.outbox import Outbox
+from firmware.status import COUNTERS
 from firmware.sync.deltas import DELTA_SEQ_KEY, apply_deltas
 
 log = logging.getLogger("portique.sync")
@@ -40,9 +43,7 @@ LIST_AT_KEY = "sync.list_at"
 PRUNE_EVERY_S = 3600.0
 PRUNE_ROWS = 5000  # per round, so pruning never holds the loop for long
 CLOCK_AHEAD_WARN_S = 300.0
-
-SYNC_EVENTS = (SyncConnected, SyncDisconnected, AckReceived, ResendRequested, DeltasReceived,
-               BeaconReceived)  # fmt: skip
+DETAIL_MAX = 1024  # the status schema's longest string in health
 
 
 class Transport(Protocol):
@@ -56,35 +57,68 @@ class Transport(Protocol):
 
 
 class SyncLink:
+    """Registers the sync events on the reactor and keeps the outbox flowing."""
+
     def __init__(self, settings: SyncSettings, outbox: Outbox, transport: Transport,
-                 clock: FlooredClock, schedule: Callable[[float, Callable[[], None]], None],
-                 snapshot: Callable[[], dict[str, Any]]) -> None:  # fmt: skip
+                 clock: FlooredClock, reactor: Reactor, where: tuple[str, str],
+                 health: Callable[[], dict[str, Any]]) -> None:  # fmt: skip
         self.settings, self.outbox, self.transport = settings, outbox, transport
-        self.clock, self.schedule, self.snapshot = clock, schedule, snapshot
+        self.clock, self._reactor, self.health = clock, reactor, health
+        self.museum, self.gate = where
         self.journal = outbox.journal
         self.connected = False
         self.sent_upto = outbox.acked_seq
         self._in_flight: deque[int] = deque()  # last seq of each batch handed over
         self._last_progress = clock.source.monotonic()
+        self._status: dict[str, Any] = {}
+        self._refresh_status()
         # Listeners (status screens, tests, the benchmark) hear every accepted acknowledgement.
         self.on_ack: list[Callable[[int], None]] = []
+        for event_type, handler in (
+            (SyncConnected, self._on_connected),
+            (SyncDisconnected, self._on_disconnected),
+            (AckReceived, self._on_ack),
+            (ResendRequested, self._on_resend),
+            (DeltasReceived, self._on_deltas),
+            (BeaconReceived, self._on_beacon),
+        ):
+            reactor.register(event_type, self._then_refresh(handler))
+        reactor.register(ListReceived, lambda event, _t: self.note_list(event.version))
+        reactor.on_start(self._start)
 
-    def start(self) -> None:
-        """Arm the link's timers; called when the loop starts."""
-        self.schedule(self.settings.ack_timeout_s, self._check_progress)
-        self.schedule(self.settings.status_interval_s, self._status_tick)
-        self.schedule(0.0, self._prune_tick)
+    def _then_refresh(self, handler: Callable[[Any], None]) -> Callable[[Any, float], None]:
+        def handle(event: object, _eventtime: float) -> None:
+            handler(event)
+            self._refresh_status()
 
-    def handle(self, event: object) -> None:
-        handler = {
-            SyncConnected: self._on_connected,
-            SyncDisconnected: self._on_disconnected,
-            AckReceived: self._on_ack,
-            ResendRequested: self._on_resend,
-            DeltasReceived: self._on_deltas,
-            BeaconReceived: self._on_beacon,
-        }[type(event)]
-        handler(event)  # type: ignore[operator]
+        return handle
+
+    def _start(self, eventtime: float) -> None:
+        """Arm the link's timers; called when the reactor starts."""
+        self._reactor.at(eventtime + self.settings.ack_timeout_s, self._check_progress)
+        self._reactor.at(eventtime + self.settings.status_interval_s, self._status_tick)
+        self._reactor.at(eventtime, self._prune_tick)
+
+    def after_commit(self, _seq: int) -> None:
+        """A record was stored: read the next batch once the loop is free, not during the tap."""
+        self._reactor.post(self._pump_and_refresh)
+
+    def _pump_and_refresh(self, _eventtime: float) -> None:
+        self.pump()
+        self._refresh_status()
+
+    def _refresh_status(self) -> None:
+        # Refreshed on sync's own events and after a pump, not on every status
+        # read: the backlog is a count over the journal.
+        self._status = {
+            "broker_connected": self.connected,
+            "backlog": self.outbox.backlog,
+            "last_ack_seq": self.outbox.acked_seq,
+            "last_ack_at": self.outbox.acked_wall,
+        }
+
+    def status(self, _eventtime: float) -> dict[str, Any]:
+        return dict(self._status)
 
     # -- the outbox ------------------------------------------------------------
 
@@ -111,12 +145,12 @@ class SyncLink:
         self.sent_upto = self.outbox.acked_seq
         self._in_flight.clear()
 
-    def _check_progress(self) -> None:
-        waited = self.clock.source.monotonic() - self._last_progress
+    def _check_progress(self, eventtime: float) -> float:
+        waited = eventtime - self._last_progress
         if self._in_flight and waited >= self.settings.ack_timeout_s:
             self._restart_from_ack(f"no acknowledgement for {waited:.0f} s")
             self.pump()
-        self.schedule(self.settings.ack_timeout_s / 2, self._check_progress)
+        return eventtime + self.settings.ack_timeout_s / 2
 
     # -- connection --------------------------------------------------------------
 
@@ -124,7 +158,7 @@ class SyncLink:
         self.connected = True
         self._restart_from_ack("connected again")
         self.transport.send_hello(self.hello())
-        self.transport.send_status(self.status(online=True))
+        self.transport.send_status(self.status_message(online=True))
         self.pump()
 
     def _on_disconnected(self, event: SyncDisconnected) -> None:
@@ -180,8 +214,7 @@ class SyncLink:
             log.warning("sync: the system clock is %.0f s ahead of the hub's time beacon", ahead)
 
     def _on_deltas(self, event: DeltasReceived) -> None:
-        done = apply_deltas(self.journal, event.items, self.delta_seq,
-                            self.snapshot()["museum"], self.snapshot()["gate"])  # fmt: skip
+        done = apply_deltas(self.journal, event.items, self.delta_seq, self.museum, self.gate)
         if done.applied == 0 and done.missing_from is None and done.duplicates:
             log.info("sync: deltas refused: replayed (all %d already applied, up to %d)",
                      done.duplicates, done.delta_seq)  # fmt: skip
@@ -221,12 +254,20 @@ class SyncLink:
         }
 
     def _list_version(self) -> int:
-        return max(int(self.outbox.get(LIST_VERSION_KEY)), self.snapshot()["list_version"])
+        return max(int(self.outbox.get(LIST_VERSION_KEY)), int(self.health()["list_version"]))
 
-    def status(self, online: bool) -> dict[str, Any]:
-        gate = self.snapshot()
+    def status_message(self, online: bool) -> dict[str, Any]:
+        """The status message's body: the gate's one health snapshot, and what the hub reads.
+
+        ``health`` carries every module's status; the named fields beside it
+        are the ones the hub reads (``docs/protocol.md``).
+        """
+        self._refresh_status()
+        # Words are cut to what the schema takes: a long error must not lose the message.
+        health = {key: value[:DETAIL_MAX] if isinstance(value, str) else value
+                  for key, value in self.health().items()}  # fmt: skip
         # The list's age counts from when the hub signed it.
-        list_at = gate.get("list_issued_at") or self.outbox.get(LIST_AT_KEY) or None
+        list_at = health.get("list_issued_at") or self.outbox.get(LIST_AT_KEY) or None
         return {
             "epoch": self.outbox.epoch,
             "online": online,
@@ -236,23 +277,24 @@ class SyncLink:
             "last_seq": self.journal.last_seq,
             "last_ack_seq": self.outbox.acked_seq,
             "last_ack_at": self.outbox.acked_wall,
-            "reader_up": gate["reader_up"],
-            "reader_detail": gate["reader_detail"],
-            "journal_ok": gate["journal_ok"],
-            "time_trusted": gate["time_trusted"],
+            "reader_up": health["reader_up"],
+            "reader_detail": health["reader_detail"],
+            "journal_ok": health["journal_ok"],
+            "time_trusted": health["time_trusted"],
             "broker_connected": self.connected,
-            # What the loop counts (display failures, unexpected passages, reader
+            # What the gate counts (display failures, unexpected passages, reader
             # reconnects...) reaches the hub as it reaches status.json and Prometheus.
-            "display_up": gate.get("display_up"),
-            "counters": gate.get("counters", {}),
+            "display_up": health["display_up"],
+            "counters": {key: health[key] for key, _, _ in COUNTERS},
+            "health": health,
         }
 
-    def _status_tick(self) -> None:
+    def _status_tick(self, eventtime: float) -> float:
         if self.connected:
-            self.transport.send_status(self.status(online=True))
-        self.schedule(self.settings.status_interval_s, self._status_tick)
+            self.transport.send_status(self.status_message(online=True))
+        return eventtime + self.settings.status_interval_s
 
-    def _prune_tick(self) -> None:
+    def _prune_tick(self, eventtime: float) -> float:
         cutoff = self.clock.now().wall - self.settings.retention_days * 86400
         try:
             deleted = self.outbox.prune(cutoff, PRUNE_ROWS)
@@ -262,7 +304,15 @@ class SyncLink:
         if deleted:
             log.info("sync: %d acknowledged records older than %d days pruned",
                      deleted, self.settings.retention_days)  # fmt: skip
-        self.schedule(1.0 if deleted == PRUNE_ROWS else PRUNE_EVERY_S, self._prune_tick)
+        return eventtime + (1.0 if deleted == PRUNE_ROWS else PRUNE_EVERY_S)
+
+
+class SyncOff:
+    """Stands in for the link in the status when no [sync] is configured."""
+
+    def status(self, _eventtime: float) -> dict[str, Any]:
+        return {"broker_connected": None, "backlog": None, "last_ack_seq": None,
+                "last_ack_at": None}  # fmt: skip
 
 
 def _plain(value: float) -> str:

@@ -11,38 +11,23 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from babel.support import NullTranslations, Translations
 from flask import Flask, g, render_template, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hub.console import auth
-from hub.console.models import ConsoleModels, open_console
+from hub.console.context import ConsoleSettings, Context, _, context, translations
+from hub.console.models import open_console
 from hub.models import open_hub
-from hub.publish import Broker
 
 HERE = Path(__file__).parent
 LANGUAGES = ("fr", "de", "en")
 SECRET_FILE = "console.secret"
-
-
-@dataclass(frozen=True)
-class ConsoleSettings:
-    data_dir: Path
-    db_url: str
-    broker: Broker = Broker()
-    office_key: Path | None = None  # the office's access-code private key; none: no codes
-    secure_cookies: bool = True  # off only for plain-HTTP tests and demonstrations
-    refresh_s: int = 10  # how often the gates page reloads itself
-    max_upload_bytes: int = 64 * 1024 * 1024
-    allow_demo_keys: bool = False  # accept lists signed with the demonstration keys
-    proxies: int = 0  # reverse proxies in front whose X-Forwarded-For/-Proto to trust
 
 
 def secret_key(data_dir: Path) -> bytes:
@@ -84,37 +69,7 @@ def create_app(settings: ConsoleSettings, now: Callable[[], float] = time.time) 
     return app
 
 
-@dataclass
-class Context:
-    """What every request needs: the settings, the tables, the clock, the login throttle."""
-
-    settings: ConsoleSettings
-    cm: ConsoleModels
-    now: Callable[[], float]
-    throttle: auth.LoginThrottle
-
-
-def context() -> Context:
-    from flask import current_app
-
-    return current_app.extensions["portique"]
-
-
 # -- languages ------------------------------------------------------------------------
-
-
-_catalogues: dict[str, NullTranslations] = {}
-
-
-def translations(lang: str) -> NullTranslations:
-    if lang not in _catalogues:
-        _catalogues[lang] = Translations.load(str(HERE / "locale"), [lang], domain="console")
-    return _catalogues[lang]
-
-
-def _(text: str) -> str:
-    """``text`` in the language of the current request."""
-    return g.translations.gettext(text)
 
 
 def _setup_i18n(app: Flask) -> None:

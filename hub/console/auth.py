@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from firmware.access import Lockout
+from firmware.protocol.access_codes import Lockout
 from hub.console.models import ROLES, ConsoleModels
 
 SESSION_IDLE_S = 8 * 3600.0

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from firmware.journal.models import bound_model
-from hub.models import HubModels
+from hub.models import HubModels, bound_model
 
 ROLES = ("admin", "manager", "viewer")
 

@@ -27,7 +27,7 @@ from flask import (
 
 from hub import actions
 from hub.console import auth, charts, queries
-from hub.console.app import _, context
+from hub.console.context import _, context
 from hub.export import export_entries
 
 pages = Blueprint("console", __name__)

@@ -20,8 +20,8 @@ from typing import Any
 
 import httpx
 
-from firmware.clock import Clock
-from firmware.passculture.codes import CodeError, normalise
+from firmware.protocol.passculture import CodeError, normalise
+from firmware.protocol.time import Clock
 from hub.passculture.api import Answer, BookingsApi, MalformedAnswer, Unreachable, check_booking
 from hub.passculture.ratelimit import TokenBucket
 from hub.passculture.settings import MuseumAccount, PassCultureSettings

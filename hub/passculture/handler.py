@@ -22,8 +22,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import peewee
 
-from firmware.clock import Clock, SystemClock
-from firmware.sync.protocol import gate_topic, validate
+from firmware.protocol.messages import gate_topic, validate
+from firmware.protocol.time import Clock, SystemClock
 from hub.keys import HubSigner
 from hub.passculture.connector import Connector, Verdict, desk, refuse
 from hub.passculture.models import CounterMark, micros, open_countermarks

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import peewee
 
-from firmware.journal.models import bound_model
+from hub.models import bound_model
 
 
 class CounterMark(peewee.Model):

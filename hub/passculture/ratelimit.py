@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 
-from firmware.clock import Clock
+from firmware.protocol.time import Clock
 
 MIN_WAIT_S = 0.001
 EPSILON = 1e-9

@@ -1,0 +1,32 @@
+"""The sync messages on the wire: topics, the signed envelope, the JSON Schemas.
+
+Defined in ``firmware/sync/protocol.py`` beside the schemas it loads; this
+is the name both ends import it by.
+"""
+
+from __future__ import annotations
+
+from firmware.sync.protocol import (
+    ANY,
+    BROADCAST,
+    DOWN,
+    ROOT,
+    UP,
+    WILL_N,
+    ProtocolError,
+    Sealed,
+    Topic,
+    addressed_to,
+    broadcast_topic,
+    gate_topic,
+    parse_json,
+    parse_topic,
+    schema,
+    seal,
+    unseal,
+    validate,
+)
+
+__all__ = ["ANY", "BROADCAST", "DOWN", "ROOT", "UP", "WILL_N", "ProtocolError", "Sealed", "Topic",
+           "addressed_to", "broadcast_topic", "gate_topic", "parse_json", "parse_topic", "schema",
+           "seal", "unseal", "validate"]  # fmt: skip
