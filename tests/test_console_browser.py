@@ -145,8 +145,11 @@ def test_the_office_blocks_a_pass_and_the_gate_refuses_it(
     browser.get(f"{console.url}/passes")
     browser.find_element(By.ID, "q").send_keys(ACTIVE.lower())
     browser.find_element(By.ID, "search").click()
-    browser.find_element(By.ID, "block").click()
-    assert "Sent to every gate." in browser.find_element(By.CLASS_NAME, "flash").text
+    WebDriverWait(browser, WAIT_S).until(ec.presence_of_element_located((By.ID, "block"))).click()
+    flash = WebDriverWait(browser, WAIT_S).until(
+        ec.presence_of_element_located((By.CLASS_NAME, "flash"))
+    )
+    assert "Sent to every gate." in flash.text
     remote = gate.journal.models.remote_pass
 
     def blocked_at_gate() -> bool:
@@ -172,7 +175,9 @@ def test_a_museum_manager_issues_an_access_code_and_a_technician_provisions_with
     browser.find_element(By.ID, "code-gate").send_keys("G1")
     Select(browser.find_element(By.ID, "code-role")).select_by_value("technician")
     browser.find_element(By.ID, "issue").click()
-    text = browser.find_element(By.ID, "code-text").text
+    # The click submits the form; the answer is a new page: wait for it, not for luck.
+    shown = ec.presence_of_element_located((By.ID, "code-text"))
+    text = WebDriverWait(browser, WAIT_S).until(shown).text
     assert browser.find_element(By.CSS_SELECTOR, "#code-qr svg")
     browser.get(f"{console.url}/codes")
     assert "not yet" in browser.find_element(By.ID, "codes").text
