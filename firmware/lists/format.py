@@ -263,6 +263,20 @@ def decode_record(data: bytes, types_by_index: list[PassType]) -> PassRecord:
     )
 
 
+def find_number_serial(data: bytes, header: Header, field: bytes) -> str | None:
+    """The serial of the snapshot record whose number field is ``field`` (a scan of ``data``)."""
+    size, start = RECORD.size, header.payload_offset
+    end = start + header.payload_length
+    position = start
+    while (found := data.find(field, position, end)) != -1:
+        record_start = found - KEY_SIZE
+        if record_start >= start and (record_start - start) % size == 0:
+            uid, length = data[record_start : record_start + 10], data[record_start + 10]
+            return uid[:length].hex().upper()
+        position = found + 1
+    return None
+
+
 def decode_delta(payload: bytes) -> list[Row]:
     try:
         rows = strictjson.loads(payload)

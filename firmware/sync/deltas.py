@@ -16,7 +16,10 @@ from firmware.journal.journal import Journal
 
 DELTA_SEQ_KEY = "sync.delta_seq"
 _FIELDS = ("pass_number", "id_number", "pass_type", "state", "activated_on", "expires_on",
-           "origin_museum", "origin_gate")  # fmt: skip
+           "origin_museum", "origin_gate", "stock_of", "kind")  # fmt: skip
+# What the hub says outright about a pass (its sale, renewal, or return to a stock):
+# it replaces whatever the gate kept, dates included.
+_STATEMENTS = ("sale", "renewal", "stock")
 
 
 @dataclass(frozen=True)
@@ -31,10 +34,11 @@ def merge_remote(existing: dict[str, Any] | None, item: dict[str, Any]) -> dict[
     """What the gate keeps for a pass after ``item``: the earliest activation wins.
 
     A block stays until a sale re-issues the pass; an activation later than
-    one already known changes nothing (the hub reports such conflicts).
+    one already known changes nothing (the hub reports such conflicts). A sale,
+    renewal or stock delivery states the pass's state and dates: it replaces.
     """
-    new = {name: item[name] for name in _FIELDS}
-    if existing is None or item["kind"] == "sale":
+    new = {name: item.get(name) for name in _FIELDS}
+    if existing is None or item["kind"] in _STATEMENTS:
         return new
     if item["kind"] == "activation":
         if existing["state"] == "blocked":
