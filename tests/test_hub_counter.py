@@ -288,3 +288,30 @@ def test_a_typed_number_the_hub_cannot_resolve_is_reported_not_passed_on(
     hub.wait_stored("M1", "G1", 1)
     assert ("unknown_number", 1) in hub.problems()
     assert hub.m.delta.select().count() == 0
+
+
+@both_databases
+def test_a_pass_admitted_at_two_gates_of_one_museum_on_one_day_is_billed_once(
+    hub: Hub, make_gate
+) -> None:
+    from conftest import ACTIVE
+
+    from hub.export import export_entries
+
+    one, two = make_gate("G1"), make_gate("G2")  # two gates of museum M1
+    other = make_gate("G3", museum="M2")
+    for gate in (one, two, other):  # each gate flags its own first entry billable
+        gate.on_loop(lambda g=gate: g.gate.admissions.present(
+            Credential(CredentialKind.CHIP, ACTIVE), g.gate.store.lookup(ACTIVE)))  # fmt: skip
+    hub.wait_stored("M1", "G1", 1)
+    hub.wait_stored("M1", "G2", 1)
+    hub.wait_stored("M2", "G3", 1)
+    assert two.journal.models.record.get_by_id(1).billable  # G2 cannot know of G1's entry
+    day = datetime.now().date()
+    out = io.StringIO()
+    assert export_entries(hub.m, "M1", day - timedelta(days=1), day + timedelta(days=1), out) == 2
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [(r["gate"], r["billable"]) for r in rows] == [("G1", "1"), ("G2", "0")]
+    out = io.StringIO()
+    export_entries(hub.m, "M2", day - timedelta(days=1), day + timedelta(days=1), out)
+    assert [r["billable"] for r in csv.DictReader(io.StringIO(out.getvalue()))] == ["1"]
