@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import peewee
 
-from firmware.protocol.sales import MONEY_KINDS, PASS_ORDER, format_cents
+from firmware.protocol.sales import MONEY_KINDS, format_cents
 from hub.activations import BadDelta, new_delta
 from hub.models import HubModels, bound_model
 
@@ -123,19 +123,10 @@ def export_sales(m: HubModels, museum: str, first: date, last: date, out: IO[str
 
 
 def pass_orders(m: HubModels, museum: str | None = None) -> list[dict[str, Any]]:
-    """The pass orders the counters recorded (state ``received``), oldest first."""
-    e = m.entry
-    query = e.select().where(e.kind == PASS_ORDER)
-    if museum:
-        query = query.where(e.museum == museum)
-    found = []
-    for row in query.order_by(e.wall).iterator():
-        detail = json.loads(row.detail or "{}")
-        found.append({"museum": row.museum, "gate": row.gate, "seq": row.seq, "day": row.day,
-                      "quantity": detail.get("quantity"), "pass_type": detail.get("pass_type"),
-                      "order": detail.get("order"), "by": row.operator,
-                      "state": "received"})  # fmt: skip
-    return found
+    """The pass orders the counters recorded, with their state (``hub/orders.py``)."""
+    from hub.orders import list_orders
+
+    return [order.as_dict() for order in list_orders(m, museum)]
 
 
 def sale_delta(m: HubModels, record: dict[str, Any], now: float) -> dict[str, Any] | None:

@@ -263,6 +263,24 @@ def decode_record(data: bytes, types_by_index: list[PassType]) -> PassRecord:
     )
 
 
+def find_serial(data: bytes, header: Header, uid: bytes) -> PassRecord | None:
+    """The snapshot record of chip ``uid`` in a list held in memory (a binary search)."""
+    size, start = RECORD.size, header.payload_offset
+    key, low, high = serial_key(uid), 0, header.payload_length // size
+    while low < high:
+        middle = (low + high) // 2
+        at = start + middle * size
+        if data[at : at + KEY_SIZE] < key:
+            low = middle + 1
+        else:
+            high = middle
+    at = start + low * size
+    if low * size >= header.payload_length or data[at : at + KEY_SIZE] != key:
+        return None
+    types = header.types
+    return decode_record(data[at : at + size], [types[code] for code in sorted(types)])
+
+
 def find_number_serial(data: bytes, header: Header, field: bytes) -> str | None:
     """The serial of the snapshot record whose number field is ``field`` (a scan of ``data``)."""
     size, start = RECORD.size, header.payload_offset

@@ -12,9 +12,10 @@ from firmware.lists.format import (
     Header,
     ListFormatError,
     find_number_serial,
+    find_serial,
     read_header,
 )
 from firmware.lists.verify import ListRejected, verify_file
 
 __all__ = ["MAGIC", "MAX_HEADER_BYTES", "Header", "ListFormatError", "ListRejected",
-           "find_number_serial", "read_header", "verify_file"]  # fmt: skip
+           "find_number_serial", "find_serial", "read_header", "verify_file"]  # fmt: skip
