@@ -315,3 +315,33 @@ def test_a_pass_admitted_at_two_gates_of_one_museum_on_one_day_is_billed_once(
     out = io.StringIO()
     export_entries(hub.m, "M2", day - timedelta(days=1), day + timedelta(days=1), out)
     assert [r["billable"] for r in csv.DictReader(io.StringIO(out.getvalue()))] == ["1"]
+
+
+@both_databases
+def test_a_chip_read_and_a_typed_number_of_one_pass_are_billed_once_whatever_the_flags(
+    tmp_path: Path, db_url: str | None
+) -> None:
+    from consoleworld import DAY, journal_records
+
+    from hub.console.queries import day_figures
+    from hub.export import export_entries
+
+    m = hub_models(tmp_path, db_url)
+    ingest = Ingest(m, lambda: T0)
+    chip = [{"credential": "04AA000000000001", "pass_number": "100001", "billable": True}]
+    ingest.batch("M1", "G1", journal_records(tmp_path / "g1.sqlite", "M1", "G1", chip))
+    # Typed at G2 later that day, and a pass G2 wrongly flagged not billable.
+    typed_ = [
+        {"credential_kind": "number", "credential": "100001", "pass_number": "100001",
+         "billable": True},
+        {"credential": "04AA000000000002", "pass_number": "100002", "billable": False},
+    ]  # fmt: skip
+    ingest.batch("M1", "G2", journal_records(tmp_path / "g2.sqlite", "M1", "G2", typed_))
+    day = date.fromisoformat(DAY)
+    out = io.StringIO()
+    export_entries(m, "M1", day, day, out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    billed = sorted((r["pass_number"], r["gate"], r["billable"]) for r in rows)
+    assert billed == [("100001", "G1", "1"), ("100001", "G2", "0"), ("100002", "G2", "1")]
+    [figures] = day_figures(m, "M1", day, day)
+    assert (figures.entries, figures.billable) == (3, 2)
