@@ -345,3 +345,23 @@ def test_a_chip_read_and_a_typed_number_of_one_pass_are_billed_once_whatever_the
     assert billed == [("100001", "G1", "1"), ("100001", "G2", "0"), ("100002", "G2", "1")]
     [figures] = day_figures(m, "M1", day, day)
     assert (figures.entries, figures.billable) == (3, 2)
+
+
+def test_the_desk_that_renewed_with_immediate_entry_keeps_the_new_year_once_the_hub_answers(
+    tmp_path: Path,
+) -> None:
+    listed = make_pass(PassState.ACTIVE, TODAY - timedelta(days=300), TODAY + timedelta(days=64))
+    journal, counter = desk(tmp_path)
+    counter.renew(ANNE, listed, Basket("normal", "cash", immediate_entry=True))
+    result = Ingest(hub_models(tmp_path, None), lambda: T0).batch("M1", "desk1", batch(journal))
+    apply_deltas(journal, tuple(result.deltas), 0, "M1", "desk1")  # its own renewal, echoed
+    row = journal.models.remote_pass.get_by_id(listed.serial)
+    local = journal.models.local_pass.get_by_id(listed.serial)
+    journal.close()
+    assert row.kind == "renewal"
+    mine = listed._replace(activated_on=date.fromisoformat(local.activated_on),
+                           expires_on=date.fromisoformat(local.expires_on))  # fmt: skip
+    remote = listed._replace(activated_on=date.fromisoformat(row.activated_on),
+                             expires_on=date.fromisoformat(row.expires_on))  # fmt: skip
+    seen = merge(mine, hub_view(remote, listed, True), True)
+    assert seen.activated_on == TODAY and seen.expires_on > listed.expires_on

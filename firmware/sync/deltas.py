@@ -66,8 +66,11 @@ def apply_deltas(journal: Journal, items: tuple[dict[str, Any], ...], delta_seq:
                 missing_from = delta_seq + 1
                 break
             delta_seq = item["dseq"]
-            if (item["origin_museum"], item["origin_gate"]) == (museum, gate):
+            mine = (item["origin_museum"], item["origin_gate"]) == (museum, gate)
+            if mine and item["kind"] == "activation":
                 continue  # our own activation, already in local_pass
+            # Our own sale or renewal is kept too: the hub's word that it outranks the
+            # year in our list (our local_pass alone would lose to its earlier activation).
             row = remote.get_or_none(remote.serial == item["serial"])
             existing = {name: getattr(row, name) for name in _FIELDS} if row else None
             merged = merge_remote(existing, item)
