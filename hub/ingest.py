@@ -20,10 +20,12 @@ from typing import Any
 from firmware.protocol.record import COLUMNS, LEGACY_EPOCH, record_hash
 from hub.activations import activation_delta
 from hub.models import HubModels
+from hub.sales import ingest_money
 
 log = logging.getLogger("portique.hub")
 
 _ENTRY_COLUMNS = (*COLUMNS, "epoch", "received_at")
+_TYPED = ("chip", "number")  # a pass read from its chip or typed by its printed number
 
 
 class BatchRefused(Exception):
@@ -68,10 +70,11 @@ class Ingest:
             if journal.highest_seq > journal.contiguous_seq:
                 result.resend_from = journal.contiguous_seq + 1
                 self._report_gap(journal)
-            for record in new:
-                if record["seq"] in set_apart:
-                    continue
-                if record["reason"] == "activated" and record["credential_kind"] == "chip":
+            kept = [record for record in new if record["seq"] not in set_apart]
+            # Sales and renewals first: a renewal's immediate entry is then the year it made.
+            result.deltas += ingest_money(self.m, kept, self.now(), self.report)
+            for record in kept:
+                if record["reason"] == "activated" and record["credential_kind"] in _TYPED:
                     delta = activation_delta(self.m, record, self.now(), self.report)
                     if delta is not None:
                         result.deltas.append(delta)
