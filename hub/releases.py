@@ -141,7 +141,8 @@ def publish_release(m: HubModels, version: str, day: str, notes: str, now: float
     the newer one nothing, and mislead the others.
     """
     version, day, notes = check_notice(version, day, notes)
-    with m.db.atomic():
+    table = tables(m).notice
+    with _writing(m.db):
         last = latest_notice(m)
         if last is not None and Version(version) <= Version(last.version):
             raise ActionRefused("old_release", f"version {version} is not newer than "
@@ -149,9 +150,16 @@ def publish_release(m: HubModels, version: str, day: str, notes: str, now: float
         if last is not None and now <= last.issued_at:
             raise ActionRefused("clock_behind", "the hub's clock is behind the last notice's "
                                 "time: gates would refuse this one; check the clock")  # fmt: skip
-        tables(m).notice.create(version=version, day=day, notes=notes, issued_at=now,
-                                published_by=by)  # fmt: skip
+        table.create(version=version, day=day, notes=notes, issued_at=now, published_by=by)
     return body_of(version, day, notes, now)
+
+
+def _writing(db: peewee.Database) -> Any:
+    """A transaction that reads, then writes: on SQLite it takes the write lock first, so a
+    hub writing meanwhile makes it wait rather than fail with "database is locked"."""
+    if isinstance(db, peewee.SqliteDatabase):
+        return db.atomic("IMMEDIATE")
+    return db.atomic()
 
 
 def body_of(version: str, day: str, notes: str, issued_at: float) -> dict[str, Any]:
