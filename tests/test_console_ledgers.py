@@ -18,6 +18,7 @@ import pytest
 from consoleworld import DAY, DAY_WALL, HubFolder, audit_rows, csrf_token, journal_records
 from counterworld import make_pass, tariff_body
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pgserver import both_databases
 
 from firmware.clock import FlooredClock, ManualClock
 from firmware.counter.rules import Basket
@@ -81,6 +82,7 @@ def ledgers(hub_folder: HubFolder) -> HubFolder:
 # -- sales ------------------------------------------------------------------------------
 
 
+@both_databases  # each page's queries once on PostgreSQL too
 def test_the_sales_page_shows_a_museums_takings_by_day_and_its_lines(
     ledgers: HubFolder, client_of: Any
 ) -> None:
@@ -115,6 +117,7 @@ def test_a_sales_export_of_every_museum_at_once_is_refused(ledgers: HubFolder,
 # -- closures and orders ------------------------------------------------------------------
 
 
+@both_databases  # each page's queries once on PostgreSQL too
 def test_cash_closures_show_their_totals_and_signature_checked(ledgers: HubFolder,
                                                                client_of: Any) -> None:  # fmt: skip
     page = client_of("anna").get("/closures").get_data(as_text=True)
@@ -134,6 +137,7 @@ def test_a_closure_whose_signature_does_not_match_the_registered_key_stands_out(
     assert "signature and sequence good" not in page
 
 
+@both_databases  # each page's queries once on PostgreSQL too
 def test_pass_orders_show_their_quantity_and_state(ledgers: HubFolder, client_of: Any) -> None:
     office = client_of("office").get("/orders").get_data(as_text=True)
     assert "<td>M1/desk1</td><td>25</td><td>single</td>" in office
@@ -146,6 +150,7 @@ def test_pass_orders_show_their_quantity_and_state(ledgers: HubFolder, client_of
 # -- pass Culture -------------------------------------------------------------------------
 
 
+@both_databases  # each page's queries once on PostgreSQL too
 def test_the_pass_culture_page_lists_the_museums_counter_marks(ledgers: HubFolder,
                                                                client_of: Any) -> None:  # fmt: skip
     page = client_of("victor").get(f"/passculture?{PERIOD}").get_data(as_text=True)
@@ -175,6 +180,7 @@ def test_a_museum_viewer_never_sees_another_museums_ledger(ledgers: HubFolder, c
 # -- quarantined records on the Problems page -----------------------------------------------
 
 
+@both_databases  # each page's queries once on PostgreSQL too
 def test_a_quarantined_record_shows_on_its_problem_and_is_resolved_with_a_note(
     hub_folder: HubFolder, client_of: Any
 ) -> None:

@@ -12,6 +12,10 @@ from typing import Any
 import pytest
 from consoleworld import DAY, PEOPLE, SERIAL_M1, audit_rows, csrf_token, log_in
 from flask import Flask
+from pgserver import both_databases
+
+# Every test on SQLite and on PostgreSQL: the console reads either as the hub does.
+pytestmark = both_databases
 
 ALL = {"admin", "manager", "viewer"}
 PUBLIC = "public"
@@ -240,5 +244,6 @@ def test_a_pass_history_shows_every_museum_to_the_office_and_one_museum_to_its_m
     assert "M1/G1" in manager and "M2/G1" not in manager
 
 
-def test_every_role_in_the_table_has_an_account_in_the_world() -> None:
+def test_every_role_in_the_table_has_an_account_in_the_world(hub_folder: Any) -> None:
     assert {role for role, _ in PEOPLE.values()} == ALL
+    assert {user.role for user in hub_folder.cm.user.select()} == ALL

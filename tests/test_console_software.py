@@ -10,6 +10,7 @@ from typing import Any
 
 from consoleworld import Clock, HubFolder, audit_rows, console_settings, csrf_token
 from flask import Flask
+from pgserver import both_databases
 from syncworld import Spy, wait_until
 from test_console_pages import row_of, send_status
 
@@ -63,6 +64,7 @@ def test_a_notice_stored_while_the_broker_is_away_says_so(hub_folder: HubFolder,
     assert latest_notice(hub_folder.m).version == "2.0.0"
 
 
+@both_databases
 def test_a_malformed_or_old_version_is_refused_audited_and_nothing_stored(
     hub_folder: HubFolder, client_of: Any
 ) -> None:
@@ -96,6 +98,7 @@ def test_museum_staff_see_the_notices_but_not_the_form(hub_folder: HubFolder,
     assert latest_notice(hub_folder.m).version == "2.0.0"
 
 
+@both_databases
 def test_gates_running_an_older_version_than_the_notice_stand_out(
     hub_folder: HubFolder, client_of: Any, console_clock: Clock
 ) -> None:
