@@ -123,6 +123,16 @@ def _parser() -> argparse.ArgumentParser:
                          help="accept a list signed with the demonstration keys")  # fmt: skip
     _target_options(publish)
 
+    release = sub.add_parser("release", help="the office's release notices").add_subparsers(
+        dest="release_command", required=True
+    )
+    notice = _command(release, "publish", _cmd_release_publish,
+                      "tell every gate a new version is available", broker=True)  # fmt: skip
+    notice.add_argument("version", help="the version released, e.g. 1.4.0")
+    notice.add_argument("--date", default=date.today().isoformat(),
+                        help="the release's date, YYYY-MM-DD (default: today)")  # fmt: skip
+    notice.add_argument("--notes", default="", help="what changed, for staff (1000 characters)")
+
     passes = sub.add_parser("pass", help="pass changes for every gate").add_subparsers(
         dest="pass_command", required=True
     )
@@ -471,6 +481,29 @@ def _cmd_list_publish(args: argparse.Namespace) -> int:
         f"list version {release.version} ({release.size} bytes) published to "
         f"{'every gate' if args.museum == '*' else f'{args.museum}/{args.gate}'}"
     )
+    return 0
+
+
+def _cmd_release_publish(args: argparse.Namespace) -> int:
+    import getpass
+
+    from hub.actions import ActionRefused
+    from hub.releases import publish_release, send_release
+
+    try:
+        body = publish_release(_models(args), args.version, args.date, args.notes, time.time(),
+                               f"{getpass.getuser()} (command line)")  # fmt: skip
+    except ActionRefused as exc:
+        print(f"portique-hub: release {args.version}: {exc}; nothing was stored or sent",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    try:
+        send_release(_broker(args), args.data, time.time, body)
+    except OSError as exc:
+        print(f"release notice {body['version']} stored; the broker is away ({exc}): the hub "
+              "sends it when a gate next connects")  # fmt: skip
+        return 0
+    print(f"release notice {body['version']} of {body['date']} sent to every gate")
     return 0
 
 
