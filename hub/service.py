@@ -2,10 +2,15 @@
 
 Every gate message is checked before anything is stored: size, schema,
 topic against body, the gate's registered key, the signature. A refused
-message leaves one warning in the log and nothing in the database. The
-hub's session with the broker is persistent, so batches sent while it is
-down wait for it there; anything lost anyway (the hub killed between
-receiving and committing) shows as a gap, and the gate is asked to resend.
+message leaves one warning in the log and nothing in the database.
+
+Several hub processes (workers, each with its own client id) may run at once:
+they share one MQTT v5 subscription (``$share/...``), so the broker hands each
+gate message to one of them, and they share the database (hub/concurrency.py
+keeps their writes apart). A worker acknowledges a message to the broker only
+once it is handled and committed, and its session outlives a crash
+(``session_expiry_s``): what a killed worker held comes back to it when it
+restarts. Batches lost anyway show as a gap, and the gate is asked to resend.
 """
 
 from __future__ import annotations
@@ -21,11 +26,15 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+import peewee
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from firmware.protocol import access_codes as access
 from firmware.protocol.messages import ROOT, ProtocolError, parse_topic, unseal
 from firmware.protocol.signing import key_id, read_public_key, unb64, verify_signature
 from hub.activations import deltas_after
+from hub.concurrency import writing
 from hub.ingest import BatchRefused, Ingest
 from hub.keys import OFFICE_PUBLIC, HubSigner
 from hub.models import HubModels, open_hub, register_gate
@@ -34,7 +43,10 @@ from hub.publish import Broker, Publisher, next_command
 
 log = logging.getLogger("portique.hub")
 
-SUBSCRIPTION = f"{ROOT}/+/+/up/#"
+# Every worker joins the same share group: each gate message goes to one of them.
+SHARE_GROUP = "portique-hub"
+SUBSCRIPTION = f"$share/{SHARE_GROUP}/{ROOT}/+/+/up/#"
+ATTEMPTS = 3  # handling a message again after a conflict with another worker
 RESEND_HOLDOFF_S = 5.0  # one resend request per gap and gate in this time: no storms
 
 
@@ -45,7 +57,11 @@ class HubSettings:
     broker: Broker
     beacon_interval_s: float = 60.0
     max_message_bytes: int = 16 * 1024 * 1024
-    client_id: str = "portique-hub"
+    client_id: str = "portique-hub"  # each worker its own (and its own broker account)
+    # How long the broker keeps a worker's session (its unacknowledged and queued
+    # messages) after the worker went away: a restart within this loses nothing.
+    session_expiry_s: int = 3600
+    gap_grace_s: float = 0.0  # see Ingest: workers store a gate's batches out of order
 
 
 class HubService:
@@ -53,16 +69,18 @@ class HubService:
         self.settings, self.now = settings, now
         self.signer = HubSigner.load(settings.data_dir)
         self.m: HubModels = open_hub(settings.db_url)
-        self.ingest = Ingest(self.m, now)
-        self.client = settings.broker.client(settings.client_id, persistent=True)
+        self.ingest = Ingest(self.m, now, settings.gap_grace_s)
+        self.client = settings.broker.worker_client(settings.client_id)
         self.client.on_connect = self._on_connect
-        self.client.on_message = lambda _c, _u, msg: self._inbox.put((msg.topic, msg.payload))
+        self.client.on_message = lambda _c, _u, msg: self._inbox.put(
+            (msg.topic, msg.payload, msg.mid, msg.qos)
+        )
         self.publish = Publisher(self.client, self.signer, now)
         # pass Culture questions are answered on their own thread (docs/passculture.md).
         self.passculture = PassCultureHandler.from_data_dir(
             settings.data_dir, self.m.db, self.client, self.signer, now
         )
-        self._inbox: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
+        self._inbox: queue.Queue[tuple[str, bytes, int, int] | None] = queue.Queue()
         self._worker = threading.Thread(target=self._work, name="hub-worker", daemon=True)
         self._asked: dict[tuple[str, str], tuple[int, float]] = {}
         self.handled = 0  # messages taken off the inbox, refused ones too (tests wait on it)
@@ -72,7 +90,10 @@ class HubService:
         b = self.settings.broker
         self._worker.start()
         self.passculture.start()
-        self.client.connect_async(b.host, b.port, keepalive=30)
+        session = Properties(PacketTypes.CONNECT)
+        session.SessionExpiryInterval = self.settings.session_expiry_s
+        self.client.connect_async(b.host, b.port, keepalive=30, clean_start=False,
+                                  properties=session)  # fmt: skip
         self.client.loop_start()
         log.info("hub: connecting to %s:%d", b.host, b.port)
 
@@ -113,20 +134,38 @@ class HubService:
                 continue
             if item is None:
                 return
-            self._handle_safely(*item)
+            topic, payload, mid, qos = item
+            self._handle_safely(topic, payload)
+            # Stored (or refused for good): only now may the broker forget the message.
+            self.client.ack(mid, qos)
+            log.debug("hub: handled %s", topic)  # which worker took what (tests, -v)
             with self.handled_event:
                 self.handled += 1
                 self.handled_event.notify_all()
 
     def _handle_safely(self, topic: str, payload: bytes) -> None:
-        try:
-            self.handle(topic, payload)
-        except ProtocolError as exc:
-            log.warning("hub: refused message on %s: %s: %s", topic, exc.code, exc)
-        except BatchRefused as exc:
-            log.warning("hub: refused message on %s: malformed: %s", topic, exc)
-        except Exception:
-            log.exception("hub: message on %s could not be handled; nothing stored", topic)
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                self.handle(topic, payload)
+                return
+            except ProtocolError as exc:
+                log.warning("hub: refused message on %s: %s: %s", topic, exc.code, exc)
+                return
+            except BatchRefused as exc:
+                log.warning("hub: refused message on %s: malformed: %s", topic, exc)
+                return
+            except (peewee.IntegrityError, peewee.OperationalError) as exc:
+                # Another worker created the same row, or the two deadlocked: everything
+                # was rolled back; the next attempt sees what the other committed.
+                if attempt < ATTEMPTS:
+                    log.info("hub: message on %s met another worker's write (%s); again",
+                             topic, exc)  # fmt: skip
+                    continue
+                log.exception("hub: message on %s could not be handled; nothing stored", topic)
+                return
+            except Exception:
+                log.exception("hub: message on %s could not be handled; nothing stored", topic)
+                return
 
     def handle(self, topic: str, payload: bytes) -> None:
         where = parse_topic(topic)
@@ -219,6 +258,10 @@ class HubService:
         self.publish.resend(museum, gate, n, from_seq)
 
     def _on_status(self, museum: str, gate: str, body: dict[str, Any]) -> None:
+        with writing(self.m.db):  # the gate's row stays locked to the end (hub/concurrency.py)
+            self._store_status(museum, gate, body)
+
+    def _store_status(self, museum: str, gate: str, body: dict[str, Any]) -> None:
         progress = self.ingest.progress(museum, gate)
         same_session = body["session"] == progress.status_session
         if (same_session and body["n"] <= progress.status_n) or (
@@ -243,11 +286,12 @@ class HubService:
 
     def _on_hello(self, museum: str, gate: str, body: dict[str, Any]) -> None:
         """A gate (re)connected: send what it misses and ask for what we miss."""
-        progress = self.ingest.progress(museum, gate)
-        if body["sent_at"] <= progress.hello_sent_at:
-            raise ProtocolError("replayed", "hello is not newer than the last one")
-        progress.hello_sent_at = body["sent_at"]
-        progress.save()
+        with writing(self.m.db):  # the gate's row stays locked to the end (hub/concurrency.py)
+            progress = self.ingest.progress(museum, gate)
+            if body["sent_at"] <= progress.hello_sent_at:
+                raise ProtocolError("replayed", "hello is not newer than the last one")
+            progress.hello_sent_at = body["sent_at"]
+            progress.save()
         epoch = body.get("epoch")  # absent: a gate of the format before journal epochs
         journal = self.ingest.reported(museum, gate, epoch, body["last_seq"])
         if journal.contiguous_seq and journal.contiguous_seq > body["acked_seq"]:
