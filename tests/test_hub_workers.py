@@ -19,20 +19,27 @@ from syncworld import WAIT_S, Hub, Mosquitto, SyncGate, sync_section, wait_until
 GATES, RECORDS = 4, 1500
 
 
-def worker(hub: Hub, broker: Mosquitto, name: str, log: Path) -> subprocess.Popen[bytes]:
+def worker(hub: Hub, broker: Mosquitto, name: str, log: Path,
+           *extra: str) -> subprocess.Popen[bytes]:  # fmt: skip
     """One worker, as systemd would start it, its log (with each message handled) in ``log``."""
     return subprocess.Popen(
         [sys.executable, "-m", "hub", "run", "--data", str(hub.dir), "--port", str(broker.port),
          *hub.cli_db, "--client-id", f"portique-hub-{name}", "-v",
          # The killed worker's session ends at once, so what it held is gone for good
          # (the harder case: the gates must send it again, to the survivor).
-         "--session-expiry-s", "0", "--gap-grace-s", "1"],
+         "--session-expiry-s", "0", "--gap-grace-s", "1", *extra],
         stderr=log.open("wb"),
     )  # fmt: skip
 
 
 def handled(log: Path) -> int:
     return log.read_text(errors="replace").count("hub: handled ")
+
+
+def wait_listening(*logs: Path) -> None:
+    """Until every worker subscribed: a drain that starts earlier may go to one alone."""
+    wait_until(lambda: all("connected, listening" in log.read_text(errors="replace")
+                           for log in logs), "workers subscribed")  # fmt: skip
 
 
 @both_databases
@@ -52,6 +59,7 @@ def test_a_worker_killed_mid_traffic_leaves_the_other_to_store_everything_once(
     logs = {name: tmp_path / f"worker-{name}.log" for name in ("a", "b")}
     workers = {name: worker(hub, broker, name, log) for name, log in logs.items()}
     try:
+        wait_listening(*logs.values())
         for gate in gates:
             gate.start()
             gate.fill(RECORDS)
