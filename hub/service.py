@@ -33,6 +33,7 @@ from paho.mqtt.properties import Properties
 from firmware.protocol import access_codes as access
 from firmware.protocol.messages import ROOT, ProtocolError, parse_topic, unseal
 from firmware.protocol.signing import key_id, read_public_key, unb64, verify_signature
+from firmware.sync.protocol import unseal_batch
 from hub.activations import deltas_after
 from hub.concurrency import writing
 from hub.ingest import BatchRefused, Ingest
@@ -40,6 +41,7 @@ from hub.keys import OFFICE_PUBLIC, HubSigner
 from hub.models import HubModels, open_hub, register_gate
 from hub.passculture.handler import PassCultureHandler
 from hub.publish import Broker, Publisher, next_command
+from hub.rawbatch import RawIngest
 
 log = logging.getLogger("portique.hub")
 
@@ -47,6 +49,8 @@ log = logging.getLogger("portique.hub")
 SHARE_GROUP = "portique-hub"
 SUBSCRIPTION = f"$share/{SHARE_GROUP}/{ROOT}/+/+/up/#"
 ATTEMPTS = 3  # handling a message again after a conflict with another worker
+UNPACK_IDLE_S = 0.05  # no message for this long: time to unpack raw batches
+STOP_UNPACK_S = 10.0  # unpacking on the way out, at most (systemd waits 90 s)
 RESEND_HOLDOFF_S = 5.0  # one resend request per gap and gate in this time: no storms
 
 
@@ -70,6 +74,8 @@ class HubService:
         self.signer = HubSigner.load(settings.data_dir)
         self.m: HubModels = open_hub(settings.db_url)
         self.ingest = Ingest(self.m, now, settings.gap_grace_s)
+        self.raw = RawIngest(self.m, self.ingest)  # batch2: acknowledged raw, unpacked after
+        self._unpack_due = True  # raw batches a crashed worker left are unpacked at start
         self.client = settings.broker.worker_client(settings.client_id)
         self.client.on_connect = self._on_connect
         self.client.on_message = lambda _c, _u, msg: self._inbox.put(
@@ -100,6 +106,7 @@ class HubService:
     def stop(self) -> None:
         self._inbox.put(None)
         self._worker.join(timeout=10)
+        self._unpack_before_stop()
         self.passculture.stop()
         self.client.disconnect()
         self.client.loop_stop()
@@ -128,9 +135,15 @@ class HubService:
             if time.monotonic() >= next_beacon:
                 self.publish.beacon()
                 next_beacon = time.monotonic() + self.settings.beacon_interval_s
+            wait = max(0.0, next_beacon - time.monotonic())
             try:
-                item = self._inbox.get(timeout=max(0.0, next_beacon - time.monotonic()))
+                item = self._inbox.get(timeout=min(wait, UNPACK_IDLE_S) if self._unpack_due
+                                       else wait)  # fmt: skip
             except queue.Empty:
+                if self._unpack_due:  # nothing else to do: unpack what was acknowledged raw
+                    self._unpack_safely()
+                else:
+                    self._unpack_due = time.monotonic() >= next_beacon  # now and then: others'
                 continue
             if item is None:
                 return
@@ -142,6 +155,34 @@ class HubService:
             with self.handled_event:
                 self.handled += 1
                 self.handled_event.notify_all()
+            if self._unpack_due and self._raw_overdue():
+                self._unpack_safely()  # busy for long: the oldest raw batch waited enough
+
+    def _unpack_before_stop(self) -> None:
+        """Leave nothing to unpack if that is quick; what is left waits for the next start."""
+        deadline = time.monotonic() + STOP_UNPACK_S
+        while self._unpack_due and time.monotonic() < deadline:
+            self._unpack_safely()
+
+    def _raw_overdue(self) -> bool:
+        try:
+            return self.raw.overdue()
+        except peewee.PeeweeException:
+            return False
+
+    def _unpack_safely(self) -> None:
+        """Unpack one raw batch, then publish what it brought (acks past a hole, deltas)."""
+        try:
+            done = self.raw.unpack_one()
+        except Exception:
+            log.exception("hub: a raw batch could not be unpacked; it stays, to be tried again")
+            return
+        if done is None:
+            self._unpack_due = False
+        elif done.result is not None:
+            self._after_batch(done.museum, done.gate, done.body, done.result)
+        with self.handled_event:
+            self.handled_event.notify_all()  # tests wait on rows appearing
 
     def _handle_safely(self, topic: str, payload: bytes) -> None:
         for attempt in range(1, ATTEMPTS + 1):
@@ -171,7 +212,11 @@ class HubService:
         where = parse_topic(topic)
         if where.direction != "up":
             return
-        sealed = unseal(payload, where.name, self.settings.max_message_bytes)
+        records = b""
+        if where.name == "batch2":  # a signed header, then the records' bytes (rawbatch.py)
+            sealed, records = unseal_batch(payload, self.settings.max_message_bytes)
+        else:
+            sealed = unseal(payload, where.name, self.settings.max_message_bytes)
         body = sealed.body
         if (body["museum"], body["gate"]) != (where.museum, where.gate):
             raise ProtocolError("wrong_topic", f"signed for {body['museum']}/{body['gate']}, "
@@ -181,6 +226,9 @@ class HubService:
             return
         self._check_signer(where.museum, where.gate, sealed.signer, sealed.signature,
                            sealed.signed_bytes)  # fmt: skip
+        if where.name == "batch2":
+            self._on_batch2(where.museum, where.gate, body, records)
+            return
         {"batch": self._on_batch, "status": self._on_status, "hello": self._on_hello,
          "passculture_validate": self.passculture.submit}[where.name](
             where.museum, where.gate, body
@@ -236,7 +284,14 @@ class HubService:
         return {int(row.name[len(prefix) :]) for row in rows}
 
     def _on_batch(self, museum: str, gate: str, body: dict[str, Any]) -> None:
-        result = self.ingest.batch(museum, gate, body)
+        self._after_batch(museum, gate, body, self.ingest.batch(museum, gate, body))
+
+    def _on_batch2(self, museum: str, gate: str, header: dict[str, Any], records: bytes) -> None:
+        """Acknowledge once the raw batch is committed; unpack it later (hub/rawbatch.py)."""
+        self._after_batch(museum, gate, header, self.raw.store(museum, gate, header, records))
+        self._unpack_due = True
+
+    def _after_batch(self, museum: str, gate: str, body: dict[str, Any], result: Any) -> None:
         if result.duplicates and not result.stored:
             log.info("hub: %s/%s batch %d..%d already stored: duplicate, nothing stored",
                      museum, gate, body["first_seq"], body["last_seq"])  # fmt: skip
