@@ -65,6 +65,27 @@ def _parser() -> argparse.ArgumentParser:
 
     run = _command(sub, "run", _cmd_run, "run the hub until SIGTERM", broker=True)
     run.add_argument("--beacon-s", type=float, default=60.0, help="time beacon interval")
+    # Several workers: each its own client id (and, on the reference broker, its own
+    # account: the broker names sessions after accounts). docs/operations.md.
+    run.add_argument(
+        "--client-id",
+        default="portique-hub",
+        help="this worker's MQTT client id, one per worker (default %(default)s)",
+    )
+    run.add_argument(
+        "--session-expiry-s",
+        type=int,
+        default=3600,
+        help="how long the broker keeps this worker's messages while it is "
+        "away (default %(default)s)",
+    )
+    run.add_argument(
+        "--gap-grace-s",
+        type=float,
+        default=0.0,
+        help="ask a gate to resend only once a hole lasted this long; with "
+        "several workers, 2 (default %(default)s)",
+    )
     run.add_argument("-v", "--verbose", action="store_true")
 
     export = _command(sub, "export", _cmd_export, "entries of a museum as CSV")
@@ -315,7 +336,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from hub.service import HubService, HubSettings
 
     settings = HubSettings(args.data, database_url(args.data, args.db), _broker(args),
-                           beacon_interval_s=args.beacon_s)  # fmt: skip
+                           beacon_interval_s=args.beacon_s, client_id=args.client_id,
+                           session_expiry_s=args.session_expiry_s,
+                           gap_grace_s=args.gap_grace_s)  # fmt: skip
     try:
         service = HubService(settings)
     except (OSError, TrustError) as exc:
