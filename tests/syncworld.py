@@ -122,7 +122,6 @@ class Hub:
     def wait_stored(self, museum: str, gate: str, count: int, timeout: float = WAIT_S) -> None:
         self.wait(lambda: self.stored(museum, gate) >= count, timeout,
                   f"{museum}/{gate}: {count} records stored")  # fmt: skip
-        self.unpacked()  # batch2 is acknowledged once stored raw: wait for its rows too
 
     def wait_hello(self, museum: str, gate: str) -> None:
         """Until the gate said hello: it is connected and subscribed to what the hub sends."""
