@@ -24,8 +24,9 @@ from firmware.access_state import Door
 from firmware.clock import Clock, FlooredClock, SystemClock, gate_clock
 from firmware.config import Settings
 from firmware.datalock import DataDirLock
-from firmware.events import DisplayFailed, PersonPassed, Shutdown
+from firmware.events import DisplayFailed, PersonPassed, ScannerRead, Shutdown
 from firmware.gate.admissions import Admissions
+from firmware.gate.culture import Culture
 from firmware.gate.desk import StaffDesk
 from firmware.gate.hardware import GateHardware, HardwareError, make_pin_factory
 from firmware.gate.health import DeviceHealth
@@ -43,6 +44,7 @@ from firmware.journal.outbox import Outbox
 from firmware.lists import format as fmt
 from firmware.lists.manager import ListManager
 from firmware.lists.verify import ListRejected
+from firmware.scanner import ScannedLine
 from firmware.store.store import PassStore
 from firmware.sync.client import SyncClient
 from firmware.sync.keys import gate_key
@@ -52,6 +54,8 @@ from firmware.trust import TrustStore, read_public_key
 
 if TYPE_CHECKING:
     from firmware.display.kiosk import Kiosk
+    from firmware.scanner.keyboard import KeyboardScanner
+    from firmware.scanner.serial_port import SerialScanner
 
 log = logging.getLogger("portique")
 
@@ -78,6 +82,7 @@ class Gate:
     admissions: Admissions
     status: StatusCollector
     desk: StaffDesk
+    culture: Culture
     sync: SyncLink | None = None
     sync_client: SyncClient | None = None
     lock: DataDirLock | None = None
@@ -194,9 +199,15 @@ def _assemble(settings: Settings, reactor: Reactor, clock: FlooredClock, journal
         idle_logout_s=settings.display.idle_logout_s,
         door=Door(where[0], where[1], data_dir, settings.gate.office_key),
     )  # fmt: skip
+    culture = Culture(
+        reactor, where=where, settings=settings.passculture, time=time, recorder=recorder,
+        outputs=outputs, passages=passages, publish=views.publish,
+        operator=lambda: desk.member.name if desk.member else None,
+        list_version=lambda: store.version,
+    )  # fmt: skip
     reactor.register(Shutdown, _stop_on_shutdown(reactor))
     return Gate(settings, reactor, journal, store, hardware, clock, views, time, recorder,
-                health, lists, passages, admissions, status, desk)  # fmt: skip
+                health, lists, passages, admissions, status, desk, culture)  # fmt: skip
 
 
 def _stop_on_shutdown(reactor: Reactor) -> Callable[[Shutdown, float], None]:
@@ -234,6 +245,8 @@ def _attach_sync(gate: Gate) -> tuple[SyncLink, SyncClient]:
     where = (settings.gate.museum, settings.gate.gate)
     link = SyncLink(sync, outbox, client, clock, gate.loop, where, gate.status.health)
     gate.recorder.on_stored.append(link.after_commit)
+    gate.culture.send = client.send_passculture
+    gate.culture.online = lambda: link.connected
     return link, client
 
 
@@ -303,6 +316,7 @@ def run_gate(gate: Gate, start_reader: bool = True) -> None:
     if reader is not None:
         reader.start()
     gate.start_sync()
+    scanner = start_scanner(gate)
     screen = start_display(gate)
     name = f"{gate.settings.gate.museum}/{gate.settings.gate.gate}"
     log.info("gate %s running; %d passes in list version %d",
@@ -320,6 +334,8 @@ def run_gate(gate: Gate, start_reader: bool = True) -> None:
             screen.stop()
         if reader is not None:
             reader.stop()
+        if scanner is not None:
+            scanner.stop()
         log.info("gate stopped: relay in safe state, journal and reader closed")
         if screen is not None and screen.x_connection_lost:
             # pygame's exit handler would wait forever on the dead X connection
@@ -350,6 +366,37 @@ def _tell_systemd(loop: Reactor, notifier: Notifier, name: str) -> None:
         return eventtime + interval
 
     loop.schedule(0, ping)
+
+
+def start_scanner(gate: Gate) -> KeyboardScanner | SerialScanner | None:
+    """Start the barcode/QR scanner's thread when configured; its lines go to the loop.
+
+    A scanner that cannot be opened is logged and the gate runs on: the keypad
+    still takes the codes.
+    """
+    config = gate.settings.scanner
+    if config.mode == "none" or config.device is None:
+        return None
+    from firmware.scanner.keyboard import KeyboardScanner
+    from firmware.scanner.serial_port import SerialScanner
+
+    post = gate.loop.post
+
+    def on_line(line: ScannedLine) -> None:
+        post(ScannerRead(line.data, line.source, line.cut))
+
+    scanner: KeyboardScanner | SerialScanner
+    if config.mode == "keyboard":
+        scanner = KeyboardScanner(config.device, config.layout, on_line)
+    else:
+        scanner = SerialScanner(config.device, on_line, config.baudrate)
+    try:
+        scanner.start()
+    except OSError as exc:
+        log.error("%s: [scanner] %s; pass Culture codes can still be typed", gate.settings.source,
+                  exc)  # fmt: skip
+        return None
+    return scanner
 
 
 def start_display(gate: Gate) -> Kiosk | None:

@@ -1,0 +1,314 @@
+"""pass Culture at a running gate: keypad, scanner and desk, over a real mosquitto, a real hub
+and the fake pass Culture server (tests/fake_passculture.py)."""
+
+from __future__ import annotations
+
+import os
+import pty
+import queue
+import tty
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_passculture import KEY, VENUE, FakePassCulture
+from syncworld import WAIT_S, Hub, LogWatch, Mosquitto, SyncGate, sync_section
+from test_staff import CHEAP
+
+from firmware import config
+from firmware.app import STAFF_FILE, start_scanner
+from firmware.events import PassCultureCode, PassCultureUndo, StaffLogin
+from firmware.gate.culture import CultureOutcome
+from firmware.gate.staff import Role, StaffMember, hash_pin, save_staff
+
+MUSEUM = "LOUVRE"
+FINAL = {"admit", "refuse", "desk", "pending", "undone"}
+
+
+class CultureGate:
+    """A running gate, the outcomes its screen would show, and the records of its journal."""
+
+    def __init__(self, gate: SyncGate) -> None:
+        self.sync = gate
+        self.outcomes: queue.Queue[CultureOutcome] = queue.Queue()
+        gate.gate.on_view.append(
+            lambda view: self.outcomes.put(view) if isinstance(view, CultureOutcome) else None
+        )
+
+    def post(self, event: object) -> None:
+        self.sync.loop.post(event)
+
+    def outcome(self) -> CultureOutcome:
+        """The next final outcome (an answer, a refusal), skipping "waiting"."""
+        while True:
+            shown = self.outcomes.get(timeout=WAIT_S)
+            if shown.outcome in FINAL:
+                return shown
+
+    def type_code(self, text: str, at_desk: bool = False) -> CultureOutcome:
+        self.post(PassCultureCode(text, at_desk=at_desk))
+        return self.outcome()
+
+    def records(self) -> list[tuple[str, bool, str, str | None, str | None]]:
+        """(credential, admitted, reason, operator, detail) of the pass Culture records."""
+        rows = self.sync.on_loop(
+            lambda: self.sync.journal.db.execute_sql(
+                "SELECT credential, admitted, reason, operator, detail FROM record "
+                "WHERE credential_kind = 'passculture' ORDER BY seq"
+            ).fetchall()
+        )
+        return [(c, bool(a), r, o, d) for c, a, r, o, d in rows]
+
+    def relay_openings(self) -> int:
+        pin = self.sync.gate.hardware.relay.pin
+        states = [change.state for change in pin.states]
+        return sum(1 for before, after in zip(states, states[1:], strict=False)
+                   if after and not before)  # fmt: skip
+
+    def login(self, name: str = "Marie") -> None:
+        path = self.sync.settings.gate.data_dir / STAFF_FILE
+        save_staff(path, {name: StaffMember(name, Role.CONTROLE, hash_pin("1234", n=CHEAP))})
+        self.sync.on_loop(lambda: self.sync.loop.handle(StaffLogin(name, "1234")))
+
+
+@pytest.fixture
+def hub_settings() -> dict[str, Any]:
+    # A generous deadline: this machine may be loaded; the 1.5 s default is a setting.
+    return {"deadline_s": 8.0}
+
+
+@pytest.fixture
+def culture_hub(tmp_path: Path, broker: Mosquitto, fake_pc: FakePassCulture,
+                hub_settings: dict[str, Any]) -> Iterator[Hub]:  # fmt: skip
+    hub = Hub(tmp_path / "hub", broker.port)
+    path = hub.dir / "passculture.toml"
+    path.write_text(f'base_url = "{fake_pc.url}"\ndeadline_s = {hub_settings["deadline_s"]}\n\n'
+                    f'[museum.{MUSEUM}]\napi_key = "{KEY}"\nvenues = [{VENUE}]\n')  # fmt: skip
+    os.chmod(path, 0o600)
+    hub.start()
+    yield hub
+    hub.stop()
+    hub.m.db.close()
+
+
+@pytest.fixture
+def make_culture_gate(
+    tmp_path: Path,
+    make_settings: Callable[..., config.Settings],
+    broker: Mosquitto,
+    culture_hub: Hub,
+    today_list: Path,
+) -> Iterator[Callable[..., CultureGate]]:
+    gates: list[SyncGate] = []
+
+    def make(name: str = "gate-1", start: bool = True, **passculture: Any) -> CultureGate:
+        settings = make_settings(
+            gate={"museum": MUSEUM, "gate": name, "data_dir": str(tmp_path / f"gate-{name}")},
+            lists={"install_at_start": str(today_list)},
+            sync=sync_section(broker, culture_hub),
+            passculture={"answer_timeout_s": 10.0, **passculture},
+        )
+        gate = SyncGate(settings)
+        gates.append(gate)
+        culture_hub.register(MUSEUM, name, settings.gate.data_dir)
+        made = CultureGate(gate)
+        if start:
+            gate.start()
+            culture_hub.wait_hello(MUSEUM, name)
+        return made
+
+    yield make
+    for gate in gates:
+        gate.stop()
+
+
+@pytest.fixture
+def today_list(tmp_path: Path) -> Path:
+    from datetime import datetime
+
+    from conftest import DEMO_KEYS
+
+    from firmware.clock import SystemClock
+    from firmware.demo import write_demo, write_demo_list
+
+    now = SystemClock().wall()
+    passes, types = write_demo(tmp_path / "today", datetime.fromtimestamp(now).date(), filler=5)
+    return write_demo_list(passes, types, DEMO_KEYS, tmp_path / "today" / "list.pql", now,
+                           version=1)  # fmt: skip
+
+
+# -- the "Done when" scenarios -------------------------------------------------------------
+
+
+def test_duo_booking_typed_at_the_gate_lets_two_through_then_is_already_used(
+    make_culture_gate: Callable[..., CultureGate], fake_pc: FakePassCulture
+) -> None:
+    fake_pc.add_booking(KEY, "AB3DK7", venue_id=VENUE, quantity=2)
+    gate = make_culture_gate()
+    shown = gate.type_code("ab3dk7")  # typed in lower case: the code is case-insensitive
+    assert (shown.outcome, shown.reason, shown.persons) == ("admit", "ok", 2)
+    assert fake_pc.status("AB3DK7") == "USED"
+    assert gate.relay_openings() == 1
+    assert gate.records() == [
+        ("AB3DK7", True, "passculture", None, "person 1 of 2"),
+        ("AB3DK7", True, "passculture", None, "person 2 of 2"),
+    ]
+    again = gate.type_code("AB3DK7")
+    assert (again.outcome, again.reason, again.persons) == ("refuse", "already_used", 0)
+    assert gate.records()[-1][:3] == ("AB3DK7", False, "already_used")
+    assert gate.relay_openings() == 1
+    assert fake_pc.count("PATCH", "/use/") == 1
+
+
+def test_the_same_code_used_at_another_gate_is_refused_there_too(
+    make_culture_gate: Callable[..., CultureGate], fake_pc: FakePassCulture
+) -> None:
+    fake_pc.add_booking(KEY, "AB3DK7", venue_id=VENUE)
+    first, second = make_culture_gate("gate-1"), make_culture_gate("gate-2")
+    assert first.type_code("AB3DK7").outcome == "admit"
+    shown = second.type_code("AB3DK7")
+    assert (shown.outcome, shown.reason) == ("refuse", "already_used")
+
+
+# -- refusals and bad input ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [("AB3DK", "bad_length"), ("AB3DK0", "bad_character"), ("AB3DKß", "bad_character")],
+)
+def test_a_malformed_code_is_refused_at_the_gate_without_asking_the_hub(
+    make_culture_gate: Callable[..., CultureGate], fake_pc: FakePassCulture, typed: str,
+    reason: str
+) -> None:  # fmt: skip
+    gate = make_culture_gate()
+    shown = gate.type_code(typed)
+    assert (shown.outcome, shown.reason) == ("refuse", reason)
+    assert shown.message  # says what was wrong
+    assert fake_pc.requests == [] and gate.records() == []
+
+
+def test_an_unknown_code_is_refused_unknown_and_journaled(
+    make_culture_gate: Callable[..., CultureGate], fake_pc: FakePassCulture
+) -> None:
+    gate = make_culture_gate()
+    shown = gate.type_code("ZZZZZZ")
+    assert (shown.outcome, shown.reason) == ("refuse", "unknown")
+    assert gate.records() == [("ZZZZZZ", False, "unknown", None, shown.message)]
+
+
+def test_a_bad_api_key_sends_the_visitor_to_the_desk_and_tells_the_museum(
+    make_culture_gate: Callable[..., CultureGate], fake_pc: FakePassCulture, logs: LogWatch
+) -> None:
+    fake_pc.fail_next(401)
+    gate = make_culture_gate()
+    shown = gate.type_code("AB3DK7")
+    assert (shown.outcome, shown.reason) == ("desk", "bad_api_key")
+    # The gate's log and journal carry the museum's message; the visitor's screen shows
+    # the words for "desk" (firmware/display/culture_screens.py), never the key problem.
+    assert "passculture.toml" in logs.wait_for("the desk will check: bad_api_key")
+    assert "passculture.toml" in (gate.records()[-1][4] or "")
+
+
+def test_pass_culture_too_slow_the_desk_will_check_and_the_late_answer_is_journaled(
+    make_culture_gate: Callable[..., CultureGate], fake_pc: FakePassCulture, logs: LogWatch
+) -> None:
+    fake_pc.add_booking(KEY, "AB3DK7", venue_id=VENUE)
+    gate = make_culture_gate(answer_timeout_s=0.5)
+    fake_pc.slow(3.0, only="PATCH", after_acting=True)
+    shown = gate.type_code("AB3DK7")
+    assert (shown.outcome, shown.reason) == ("desk", "no_answer")
+    assert gate.relay_openings() == 0
+    logs.wait_for("late answer")
+    credential, admitted, reason, _op, detail = gate.records()[-1]
+    assert (credential, admitted, reason) == ("AB3DK7", False, "late_answer")
+    assert detail is not None and detail.startswith("admit ok x1")
+
+
+def test_hub_unreachable_the_visitor_is_asked_to_see_the_desk(
+    make_culture_gate: Callable[..., CultureGate], fake_pc: FakePassCulture
+) -> None:
+    fake_pc.add_booking(KEY, "AB3DK7", venue_id=VENUE)
+    gate = make_culture_gate(start=False)  # no broker connection: offline
+    gate.sync.gate.loop.handle(PassCultureCode("AB3DK7"))
+    shown = gate.outcomes.get_nowait()
+    assert (shown.outcome, shown.reason) == ("desk", "hub_offline")
+    assert fake_pc.status("AB3DK7") == "CONFIRMED"
+
+
+def test_queueing_while_offline_needs_staff_at_the_desk(
+    make_culture_gate: Callable[..., CultureGate],
+) -> None:
+    gate = make_culture_gate(start=False, offline="queue")
+    gate.sync.gate.loop.handle(PassCultureCode("AB3DK7", at_desk=True))  # nobody logged in
+    shown = gate.outcomes.get_nowait()
+    assert (shown.outcome, shown.reason) == ("refuse", "staff_only")
+    gate.sync.gate.loop.handle(PassCultureCode("AB3DK7"))  # a visitor at the gate
+    assert gate.outcomes.get_nowait().reason == "hub_offline"
+
+
+def test_undo_at_the_desk_returns_the_booking_and_is_journaled(
+    make_culture_gate: Callable[..., CultureGate], fake_pc: FakePassCulture
+) -> None:
+    fake_pc.add_booking(KEY, "AB3DK7", venue_id=VENUE)
+    gate = make_culture_gate()
+    assert gate.type_code("AB3DK7").outcome == "admit"
+    gate.post(PassCultureUndo("AB3DK7"))
+    assert gate.outcome().reason == "staff_only"  # nobody logged in
+    gate.login("Marie")
+    gate.post(PassCultureUndo("ab3dk7"))
+    shown = gate.outcome()
+    assert (shown.outcome, shown.reason) == ("undone", "undone")
+    assert fake_pc.status("AB3DK7") == "CONFIRMED"
+    assert gate.records()[-1][:4] == ("AB3DK7", False, "undone", "Marie")
+
+
+# -- the scanner wired to the gate ----------------------------------------------------------
+
+
+def test_a_serial_scanner_qr_is_validated_and_another_scheme_refused(
+    make_culture_gate: Callable[..., CultureGate], fake_pc: FakePassCulture,
+    make_settings: Callable[..., config.Settings]
+) -> None:  # fmt: skip
+    fake_pc.add_booking(KEY, "AB3DK7", venue_id=VENUE, quantity=2)
+    controller, device = pty.openpty()
+    tty.setraw(device)
+    gate = make_culture_gate()
+    gate.sync.gate.settings = gate.sync.settings = _with_scanner(
+        gate.sync.settings, os.ttyname(device)
+    )
+    scanner = start_scanner(gate.sync.gate)
+    assert scanner is not None
+    try:
+        os.write(controller, b"https://example.org/ticket/12\r\n")
+        shown = gate.outcome()
+        assert (shown.outcome, shown.reason) == ("refuse", "other_scheme")
+        os.write(controller, b"\x00\xff\xfe binary\r\n")
+        assert gate.outcome().reason == "binary"
+        os.write(controller, b"X" * 100_000 + b"\r\n")
+        assert gate.outcome().reason == "too_long"
+        os.write(controller, b"PASSCULTURE:v3;TOKEN:AB3DK7\r\n")
+        shown = gate.outcome()
+        assert (shown.outcome, shown.persons) == ("admit", 2)
+    finally:
+        scanner.stop()
+        os.close(controller)
+        os.close(device)
+    assert fake_pc.status("AB3DK7") == "USED"
+
+
+def _with_scanner(settings: config.Settings, device: str) -> config.Settings:
+    import dataclasses
+
+    scanner = config.ScannerSettings(mode="serial", device=device)
+    return dataclasses.replace(settings, scanner=scanner)
+
+
+def test_a_scanner_that_cannot_be_opened_leaves_the_gate_running(
+    make_culture_gate: Callable[..., CultureGate], tmp_path: Path, logs: LogWatch
+) -> None:
+    gate = make_culture_gate(start=False)
+    gate.sync.gate.settings = _with_scanner(gate.sync.settings, str(tmp_path / "no-such-tty"))
+    assert start_scanner(gate.sync.gate) is None
+    assert "no-such-tty" in logs.wait_for("codes can still be typed")
