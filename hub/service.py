@@ -60,7 +60,7 @@ class HubService:
         self.publish = Publisher(self.client, self.signer, now)
         # pass Culture questions are answered on their own thread (docs/passculture.md).
         self.passculture = PassCultureHandler.from_data_dir(
-            settings.data_dir, self.m.db, self.client, self.signer, now
+            settings.data_dir, self.m.db, self.client, self.signer, now, report=self.ingest.report
         )
         self._inbox: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
         self._worker = threading.Thread(target=self._work, name="hub-worker", daemon=True)
@@ -72,6 +72,7 @@ class HubService:
         b = self.settings.broker
         self._worker.start()
         self.passculture.start()
+        self.passculture.resume_pending(self.m.entry)
         self.client.connect_async(b.host, b.port, keepalive=30)
         self.client.loop_start()
         log.info("hub: connecting to %s:%d", b.host, b.port)
@@ -205,6 +206,8 @@ class HubService:
             self.publish.ack(museum, gate, result.ack_seq, result.ack_hash, result.epoch)
         if result.deltas:
             self.publish.deltas(result.deltas)
+        for record in result.pending:
+            self.passculture.submit_pending(museum, gate, record)
         if result.resend_from is not None:
             self._ask_resend(museum, gate, result.resend_from)
 

@@ -3,11 +3,13 @@ and the fake pass Culture server (tests/fake_passculture.py)."""
 
 from __future__ import annotations
 
+import io
 import os
 import pty
 import queue
 import tty
 from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,8 @@ from firmware.app import STAFF_FILE, start_scanner
 from firmware.events import PassCultureCode, PassCultureUndo, StaffLogin
 from firmware.gate.culture import CultureOutcome
 from firmware.gate.staff import Role, StaffMember, hash_pin, save_staff
+from hub.passculture.export import export_validations
+from hub.passculture.handler import PassCultureHandler
 
 MUSEUM = "LOUVRE"
 FINAL = {"admit", "refuse", "desk", "pending", "undone"}
@@ -52,12 +56,16 @@ class CultureGate:
 
     def records(self) -> list[tuple[str, bool, str, str | None, str | None]]:
         """(credential, admitted, reason, operator, detail) of the pass Culture records."""
-        rows = self.sync.on_loop(
-            lambda: self.sync.journal.db.execute_sql(
+
+        def read() -> list[tuple[Any, ...]]:
+            return self.sync.journal.db.execute_sql(
                 "SELECT credential, admitted, reason, operator, detail FROM record "
                 "WHERE credential_kind = 'passculture' ORDER BY seq"
             ).fetchall()
-        )
+
+        # On the loop's thread while it runs (it owns the journal), else here.
+        running = self.sync._thread.is_alive()
+        rows = self.sync.on_loop(read) if running else read()
         return [(c, bool(a), r, o, d) for c, a, r, o, d in rows]
 
     def relay_openings(self) -> int:
@@ -66,10 +74,14 @@ class CultureGate:
         return sum(1 for before, after in zip(states, states[1:], strict=False)
                    if after and not before)  # fmt: skip
 
-    def login(self, name: str = "Marie") -> None:
+    def login(self, name: str = "Marie", running: bool = True) -> None:
         path = self.sync.settings.gate.data_dir / STAFF_FILE
         save_staff(path, {name: StaffMember(name, Role.CONTROLE, hash_pin("1234", n=CHEAP))})
-        self.sync.on_loop(lambda: self.sync.loop.handle(StaffLogin(name, "1234")))
+        login = StaffLogin(name, "1234")
+        if running:
+            self.sync.on_loop(lambda: self.sync.loop.handle(login))
+        else:
+            self.sync.loop.handle(login)
 
 
 @pytest.fixture
@@ -312,3 +324,83 @@ def test_a_scanner_that_cannot_be_opened_leaves_the_gate_running(
     gate.sync.gate.settings = _with_scanner(gate.sync.settings, str(tmp_path / "no-such-tty"))
     assert start_scanner(gate.sync.gate) is None
     assert "no-such-tty" in logs.wait_for("codes can still be typed")
+
+
+# -- offline at the desk: queued, validated later, reconciled --------------------------------
+
+
+def _queue_at_desk(gate: CultureGate, code: str) -> CultureOutcome:
+    """Staff accept ``code`` at the desk while the gate cannot reach the hub (not started)."""
+    gate.login("Marie", running=False)
+    gate.sync.loop.handle(PassCultureCode(code, at_desk=True))
+    shown = gate.outcomes.get_nowait()
+    while shown.outcome not in FINAL:
+        shown = gate.outcomes.get_nowait()
+    return shown
+
+
+def test_a_code_queued_at_the_desk_offline_is_validated_later_and_reconciled(
+    make_culture_gate: Callable[..., CultureGate], fake_pc: FakePassCulture, culture_hub: Hub
+) -> None:
+    fake_pc.add_booking(KEY, "AB3DK7", venue_id=VENUE, price=2400, price_category="Duo")
+    gate = make_culture_gate(start=False, offline="queue")
+    shown = _queue_at_desk(gate, "ab3dk7")
+    assert (shown.outcome, shown.reason, shown.persons) == ("pending", "pending", 1)
+    assert gate.relay_openings() == 1  # staff decided: the visitor goes in now
+    assert gate.records() == [("AB3DK7", True, "pending", "Marie", shown_detail(gate))]
+    assert fake_pc.status("AB3DK7") == "CONFIRMED"
+    gate.sync.start()  # the hub is reachable again: the record goes up and is validated
+    handler = _handler(culture_hub)
+    assert handler.wait_answered(1, WAIT_S)
+    assert fake_pc.status("AB3DK7") == "USED"
+    out = io.StringIO()
+    export_validations(handler.table, MUSEUM, date.today() - timedelta(days=1),
+                       date.today() + timedelta(days=1), out)  # fmt: skip
+    lines = out.getvalue().splitlines()
+    assert (
+        lines[0] == "code,booking_id,offer,price_category,price,quantity,validated_at,gate,operator"
+    )
+    assert lines[1].startswith("AB3DK7,") and lines[1].endswith(",gate-1,Marie")
+    assert ",Duo,24.00,1," in lines[1]
+    assert culture_hub.problems() == []
+    # The hub restarts: the settled record is not validated again.
+    culture_hub.stop()
+    culture_hub.start()
+    assert _handler(culture_hub).resume_pending(culture_hub.m.entry) == 0
+    assert fake_pc.count("PATCH", "/use/") == 1
+
+
+@pytest.mark.parametrize(
+    ("venue", "status", "said"),
+    [
+        # pass Culture answers 410 without the booking: the desk's side is all there is.
+        (VENUE, "CANCELLED", ("cancelled", "visitor unknown")),
+        # The booking is read, then refused: the visitor is named.
+        (999, "CONFIRMED", ("wrong_venue", "Camille Martin <jeune@example.org>")),
+    ],
+)
+def test_a_queued_code_refused_later_is_a_problem_naming_the_visitor(
+    make_culture_gate: Callable[..., CultureGate], fake_pc: FakePassCulture, culture_hub: Hub,
+    venue: int, status: str, said: tuple[str, str]
+) -> None:  # fmt: skip
+    fake_pc.add_venue(KEY, 999)
+    fake_pc.add_booking(KEY, "AB3DK7", venue_id=venue, status=status)
+    gate = make_culture_gate(start=False, offline="queue")
+    assert _queue_at_desk(gate, "AB3DK7").outcome == "pending"
+    gate.sync.start()
+    assert _handler(culture_hub).wait_answered(1, WAIT_S)
+    culture_hub.wait(lambda: bool(culture_hub.problems()), WAIT_S, "a problem reported")
+    problem = culture_hub.m.problem.get()
+    assert (problem.kind, problem.seq, problem.gate) == ("passculture_refused", 1, "gate-1")
+    for text in ("AB3DK7", "Marie", *said):
+        assert text in problem.detail
+    assert _handler(culture_hub).resume_pending(culture_hub.m.entry) == 0  # never twice
+
+
+def shown_detail(gate: CultureGate) -> str:
+    return "queued at the desk while the hub was unreachable"
+
+
+def _handler(hub: Hub) -> PassCultureHandler:
+    assert hub.service is not None
+    return hub.service.passculture
