@@ -3,6 +3,7 @@ and the fake pass Culture server (tests/fake_passculture.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import pty
@@ -13,6 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pygame
 import pytest
 from fake_passculture import KEY, VENUE, FakePassCulture
 from syncworld import WAIT_S, Hub, LogWatch, Mosquitto, SyncGate, sync_section
@@ -20,6 +22,8 @@ from test_staff import CHEAP
 
 from firmware import config
 from firmware.app import STAFF_FILE, start_scanner
+from firmware.display.kiosk import Kiosk
+from firmware.display.ui import Action, Screen
 from firmware.events import PassCultureCode, PassCultureUndo, StaffLogin
 from firmware.gate.culture import CultureOutcome
 from firmware.gate.staff import Role, StaffMember, hash_pin, save_staff
@@ -311,8 +315,6 @@ def test_a_serial_scanner_qr_is_validated_and_another_scheme_refused(
 
 
 def _with_scanner(settings: config.Settings, device: str) -> config.Settings:
-    import dataclasses
-
     scanner = config.ScannerSettings(mode="serial", device=device)
     return dataclasses.replace(settings, scanner=scanner)
 
@@ -404,3 +406,89 @@ def shown_detail(gate: CultureGate) -> str:
 def _handler(hub: Hub) -> PassCultureHandler:
     assert hub.service is not None
     return hub.service.passculture
+
+
+# -- the touch screen: real pygame events into the kiosk, the gate's loop in its thread -------
+
+
+class Touchscreen:
+    """The gate's screen stepped by the test while the gate's loop runs in its own thread."""
+
+    def __init__(self, gate: CultureGate) -> None:
+        settings = gate.sync.settings
+        display = dataclasses.replace(settings.display, enabled=True, fullscreen=False)
+        self.kiosk = Kiosk(display, "en", settings.zone, gate.sync.loop.post,
+                           gate.sync.gate.clock.source)  # fmt: skip
+        gate.sync.gate.on_view.append(self.kiosk.publish)
+        self.kiosk.open()
+        self.kiosk.step()
+
+    def touch(self, action: Action) -> None:
+        x, y = self.kiosk.button_at(action)
+        size = self.kiosk.context
+        pygame.event.post(pygame.event.Event(
+            pygame.FINGERUP, x=x / size.width, y=y / size.height, touch_id=1, finger_id=0,
+        ))  # fmt: skip
+        self.kiosk.step()
+
+    def key(self, key: int) -> None:
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode=""))
+        self.kiosk.step()
+
+    def close(self) -> None:
+        self.kiosk.close()
+
+
+@pytest.fixture
+def touchscreen() -> Iterator[Callable[[CultureGate], Touchscreen]]:
+    opened: list[Touchscreen] = []
+
+    def make(gate: CultureGate) -> Touchscreen:
+        opened.append(Touchscreen(gate))
+        return opened[-1]
+
+    yield make
+    for screen in opened:
+        screen.close()
+
+
+def test_a_visitor_types_a_duo_code_on_the_screen_and_two_people_go_through(
+    make_culture_gate: Callable[..., CultureGate], fake_pc: FakePassCulture,
+    touchscreen: Callable[[CultureGate], Touchscreen]
+) -> None:  # fmt: skip
+    fake_pc.add_booking(KEY, "AB3DK7", venue_id=VENUE, quantity=2)
+    gate = make_culture_gate()
+    screen = touchscreen(gate)
+    screen.touch(Action("culture"))
+    assert screen.kiosk.screen is Screen.CULTURE
+    screen.touch(Action("char", "A"))
+    screen.key(pygame.K_b)  # a keyboard works too, in lower case
+    screen.key(pygame.K_0)  # not in the alphabet: refused as typed
+    screen.key(pygame.K_i)
+    assert screen.kiosk.ui.state.culture.typed == "AB"
+    assert screen.kiosk.ui.state.culture.refused == "I"
+    for key in (pygame.K_3, pygame.K_d, pygame.K_k, pygame.K_7, pygame.K_7):  # a 7th is refused
+        screen.key(key)
+    assert screen.kiosk.ui.state.culture.typed == "AB3DK7"
+    screen.touch(Action("ok"))
+    shown = gate.outcome()
+    screen.kiosk.step()
+    assert screen.kiosk.screen is Screen.CULTURE_RESULT
+    assert (shown.outcome, shown.persons) == ("admit", 2)
+    assert any("2 people" in getattr(item, "text", "") for item in screen.kiosk.items)
+    assert fake_pc.status("AB3DK7") == "USED"
+    assert gate.relay_openings() == 1
+    assert [r[:3] for r in gate.records()] == [("AB3DK7", True, "passculture")] * 2
+
+
+def test_the_keypad_has_no_key_for_a_character_a_code_cannot_hold(
+    make_culture_gate: Callable[..., CultureGate],
+    touchscreen: Callable[[CultureGate], Touchscreen]
+) -> None:  # fmt: skip
+    screen = touchscreen(make_culture_gate(start=False))
+    screen.touch(Action("culture"))
+    for char in "0189IO":
+        with pytest.raises(LookupError):
+            screen.kiosk.button_at(Action("char", char))
+    for char in "ABHJNPZ27":
+        screen.kiosk.button_at(Action("char", char))

@@ -16,6 +16,7 @@ from enum import StrEnum
 from firmware import access
 from firmware.clock import Clock
 from firmware.config import DisplaySettings
+from firmware.display.culture_ui import CultureActions, CultureInput
 from firmware.events import (
     AccessCodeEntered,
     ChildrenChanged,
@@ -31,6 +32,7 @@ from firmware.events import (
     StatusRequest,
     TypedPassNumber,
 )
+from firmware.gate.culture import CultureOutcome
 from firmware.gate.figures import Figures
 from firmware.gate.staff import PIN_DIGITS
 from firmware.gate.views import (
@@ -63,11 +65,13 @@ class Screen(StrEnum):
     PASS_INFO = "pass_info"
     FIGURES = "figures"
     STATUS = "status"
+    CULTURE = "culture"  # the pass Culture keypad (firmware/display/culture_ui.py)
+    CULTURE_RESULT = "culture_result"
 
 
-RESULT_SCREENS = (Screen.ADMITTED, Screen.REFUSED)
+RESULT_SCREENS = (Screen.ADMITTED, Screen.REFUSED, Screen.CULTURE_RESULT)
 LOGIN_SCREENS = (Screen.STAFF_LOGIN, Screen.STAFF_PIN, Screen.ACCESS_CODE)
-VISITOR_SCREENS = (Screen.IDLE, Screen.CHILDREN, *RESULT_SCREENS)
+VISITOR_SCREENS = (Screen.IDLE, Screen.CHILDREN, Screen.CULTURE, *RESULT_SCREENS)
 
 
 class Purpose(StrEnum):
@@ -111,6 +115,7 @@ class UiState:
     pass_info: PassInfo | None = None
     figures: Figures | None = None
     status: StatusView | None = None
+    culture: CultureInput = field(default_factory=CultureInput)
 
     @property
     def staff(self) -> bool:
@@ -125,7 +130,7 @@ class UiState:
         return max(0.0, self.code_locked_until - self.now)
 
 
-class Ui:
+class Ui(CultureActions):
     """The screen's state machine; every method runs on the screen's thread."""
 
     def __init__(
@@ -179,6 +184,8 @@ class Ui:
             s.figures = view
         elif isinstance(view, StatusView):
             s.status = view
+        elif isinstance(view, CultureOutcome):
+            self.culture_view(view, s.now)
 
     def _remember(self, outcome: Outcome) -> None:
         if outcome.credential_kind in ("chip", "number"):
@@ -227,6 +234,9 @@ class Ui:
 
     def _do_char(self, char: str) -> None:
         s = self.state
+        if s.screen is Screen.CULTURE:
+            self.culture_key(char)
+            return
         letter = access.normalise(char)  # a 0, 1 or 8 typed meant O, I or B
         if (
             s.screen is Screen.ACCESS_CODE
@@ -239,7 +249,7 @@ class Ui:
 
     def _do_digit(self, digit: str) -> None:
         s = self.state
-        if s.screen is Screen.ACCESS_CODE:
+        if s.screen in (Screen.ACCESS_CODE, Screen.CULTURE):
             self._do_char(digit)
         elif s.screen is Screen.STAFF_PIN and not s.locked_for and len(s.pin) < PIN_DIGITS[1]:
             s.pin += digit
@@ -255,6 +265,8 @@ class Ui:
             s.typed = s.typed[:-1]
         elif s.screen is Screen.ACCESS_CODE:
             s.code, s.code_error = s.code[:-1], ""
+        elif s.screen is Screen.CULTURE:
+            self.culture_erase()
 
     def _do_ok(self, _arg: str) -> None:
         s = self.state
@@ -269,6 +281,8 @@ class Ui:
             self._do_confirm("")
         elif s.screen is Screen.FORCE:
             self._do_force("")
+        elif s.screen is Screen.CULTURE:
+            self.culture_ok()
 
     def _submit_typed(self) -> None:
         s = self.state
