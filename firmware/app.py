@@ -33,6 +33,7 @@ from firmware.gate.health import DeviceHealth
 from firmware.gate.listkeeper import ListKeeper
 from firmware.gate.outputs import Outputs
 from firmware.gate.passages import Passages
+from firmware.gate.passplus import PassPlus
 from firmware.gate.reactor import Reactor
 from firmware.gate.recorder import Recorder
 from firmware.gate.snapshot import StatusCollector
@@ -83,6 +84,7 @@ class Gate:
     status: StatusCollector
     desk: StaffDesk
     culture: Culture
+    passplus: PassPlus
     sync: SyncLink | None = None
     sync_client: SyncClient | None = None
     lock: DataDirLock | None = None
@@ -205,9 +207,14 @@ def _assemble(settings: Settings, reactor: Reactor, clock: FlooredClock, journal
         operator=lambda: desk.member.name if desk.member else None,
         list_version=lambda: store.version,
     )  # fmt: skip
+    passplus = PassPlus(
+        reactor, where=where, time=time, journal=journal, recorder=recorder,
+        publish=views.publish, operator=lambda: desk.member.name if desk.member else None,
+        answer_timeout_s=settings.passculture.answer_timeout_s,
+    )  # fmt: skip
     reactor.register(Shutdown, _stop_on_shutdown(reactor))
     return Gate(settings, reactor, journal, store, hardware, clock, views, time, recorder,
-                health, lists, passages, admissions, status, desk, culture)  # fmt: skip
+                health, lists, passages, admissions, status, desk, culture, passplus)  # fmt: skip
 
 
 def _stop_on_shutdown(reactor: Reactor) -> Callable[[Shutdown, float], None]:
@@ -247,6 +254,8 @@ def _attach_sync(gate: Gate) -> tuple[SyncLink, SyncClient]:
     gate.recorder.on_stored.append(link.after_commit)
     gate.culture.send = client.send_passculture
     gate.culture.online = lambda: link.connected
+    gate.passplus.send = client.send_passplus
+    gate.passplus.online = lambda: link.connected
     return link, client
 
 

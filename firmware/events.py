@@ -245,3 +245,21 @@ class PassCultureAnswered:
     """The hub's signed answer to a pass Culture question (signature already checked)."""
 
     body: dict[str, object]
+
+
+@dataclass(frozen=True)
+class PassPlusTicket:
+    """Staff enter (or scan) a Pass+ ticket to pay ``price_cents`` of an entry or a sale."""
+
+    number: str
+    wallet: str  # as printed: culture or sport
+    amount_cents: int
+    generated_on: str  # the ticket's date, YYYY-MM-DD
+    price_cents: int
+
+
+@dataclass(frozen=True)
+class PassPlusAnswered:
+    """The hub's signed answer about a Pass+ ticket (signature already checked)."""
+
+    body: dict[str, object]

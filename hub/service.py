@@ -30,6 +30,7 @@ from hub.ingest import BatchRefused, Ingest
 from hub.keys import OFFICE_PUBLIC, HubSigner
 from hub.models import HubModels, open_hub, register_gate
 from hub.passculture.handler import PassCultureHandler
+from hub.passplus.handler import PassPlusHandler
 from hub.publish import Broker, Publisher, next_command
 
 log = logging.getLogger("portique.hub")
@@ -62,6 +63,9 @@ class HubService:
         self.passculture = PassCultureHandler.from_data_dir(
             settings.data_dir, self.m.db, self.client, self.signer, now, report=self.ingest.report
         )
+        # Pass+ questions are answered from the hub's own table (docs/passculture.md).
+        self.passplus = PassPlusHandler(self.m.db, self.client, self.signer, now,
+                                        settings.data_dir, self.ingest.report)  # fmt: skip
         self._inbox: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
         self._worker = threading.Thread(target=self._work, name="hub-worker", daemon=True)
         self._asked: dict[tuple[str, str], tuple[int, float]] = {}
@@ -144,7 +148,8 @@ class HubService:
         self._check_signer(where.museum, where.gate, sealed.signer, sealed.signature,
                            sealed.signed_bytes)  # fmt: skip
         {"batch": self._on_batch, "status": self._on_status, "hello": self._on_hello,
-         "passculture_validate": self.passculture.submit}[where.name](
+         "passculture_validate": self.passculture.submit,
+         "passplus_redeem": self.passplus.on_redeem}[where.name](
             where.museum, where.gate, body
         )  # fmt: skip
 

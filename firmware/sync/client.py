@@ -32,6 +32,7 @@ from firmware.events import (
     DeltasReceived,
     ListReceived,
     PassCultureAnswered,
+    PassPlusAnswered,
     ResendRequested,
     SyncConnected,
     SyncDisconnected,
@@ -122,6 +123,7 @@ class SyncClient:
             "deltas": lambda b: DeltasReceived(tuple(b["items"])),
             "beacon": lambda b: BeaconReceived(b["issued_at"]),
             "passculture_answer": PassCultureAnswered,
+            "passplus_answer": PassPlusAnswered,
         }
 
     def topic(self, name: str, direction: str = "up") -> str:
@@ -168,6 +170,10 @@ class SyncClient:
         """A ``passculture_validate`` request (``firmware/passculture/ask.py``), signed as is."""
         self._outgoing.put((self.topic("passculture_validate"), body, False))
 
+    def send_passplus(self, body: dict[str, Any]) -> None:
+        """A ``passplus_redeem`` request (``firmware/gate/passplus.py``), signed as is."""
+        self._outgoing.put((self.topic("passplus_redeem"), body, False))
+
     # -- sender thread ----------------------------------------------------------
 
     def _send_loop(self) -> None:
@@ -180,8 +186,8 @@ class SyncClient:
                 log.exception("sync: could not send %s; it will be sent again", topic)
 
     def _complete(self, body: dict[str, Any]) -> dict[str, Any]:
-        if body["type"] == "passculture_validate":
-            return body  # complete already; its schema has no room for sent_at
+        if body["type"] in ("passculture_validate", "passplus_redeem"):
+            return body  # complete already; their schemas have no room for sent_at
         body = {**body, "museum": self.museum, "gate": self.gate, "sent_at": self.clock.now().wall}
         if body["type"] == "status":
             self._n += 1

@@ -30,8 +30,17 @@ BROADCAST = "all"  # the topic level of messages to every gate (config reserves 
 ANY = "*"  # the museum and gate of a body addressed to every gate
 
 # Gate to hub (under <root>/<museum>/<gate>/up/) and hub to gate (.../down/).
-UP = ("batch", "status", "hello", "enrol", "passculture_validate")
-DOWN = ("ack", "command", "deltas", "beacon", "list/manifest", "list/chunk", "passculture_answer")
+UP = ("batch", "status", "hello", "enrol", "passculture_validate", "passplus_redeem")
+DOWN = (
+    "ack",
+    "command",
+    "deltas",
+    "beacon",
+    "list/manifest",
+    "list/chunk",
+    "passculture_answer",
+    "passplus_answer",
+)
 # The last will's counter: the last word of a session, above any status it sent.
 WILL_N = 2**31 - 1
 
