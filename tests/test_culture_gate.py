@@ -17,6 +17,7 @@ import pytest
 from cultureworld import FINAL, MUSEUM, CultureGate
 from fake_passculture import KEY, VENUE, FakePassCulture
 from syncworld import WAIT_S, Hub, LogWatch
+from test_scanner import HAS_UINPUT, NO_UINPUT, events_for
 
 from firmware import config
 from firmware.app import start_scanner
@@ -365,3 +366,50 @@ def test_the_keypad_has_no_key_for_a_character_a_code_cannot_hold(
             screen.kiosk.button_at(Action("char", char))
     for char in "ABHJNPZ27":
         screen.kiosk.button_at(Action("char", char))
+
+
+@pytest.mark.skipif(not HAS_UINPUT, reason=NO_UINPUT)
+def test_a_keyboard_mode_scanner_started_by_the_gate_admits_a_scanned_qr(
+    make_culture_gate: Callable[..., CultureGate], fake_pc: FakePassCulture
+) -> None:
+    from evdev import UInput
+
+    fake_pc.add_booking(KEY, "AB3DK7", venue_id=VENUE)
+    gate = make_culture_gate()
+    with UInput(name="portique-test-scanner") as device:
+        scanner_settings = config.ScannerSettings(mode="keyboard", device=device.device.path)
+        gate.sync.gate.settings = dataclasses.replace(gate.sync.settings, scanner=scanner_settings)
+        scanner = start_scanner(gate.sync.gate)
+        assert scanner is not None
+        try:
+            for event in events_for("PASSCULTURE:v3;TOKEN:AB3DK7", "us"):
+                device.write(event.type, event.code, event.value)
+                device.syn()
+            assert gate.outcome().outcome == "admit"
+        finally:
+            scanner.stop()
+    assert fake_pc.status("AB3DK7") == "USED"
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [("422", "invalid_request"), ("contract", "malformed_answer"), ("down", "api_unavailable")],
+)
+def test_pass_culture_misbehaving_sends_the_visitor_to_the_desk_and_validates_nothing(
+    make_culture_gate: Callable[..., CultureGate], fake_pc: FakePassCulture, fault: str,
+    reason: str
+) -> None:  # fmt: skip
+    fake_pc.add_booking(KEY, "AB3DK7", venue_id=VENUE)
+    gate = make_culture_gate()
+    if fault == "422":
+        fake_pc.fail_next(422)
+    elif fault == "contract":
+        fake_pc.break_contract()
+    else:
+        fake_pc.go_down()
+    shown = gate.type_code("AB3DK7")
+    assert (shown.outcome, shown.reason) == ("desk", reason)
+    assert gate.relay_openings() == 0
+    if fault == "down":
+        fake_pc.come_back()
+    assert fake_pc.status("AB3DK7") == "CONFIRMED"
