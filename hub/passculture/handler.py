@@ -162,8 +162,11 @@ class PassCultureHandler:
             log.info("pass Culture: pending %s (%s/%s seq %s) already settled", body["code"],
                      museum, gate, seq)  # fmt: skip
             return
-        verdict = self.connector.validate(body["code"], museum)
-        if verdict.outcome == "desk" and verdict.reason != "uncertain" and self.problem is None:
+        if self.problem is not None:
+            verdict = desk("not_configured", self.problem)  # fixed at a restart: kept till then
+        else:
+            verdict = self.connector.validate(body["code"], museum)
+        if verdict.outcome == "desk" and verdict.reason != "uncertain":
             delay = PENDING_RETRY_S[min(attempt, len(PENDING_RETRY_S) - 1)]
             log.warning("pass Culture: pending %s (%s/%s seq %s): %s; trying again in %.0f s",
                         body["code"], museum, gate, seq, verdict.reason, delay)  # fmt: skip
