@@ -78,6 +78,14 @@ class CultureActions:
             culture.waiting = True
             self.post(PassCultureUndo(culture.typed))
 
+    def culture_abandoned(self, idle_for: float) -> bool:
+        """A visitor left the keypad (staff have their own idle logout)."""
+        from firmware.display.ui import Screen
+
+        s = self.state
+        return (s.screen is Screen.CULTURE and not s.staff and not s.culture.waiting
+                and idle_for >= self.settings.idle_logout_s)  # fmt: skip
+
     def culture_view(self, view: CultureOutcome, now: float) -> None:
         from firmware.display.ui import Screen
 

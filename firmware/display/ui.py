@@ -383,6 +383,8 @@ class Ui(CultureActions):
             self._home()
         elif s.screen in LOGIN_SCREENS and idle_for >= self.settings.idle_logout_s:
             s.screen = Screen.IDLE  # a login left half-done
+        elif self.culture_abandoned(idle_for):
+            s.screen = Screen.IDLE  # a code left half-typed: the next visitor finds the idle screen
         if s.screen is Screen.STATUS and s.now - self._status_at >= STATUS_REFRESH_S:
             self._status_at = s.now
             self.post(StatusRequest())
