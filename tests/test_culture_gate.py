@@ -391,6 +391,7 @@ def test_a_keyboard_mode_scanner_started_by_the_gate_admits_a_scanned_qr(
     assert fake_pc.status("AB3DK7") == "USED"
 
 
+@pytest.mark.parametrize("hub_settings", [{"deadline_s": 2.0}])  # retries stop at the deadline
 @pytest.mark.parametrize(
     ("fault", "reason"),
     [("422", "invalid_request"), ("contract", "malformed_answer"), ("down", "api_unavailable")],
