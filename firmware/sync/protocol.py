@@ -31,16 +31,8 @@ ANY = "*"  # the museum and gate of a body addressed to every gate
 
 # Gate to hub (under <root>/<museum>/<gate>/up/) and hub to gate (.../down/).
 UP = ("batch", "status", "hello", "enrol", "passculture_validate", "passplus_redeem")
-DOWN = (
-    "ack",
-    "command",
-    "deltas",
-    "beacon",
-    "list/manifest",
-    "list/chunk",
-    "passculture_answer",
-    "passplus_answer",
-)
+DOWN = ("ack", "command", "deltas", "beacon", "list/manifest", "list/chunk", "passculture_answer",
+        "passplus_answer")  # fmt: skip
 # The last will's counter: the last word of a session, above any status it sent.
 WILL_N = 2**31 - 1
 
