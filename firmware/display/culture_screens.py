@@ -10,7 +10,7 @@ museum's business); staff at the desk do.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from pygame import Rect
 
@@ -33,8 +33,13 @@ from firmware.display.i18n import N_, Words
 from firmware.display.ui import Action, Screen, UiState
 from firmware.passculture.codes import LENGTH
 
-if TYPE_CHECKING:
-    from firmware.display.screens import Context
+
+class Context(Protocol):
+    """What a layout needs of ``screens.Context`` (not imported: screens imports this)."""
+
+    width: int
+    height: int
+
 
 TOP = 64  # as screens.TOP: the top bar
 # The counter-mark's alphabet as keys: no 0, 1, 8, 9, I or O, so none can be typed.

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from firmware.config import DisplaySettings
 from firmware.events import PassCultureCode, PassCultureUndo
 from firmware.gate.culture import CultureOutcome
 from firmware.passculture.codes import LENGTH, accept_keystroke
 
-if TYPE_CHECKING:
-    from firmware.display.ui import UiState
+# The two screens' names (``ui.Screen`` takes them; this module never imports ``ui``).
+CULTURE = "culture"
+CULTURE_RESULT = "culture_result"
 
 
 @dataclass
@@ -39,17 +40,16 @@ class CultureActions:
 
     settings: DisplaySettings
     post: Callable[[object], None]
-    state: UiState
+    state: Any  # ui.UiState, with ``culture``, ``screen`` and ``staff``
     _back_at: float
+    go_to: Callable[[str], None]  # ``Ui.go_to``: show the screen of that name
 
     def _culture(self) -> CultureInput:
         return self.state.culture
 
     def _do_culture(self, _arg: str) -> None:
-        from firmware.display.ui import Screen
-
         self.state.culture = CultureInput()
-        self.state.screen = Screen.CULTURE
+        self.go_to(CULTURE)
 
     def culture_key(self, char: str) -> None:
         culture = self._culture()
@@ -80,19 +80,15 @@ class CultureActions:
 
     def culture_abandoned(self, idle_for: float) -> bool:
         """A visitor left the keypad (staff have their own idle logout)."""
-        from firmware.display.ui import Screen
-
         s = self.state
-        return (s.screen is Screen.CULTURE and not s.staff and not s.culture.waiting
+        return (s.screen == CULTURE and not s.staff and not s.culture.waiting
                 and idle_for >= self.settings.idle_logout_s)  # fmt: skip
 
     def culture_view(self, view: CultureOutcome, now: float) -> None:
-        from firmware.display.ui import Screen
-
         culture = self._culture()
         if view.outcome == "waiting":
             culture.waiting = True
             return
         culture.waiting, culture.outcome = False, view
-        self.state.screen = Screen.CULTURE_RESULT
+        self.go_to(CULTURE_RESULT)
         self._back_at = now + self.settings.result_shown_s

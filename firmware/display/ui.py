@@ -16,6 +16,7 @@ from enum import StrEnum
 from firmware import access
 from firmware.clock import Clock
 from firmware.config import DisplaySettings
+from firmware.display import culture_ui
 from firmware.display.culture_ui import CultureActions, CultureInput
 from firmware.events import (
     AccessCodeEntered,
@@ -65,8 +66,8 @@ class Screen(StrEnum):
     PASS_INFO = "pass_info"
     FIGURES = "figures"
     STATUS = "status"
-    CULTURE = "culture"  # the pass Culture keypad (firmware/display/culture_ui.py)
-    CULTURE_RESULT = "culture_result"
+    CULTURE = culture_ui.CULTURE  # the pass Culture keypad (firmware/display/culture_ui.py)
+    CULTURE_RESULT = culture_ui.CULTURE_RESULT
 
 
 RESULT_SCREENS = (Screen.ADMITTED, Screen.REFUSED, Screen.CULTURE_RESULT)
@@ -307,6 +308,9 @@ class Ui(CultureActions):
             return  # the prompt only ends by confirming or timing out
         else:
             self._home()
+
+    def go_to(self, name: str) -> None:
+        self.state.screen = Screen(name)
 
     def _home(self) -> None:
         self.state.screen = Screen.STAFF_MENU if self.state.staff else Screen.IDLE

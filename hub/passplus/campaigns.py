@@ -18,7 +18,7 @@ import tomllib
 from datetime import date
 from pathlib import Path
 
-from firmware.passplus.rules import Campaign
+from firmware.protocol.passplus import Campaign
 
 FILE_NAME = "passplus.toml"
 FIRST_YEAR = 2023  # Pass+ began with the 2022-2023 campaign

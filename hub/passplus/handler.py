@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 import paho.mqtt.client as mqtt
 import peewee
 
-from firmware.passplus.rules import Campaign, Redemption, Refusal, Ticket, campaign_of, check
 from firmware.protocol.messages import gate_topic, validate
+from firmware.protocol.passplus import Campaign, Redemption, Refusal, Ticket, campaign_of, check
 from hub.keys import HubSigner
 from hub.passplus.campaigns import CampaignError, load
 from hub.passplus.models import open_tables
