@@ -24,14 +24,16 @@ from firmware.access_state import Door
 from firmware.clock import Clock, FlooredClock, SystemClock, gate_clock
 from firmware.config import Settings
 from firmware.datalock import DataDirLock
-from firmware.events import DisplayFailed, PersonPassed, Shutdown
+from firmware.events import DisplayFailed, PersonPassed, ScannerRead, Shutdown
 from firmware.gate.admissions import Admissions
+from firmware.gate.culture import Culture
 from firmware.gate.desk import StaffDesk
 from firmware.gate.hardware import GateHardware, HardwareError, make_pin_factory
 from firmware.gate.health import DeviceHealth
 from firmware.gate.listkeeper import ListKeeper
 from firmware.gate.outputs import Outputs
 from firmware.gate.passages import Passages
+from firmware.gate.passplus import PassPlus
 from firmware.gate.reactor import Reactor
 from firmware.gate.recorder import Recorder
 from firmware.gate.release import RELEASE_FILE, ReleaseNotices
@@ -44,6 +46,7 @@ from firmware.journal.outbox import Outbox
 from firmware.lists import format as fmt
 from firmware.lists.manager import ListManager
 from firmware.lists.verify import ListRejected
+from firmware.scanner import ScannedLine
 from firmware.store.store import PassStore
 from firmware.sync.client import SyncClient
 from firmware.sync.keys import gate_key
@@ -53,6 +56,8 @@ from firmware.trust import TrustStore, read_public_key
 
 if TYPE_CHECKING:
     from firmware.display.kiosk import Kiosk
+    from firmware.scanner.keyboard import KeyboardScanner
+    from firmware.scanner.serial_port import SerialScanner
 
 log = logging.getLogger("portique")
 
@@ -79,6 +84,8 @@ class Gate:
     admissions: Admissions
     status: StatusCollector
     desk: StaffDesk
+    culture: Culture
+    passplus: PassPlus
     sync: SyncLink | None = None
     sync_client: SyncClient | None = None
     lock: DataDirLock | None = None
@@ -196,9 +203,20 @@ def _assemble(settings: Settings, reactor: Reactor, clock: FlooredClock, journal
         idle_logout_s=settings.display.idle_logout_s,
         door=Door(where[0], where[1], data_dir, settings.gate.office_key),
     )  # fmt: skip
+    culture = Culture(
+        reactor, where=where, settings=settings.passculture, time=time, recorder=recorder,
+        outputs=outputs, passages=passages, publish=views.publish,
+        operator=lambda: desk.member.name if desk.member else None,
+        list_version=lambda: store.version,
+    )  # fmt: skip
+    passplus = PassPlus(
+        reactor, where=where, time=time, journal=journal, recorder=recorder,
+        publish=views.publish, operator=lambda: desk.member.name if desk.member else None,
+        answer_timeout_s=settings.passculture.answer_timeout_s,
+    )  # fmt: skip
     reactor.register(Shutdown, _stop_on_shutdown(reactor))
     return Gate(settings, reactor, journal, store, hardware, clock, views, time, recorder,
-                health, lists, passages, admissions, status, desk)  # fmt: skip
+                health, lists, passages, admissions, status, desk, culture, passplus)  # fmt: skip
 
 
 def _stop_on_shutdown(reactor: Reactor) -> Callable[[Shutdown, float], None]:
@@ -236,6 +254,10 @@ def _attach_sync(gate: Gate) -> tuple[SyncLink, SyncClient]:
     where = (settings.gate.museum, settings.gate.gate)
     link = SyncLink(sync, outbox, client, clock, gate.loop, where, gate.status.health)
     gate.recorder.on_stored.append(link.after_commit)
+    gate.culture.send = client.send_passculture
+    gate.culture.online = lambda: link.connected
+    gate.passplus.send = client.send_passplus
+    gate.passplus.online = lambda: link.connected
     return link, client
 
 
@@ -305,6 +327,7 @@ def run_gate(gate: Gate, start_reader: bool = True) -> None:
     if reader is not None:
         reader.start()
     gate.start_sync()
+    scanner = start_scanner(gate)
     screen = start_display(gate)
     name = f"{gate.settings.gate.museum}/{gate.settings.gate.gate}"
     log.info("gate %s running; %d passes in list version %d",
@@ -322,6 +345,8 @@ def run_gate(gate: Gate, start_reader: bool = True) -> None:
             screen.stop()
         if reader is not None:
             reader.stop()
+        if scanner is not None:
+            scanner.stop()
         log.info("gate stopped: relay in safe state, journal and reader closed")
         if screen is not None and screen.x_connection_lost:
             # pygame's exit handler would wait forever on the dead X connection
@@ -352,6 +377,37 @@ def _tell_systemd(loop: Reactor, notifier: Notifier, name: str) -> None:
         return eventtime + interval
 
     loop.schedule(0, ping)
+
+
+def start_scanner(gate: Gate) -> KeyboardScanner | SerialScanner | None:
+    """Start the barcode/QR scanner's thread when configured; its lines go to the loop.
+
+    A scanner that cannot be opened is logged and the gate runs on: the keypad
+    still takes the codes.
+    """
+    config = gate.settings.scanner
+    if config.mode == "none" or config.device is None:
+        return None
+    from firmware.scanner.keyboard import KeyboardScanner
+    from firmware.scanner.serial_port import SerialScanner
+
+    post = gate.loop.post
+
+    def on_line(line: ScannedLine) -> None:
+        post(ScannerRead(line.data, line.source, line.cut))
+
+    scanner: KeyboardScanner | SerialScanner
+    if config.mode == "keyboard":
+        scanner = KeyboardScanner(config.device, config.layout, on_line)
+    else:
+        scanner = SerialScanner(config.device, on_line, config.baudrate)
+    try:
+        scanner.start()
+    except OSError as exc:
+        log.error("%s: [scanner] %s; pass Culture codes can still be typed", gate.settings.source,
+                  exc)  # fmt: skip
+        return None
+    return scanner
 
 
 def start_display(gate: Gate) -> Kiosk | None:

@@ -151,6 +151,31 @@ class SyncSettings:
 
 
 @dataclass(frozen=True)
+class PassCultureSettings:
+    """pass Culture counter-marks at this gate (the hub holds the API key, docs/passculture.md)."""
+
+    # The keypad and the scanner take counter-marks; off, the gate refuses them.
+    enabled: bool = True
+    # The gate waits this long for the hub's answer, then says "the desk will check".
+    answer_timeout_s: float = within(0.5, 10, 1.5)
+    # The hub is unreachable: "refuse" (please see the desk), or "queue": at the desk
+    # only, staff may accept the code; it is journaled `pending` and the hub validates it later.
+    offline: str = one_of(("refuse", "queue"), "refuse")
+
+
+@dataclass(frozen=True)
+class ScannerSettings:
+    """A USB barcode/QR scanner (firmware/scanner): none, keyboard mode (evdev) or serial."""
+
+    mode: str = one_of(("none", "keyboard", "serial"), "none")
+    # keyboard: the scanner's own input device, /dev/input/by-id/usb-...-event-kbd;
+    # serial: a port or pyserial URL, /dev/ttyACM0.
+    device: str | None = None
+    layout: str = one_of(("us", "fr"), "us")  # the keyboard layout the scanner types in
+    baudrate: int = within(1200, 921600, 9600)
+
+
+@dataclass(frozen=True)
 class StatusSettings:
     # Where status.json is rewritten (on every health change and every 10 s): in
     # RAM, so it never wears the SD card; systemd creates it (RuntimeDirectory=).
@@ -172,6 +197,8 @@ class Settings:
     display: DisplaySettings = field(default_factory=DisplaySettings)
     status: StatusSettings = field(default_factory=StatusSettings)
     sync: SyncSettings | None = None  # no [sync] section: the gate runs alone and keeps its journal
+    passculture: PassCultureSettings = field(default_factory=PassCultureSettings)
+    scanner: ScannerSettings = field(default_factory=ScannerSettings)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -192,6 +219,8 @@ _SECTION_CLASSES = {
     "display": DisplaySettings,
     "status": StatusSettings,
     "sync": SyncSettings,
+    "passculture": PassCultureSettings,
+    "scanner": ScannerSettings,
 }
 
 
@@ -226,6 +255,11 @@ def from_dict(data: dict[str, Any], source: str = "<dict>", base: Path | None = 
     _check_pins(source, settings.gpio)
     if settings.sync is not None:
         _check_topic_ids(source, settings.gate)
+    if settings.scanner.mode != "none" and settings.scanner.device is None:
+        raise ConfigError(
+            f"{source}: [scanner] mode = {settings.scanner.mode!r} needs a "
+            "device (e.g. /dev/input/by-id/usb-...-event-kbd or /dev/ttyACM0)"
+        )
     return settings
 
 

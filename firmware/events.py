@@ -217,3 +217,59 @@ class ListReceived:
 
     data: bytes
     version: int = 0
+
+
+# -- pass Culture and Pass+ (firmware/gate/culture.py) ---------------------------
+
+
+@dataclass(frozen=True)
+class PassCultureCode:
+    """A counter-mark typed on the keypad: by a visitor at the gate, or by staff at the desk.
+
+    ``at_desk``: staff typed it (the logged-in member is the operator); only
+    there may a code be queued while the hub is away (``[passculture] offline``).
+    """
+
+    text: str
+    at_desk: bool = False
+
+
+@dataclass(frozen=True)
+class PassCultureUndo:
+    """Staff at the desk cancel a mistaken validation (pass Culture's ``keep``)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ScannerRead:
+    """A line from the barcode/QR scanner (``firmware/scanner``), not yet understood."""
+
+    data: bytes
+    source: str
+    cut: bool = False
+
+
+@dataclass(frozen=True)
+class PassCultureAnswered:
+    """The hub's signed answer to a pass Culture question (signature already checked)."""
+
+    body: dict[str, object]
+
+
+@dataclass(frozen=True)
+class PassPlusTicket:
+    """Staff enter (or scan) a Pass+ ticket to pay ``price_cents`` of an entry or a sale."""
+
+    number: str
+    wallet: str  # as printed: culture or sport
+    amount_cents: int
+    generated_on: str  # the ticket's date, YYYY-MM-DD
+    price_cents: int
+
+
+@dataclass(frozen=True)
+class PassPlusAnswered:
+    """The hub's signed answer about a Pass+ ticket (signature already checked)."""
+
+    body: dict[str, object]

@@ -104,6 +104,17 @@ def _parser() -> argparse.ArgumentParser:
     pc_export.add_argument("--timezone", default="Europe/Paris",
                            help="days and times in this zone (default %(default)s)")  # fmt: skip
 
+    pp = sub.add_parser("passplus", help="Pass+ tickets").add_subparsers(
+        dest="passplus_command", required=True
+    )
+    pp_export = _command(pp, "export", _cmd_passplus_export,
+                         "Pass+ redemptions of a museum as CSV (partner portal)")  # fmt: skip
+    pp_export.add_argument("--museum", required=True)
+    pp_export.add_argument("--from", dest="first", type=date.fromisoformat, required=True)
+    pp_export.add_argument("--to", dest="last", type=date.fromisoformat, required=True)
+    pp_export.add_argument("--timezone", default="Europe/Paris",
+                           help="days and times in this zone (default %(default)s)")  # fmt: skip
+
     _command(sub, "problems", _cmd_problems, "gaps, chain breaks and conflicts not resolved")
 
     sales = sub.add_parser("sales", help="the counters' sales ledger").add_subparsers(
@@ -470,6 +481,23 @@ def _cmd_passculture_export(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     table = open_countermarks(_models(args).db)
     export_validations(table, args.museum, args.first, args.last, sys.stdout, tz)
+    return 0
+
+
+def _cmd_passplus_export(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from hub.passplus.export import export_redemptions
+    from hub.passplus.models import open_tables
+
+    try:
+        tz = ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        print(f"portique-hub: unknown time zone {args.timezone!r} (e.g. Europe/Paris)",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    used, _refused = open_tables(_models(args).db)
+    export_redemptions(used, args.museum, args.first, args.last, sys.stdout, tz)
     return 0
 
 

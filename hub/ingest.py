@@ -44,6 +44,8 @@ class BatchResult:
     epoch: str | None  # as the batch named it (None: a gate of the format before epochs)
     resend_from: int | None = None
     deltas: list[dict[str, Any]] = field(default_factory=list)
+    # pass Culture codes queued at a desk while the hub was away: validate them now.
+    pending: list[dict[str, Any]] = field(default_factory=list)
 
 
 def check_batch(museum: str, gate: str, body: dict[str, Any]) -> None:
@@ -85,6 +87,8 @@ class Ingest:
                     delta = activation_delta(self.m, record, self.now(), self.report)
                     if delta is not None:
                         result.deltas.append(delta)
+                elif record["reason"] == "pending" and record["credential_kind"] == "passculture":
+                    result.pending.append(record)
         return result
 
     def progress(self, museum: str, gate: str) -> Any:

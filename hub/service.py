@@ -40,6 +40,7 @@ from hub.ingest import BatchRefused, Ingest
 from hub.keys import OFFICE_PUBLIC, HubSigner
 from hub.models import HubModels, open_hub, register_gate
 from hub.passculture.handler import PassCultureHandler
+from hub.passplus.handler import PassPlusHandler
 from hub.publish import Broker, Publisher, next_command
 from hub.rawbatch import RawIngest
 from hub.releases import body_of, latest_notice, note_software
@@ -85,8 +86,11 @@ class HubService:
         self.publish = Publisher(self.client, self.signer, now)
         # pass Culture questions are answered on their own thread (docs/passculture.md).
         self.passculture = PassCultureHandler.from_data_dir(
-            settings.data_dir, self.m.db, self.client, self.signer, now
+            settings.data_dir, self.m.db, self.client, self.signer, now, report=self.ingest.report
         )
+        # Pass+ questions are answered from the hub's own table (docs/passculture.md).
+        self.passplus = PassPlusHandler(self.m.db, self.client, self.signer, now,
+                                        settings.data_dir, self.ingest.report)  # fmt: skip
         self._inbox: queue.Queue[tuple[str, bytes, int, int] | None] = queue.Queue()
         self._worker = threading.Thread(target=self._work, name="hub-worker", daemon=True)
         self._asked: dict[tuple[str, str], tuple[int, float]] = {}
@@ -97,6 +101,7 @@ class HubService:
         b = self.settings.broker
         self._worker.start()
         self.passculture.start()
+        self.passculture.resume_pending(self.m.entry)
         session = Properties(PacketTypes.CONNECT)
         session.SessionExpiryInterval = self.settings.session_expiry_s
         self.client.connect_async(b.host, b.port, keepalive=30, clean_start=False,
@@ -231,7 +236,8 @@ class HubService:
             self._on_batch2(where.museum, where.gate, body, records)
             return
         {"batch": self._on_batch, "status": self._on_status, "hello": self._on_hello,
-         "passculture_validate": self.passculture.submit}[where.name](
+         "passculture_validate": self.passculture.submit,
+         "passplus_redeem": self.passplus.on_redeem}[where.name](
             where.museum, where.gate, body
         )  # fmt: skip
 
@@ -300,6 +306,8 @@ class HubService:
             self.publish.ack(museum, gate, result.ack_seq, result.ack_hash, result.epoch)
         if result.deltas:
             self.publish.deltas(result.deltas)
+        for record in result.pending:
+            self.passculture.submit_pending(museum, gate, record)
         if result.resend_from is not None:
             self._ask_resend(museum, gate, result.resend_from)
 

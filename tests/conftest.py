@@ -30,8 +30,9 @@ os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ["PYGAME_HIDE_SUPPORT_PROMPT"] = "1"
 # The sync tests' fixtures: mosquitto, the hub, gates with their MQTT client, the
 # PostgreSQL server the hub's tests run against as well as SQLite, a fake pass Culture;
-# the console's: a hub folder with records of three gates, accounts of every role.
-pytest_plugins = ["syncworld", "pgserver", "fake_passculture", "consoleworld"]
+# the console's: a hub folder with records of three gates, accounts of every role; pass
+# Culture and Pass+: a hub asking the fake pass Culture, gates of one museum.
+pytest_plugins = ["syncworld", "pgserver", "fake_passculture", "consoleworld", "cultureworld"]
 
 PARIS = ZoneInfo("Europe/Paris")
 DEMO_DAY = date(2026, 6, 1)

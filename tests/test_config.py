@@ -203,7 +203,7 @@ def test_unknown_section_is_refused_with_did_you_mean(tmp_path: Path) -> None:
     assert str(path) in message
     assert "unknown section [gat]" in message
     assert "did you mean 'gate'?" in message
-    assert "allowed: display, gate, gpio, lists, reader, rules" in message
+    assert "allowed: display, gate, gpio, lists, passculture, reader, rules, scanner" in message
 
 
 def test_unknown_key_is_refused_with_did_you_mean(tmp_path: Path) -> None:
@@ -234,7 +234,7 @@ def test_top_level_key_outside_any_section_is_refused(tmp_path: Path) -> None:
     path, message = load_error(tmp_path, 'museum = "X"\n')
     assert str(path) in message
     assert "unknown section [museum]" in message
-    assert "allowed: display, gate, gpio, lists, reader, rules" in message
+    assert "allowed: display, gate, gpio, lists, passculture, reader, rules, scanner" in message
 
 
 @pytest.mark.parametrize("text", ["gate = 3\n", '[[gate]]\nmuseum = "X"\n'])
@@ -404,3 +404,13 @@ def test_two_devices_on_one_pin_are_refused_naming_both(tmp_path: Path) -> None:
     path, message = load_error(tmp_path, "[gpio]\nrelay_pin = 17\nbuzzer_pin = 17\n")
     assert str(path) in message
     assert "[gpio] buzzer_pin = 17: GPIO17 is already used by relay_pin" in message
+
+
+def test_a_scanner_mode_without_its_device_is_refused_naming_the_key() -> None:
+    with pytest.raises(ConfigError, match=r"\[scanner\] mode = 'serial' needs a device"):
+        from_dict({"scanner": {"mode": "serial"}}, source="gate.toml")
+
+
+def test_an_unknown_offline_policy_is_refused_with_the_choices() -> None:
+    with pytest.raises(ConfigError, match=r"\[passculture\] offline = 'accept'.*refuse, queue"):
+        from_dict({"passculture": {"offline": "accept"}}, source="gate.toml")

@@ -31,7 +31,8 @@ WORDS = {
            "seller": "Vendeur", "receipt": "Ticket", "duplicate": "DUPLICATA",
            "register": "Enregistrez votre pass auprès du bureau central.",
            "tse_failed": "TSE en panne : transaction non signée",
-           "cash": "espèces", "card": "carte", "cheque": "chèque"},
+           "cash": "espèces", "card": "carte", "cheque": "chèque",
+           "passculture": "pass Culture"},
     "de": {"sale": "Verkauf", "renewal": "Verlängerung", "cancellation": "Storno",
            "pass": "Pass", "tariff": "Tarif", "category": "Kategorie", "price": "Preis",
            "voucher": "FNAC-Gutschein", "due": "Bezahlt", "payment": "Zahlung",
@@ -39,7 +40,8 @@ WORDS = {
            "seller": "Verkäufer", "receipt": "Beleg", "duplicate": "DUPLIKAT",
            "register": "Bitte registrieren Sie Ihren Pass beim Zentralbüro.",
            "tse_failed": "TSE ausgefallen: Vorgang nicht signiert",
-           "cash": "bar", "card": "Karte", "cheque": "Scheck"},
+           "cash": "bar", "card": "Karte", "cheque": "Scheck",
+           "passculture": "pass Culture"},
     "en": {"sale": "Sale", "renewal": "Renewal", "cancellation": "Cancellation",
            "pass": "Pass", "tariff": "Tariff", "category": "Category", "price": "Price",
            "voucher": "FNAC voucher", "due": "Paid", "payment": "Payment",
@@ -47,7 +49,8 @@ WORDS = {
            "seller": "Seller", "receipt": "Receipt", "duplicate": "DUPLICATE",
            "register": "Please register your pass with the central office.",
            "tse_failed": "TSE failed: transaction not signed",
-           "cash": "cash", "card": "card", "cheque": "cheque"},
+           "cash": "cash", "card": "card", "cheque": "cheque",
+           "passculture": "pass Culture"},
 }  # fmt: skip
 
 

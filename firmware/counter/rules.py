@@ -25,6 +25,7 @@ from enum import StrEnum
 from firmware.counter.money import AmountError, check_cents
 from firmware.counter.tariffs import Tariff, Tariffs
 from firmware.gate.passes import PassRecord, PassState, add_months, last_valid_day
+from firmware.passculture.codes import CodeError, normalise
 
 RENEWAL_WINDOW_MONTHS = 3
 
@@ -33,6 +34,9 @@ class PaymentMethod(StrEnum):
     CASH = "cash"
     CARD = "card"
     CHEQUE = "cheque"
+    # A pass Culture museum-card booking validated at this desk pays the sale
+    # (``Basket.passculture_code`` names it; the counter checks it was validated here).
+    PASSCULTURE = "passculture"
 
 
 class CounterRefused(Exception):
@@ -53,6 +57,7 @@ class Basket:
     category_confirmed: bool = False  # the cashier confirmed the buyer's proof
     voucher_cents: int = 0  # a FNAC voucher taken off the price
     immediate_entry: bool = False
+    passculture_code: str | None = None  # the booking paying, with payment "passculture"
     # Made when the screen shows the confirmation: a second tap on "validate" (or a
     # retried call) carries the same nonce and records nothing twice.
     nonce: str = ""
@@ -67,6 +72,7 @@ class Priced:
     due_cents: int  # what the buyer pays with ``payment``
     payment: PaymentMethod
     currency: str
+    passculture_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,8 +112,25 @@ def price(tariffs: Tariffs, pass_type: str, basket: Basket) -> Priced:
         raise CounterRefused("voucher_exceeds_price", "the voucher is larger than the price: "
                              "enter at most the price")  # fmt: skip
     due = tariff.price_cents - voucher
+    code = _passculture_code(payment, basket.passculture_code)
     return Priced(tariff, basket.category, tariff.price_cents, voucher, due, payment,
-                  tariffs.currency)  # fmt: skip
+                  tariffs.currency, code)  # fmt: skip
+
+
+def _passculture_code(payment: PaymentMethod, code: str | None) -> str | None:
+    """The booking paying with pass Culture, normalised; refused without one or for another."""
+    if payment is not PaymentMethod.PASSCULTURE:
+        if code:
+            raise CounterRefused("passculture_code_unused", "a pass Culture code goes with the "
+                                 "payment method passculture only")  # fmt: skip
+        return None
+    if not code:
+        raise CounterRefused("passculture_code_required", "payment by pass Culture needs the "
+                             "booking's code, validated at this desk first")  # fmt: skip
+    try:
+        return normalise(code)
+    except CodeError as exc:
+        raise CounterRefused("passculture_bad_code", str(exc)) from None
 
 
 def _check_category(tariff: Tariff, basket: Basket) -> None:

@@ -126,6 +126,32 @@ class Counter:
             s.replace(key=_TARIFFS_VERSION_KEY, value=str(tariffs.version)).execute()
         return tariffs
 
+    def _check_passculture(self, code: str) -> None:
+        """A booking pays once, and only once validated here (firmware/gate/culture.py).
+
+        Validated means pass Culture said so (``passculture``) or staff queued it
+        while the hub was away (``pending``: the hub validates it, or reports it).
+        """
+        r = self.journal.models.record
+        validated = r.select().where(
+            r.credential_kind == "passculture",
+            r.credential == code,
+            r.admitted,
+            r.reason.in_(("passculture", "pending")),
+        )
+        undone = r.select().where(r.credential_kind == "passculture", r.credential == code,
+                                  r.reason == "undone")  # fmt: skip
+        last_valid = max((row.seq for row in validated), default=0)
+        if not last_valid or any(row.seq > last_valid for row in undone):
+            raise CounterRefused("passculture_not_validated", f"pass Culture booking {code} is "
+                                 "not validated at this desk: validate it first")  # fmt: skip
+        sales = r.select().where(r.kind.in_(kinds.MONEY_KINDS), r.seq > last_valid)
+        cancelled = {row.refers_to for row in sales if row.kind == kinds.CANCELLATION}
+        for row in sales:
+            if row.seq not in cancelled and detail_of(row).get("passculture_code") == code:
+                raise CounterRefused("passculture_already_paid", f"pass Culture booking {code} "
+                                     f"already paid for record {row.seq}")  # fmt: skip
+
     def _check_history(self, plan: Plan) -> None:
         """Refuse what this counter already did to the pass, whatever the caller's record says.
 
@@ -164,6 +190,8 @@ class Counter:
                      nonce: str) -> Done:  # fmt: skip
         self._check_history(plan)
         priced, before = plan.priced, plan.before
+        if priced.passculture_code is not None:
+            self._check_passculture(priced.passculture_code)
         tse = sign_or_mark(self.tse, TseTransaction(
             tx_id=str(uuid.uuid4()),
             amounts_per_vat_rate=((priced.tariff.vat_rate, priced.due_cents),),
@@ -182,6 +210,8 @@ class Counter:
             "tse": tse,
             "nonce": nonce or None,
         }  # fmt: skip
+        if priced.passculture_code is not None:
+            fields["passculture_code"] = priced.passculture_code
         change = PassChange(before.serial, before.pass_number, before.id_number,
                             before.pass_type.code, str(plan.state), _iso(plan.activated_on),
                             _iso(plan.expires_on))  # fmt: skip

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from firmware.clock import ManualClock
 from firmware.config import DisplaySettings
 from firmware.display.ui import Action, Ui
+from firmware.gate.culture import CultureOutcome
 from firmware.gate.figures import Figures
 from firmware.gate.views import (
     AccessCodeRefused,
@@ -121,6 +122,10 @@ def _access_code(ui: Ui, typed: int, refusal: AccessCodeRefused | None = None) -
         ui.on_view(refusal)
 
 
+def _culture(outcome: str, reason: str, persons: int = 0, message: str = "") -> CultureOutcome:
+    return CultureOutcome(outcome, reason, "AB3DK7", persons, message=message)
+
+
 def _keypad(ui: Ui, purpose: str, digits: str) -> None:
     _staff(ui)
     _act(ui, ("menu", purpose), *[("digit", d) for d in digits])
@@ -154,6 +159,19 @@ SAMPLES: dict[str, Callable[[Ui], None]] = {
                            ui.on_view(FIGURES)),
     "status": lambda ui: (_staff(ui), _act(ui, ("menu", "status")), ui.on_view(_status(False))),
     "status_stale": lambda ui: (_staff(ui, stale=True), _act(ui, ("menu", "status"))),
+    "culture_keypad": lambda ui: _act(ui, "culture", *[("char", c) for c in "AB3DKO"]),
+    "culture_waiting": lambda ui: (_act(ui, "culture", *[("char", c) for c in "AB3DK7"], "ok"),
+                                   ui.on_view(_culture("waiting", "asked"))),
+    "culture_admitted": lambda ui: ui.on_view(_culture("admit", "ok", persons=2)),
+    "culture_refused": lambda ui: ui.on_view(_culture("refuse", "already_used")),
+    "culture_desk": lambda ui: ui.on_view(_culture("desk", "no_answer")),
+    "culture_desk_staff": lambda ui: (_staff(ui), _act(ui, "culture",
+                                      *[("char", c) for c in "AB3DK7"]),
+                                      ui.on_view(_culture("desk", "bad_api_key", message=(
+                                          "pass Culture refused LOUVRE's API key: the museum "
+                                          "must check its key in the hub's passculture.toml")))),
+    "culture_pending": lambda ui: (_staff(ui), ui.on_view(_culture("pending", "pending",
+                                                                   persons=1))),
 }  # fmt: skip
 
 # The screens the README shows.

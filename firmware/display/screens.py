@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from pygame import Rect
 
 from firmware import access
-from firmware.display import texts
+from firmware.display import culture_screens, texts
 from firmware.display.draw import (
     AMBER,
     AMBER_LIGHT,
@@ -90,6 +90,7 @@ def _top_bar(s: UiState, t: Words, ctx: Context) -> list[object]:
                 icon="person",
             )
         )
+    items += culture_screens.top_bar_button(s, t, ctx)
     for index, code in enumerate(LANGUAGES):
         rect = Rect(ctx.width - 72 * (len(LANGUAGES) - index), 8, 64, 48)
         style = "selected" if code == s.language else "normal"
@@ -788,4 +789,6 @@ _SCREENS: dict[Screen, Callable[[UiState, Words, Context], list[object]]] = {
     Screen.PASS_INFO: _pass_info,
     Screen.FIGURES: _figures,
     Screen.STATUS: _status,
+    Screen.CULTURE: culture_screens.keypad,
+    Screen.CULTURE_RESULT: culture_screens.result,
 }

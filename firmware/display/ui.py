@@ -16,6 +16,8 @@ from enum import StrEnum
 from firmware import access
 from firmware.clock import Clock
 from firmware.config import DisplaySettings
+from firmware.display import culture_ui
+from firmware.display.culture_ui import CultureActions, CultureInput
 from firmware.events import (
     AccessCodeEntered,
     ChildrenChanged,
@@ -31,6 +33,7 @@ from firmware.events import (
     StatusRequest,
     TypedPassNumber,
 )
+from firmware.gate.culture import CultureOutcome
 from firmware.gate.figures import Figures
 from firmware.gate.staff import PIN_DIGITS
 from firmware.gate.views import (
@@ -63,11 +66,13 @@ class Screen(StrEnum):
     PASS_INFO = "pass_info"
     FIGURES = "figures"
     STATUS = "status"
+    CULTURE = culture_ui.CULTURE  # the pass Culture keypad (firmware/display/culture_ui.py)
+    CULTURE_RESULT = culture_ui.CULTURE_RESULT
 
 
-RESULT_SCREENS = (Screen.ADMITTED, Screen.REFUSED)
+RESULT_SCREENS = (Screen.ADMITTED, Screen.REFUSED, Screen.CULTURE_RESULT)
 LOGIN_SCREENS = (Screen.STAFF_LOGIN, Screen.STAFF_PIN, Screen.ACCESS_CODE)
-VISITOR_SCREENS = (Screen.IDLE, Screen.CHILDREN, *RESULT_SCREENS)
+VISITOR_SCREENS = (Screen.IDLE, Screen.CHILDREN, Screen.CULTURE, *RESULT_SCREENS)
 
 
 class Purpose(StrEnum):
@@ -111,6 +116,7 @@ class UiState:
     pass_info: PassInfo | None = None
     figures: Figures | None = None
     status: StatusView | None = None
+    culture: CultureInput = field(default_factory=CultureInput)
 
     @property
     def staff(self) -> bool:
@@ -125,7 +131,7 @@ class UiState:
         return max(0.0, self.code_locked_until - self.now)
 
 
-class Ui:
+class Ui(CultureActions):
     """The screen's state machine; every method runs on the screen's thread."""
 
     def __init__(
@@ -179,6 +185,8 @@ class Ui:
             s.figures = view
         elif isinstance(view, StatusView):
             s.status = view
+        elif isinstance(view, CultureOutcome):
+            self.culture_view(view, s.now)
 
     def _remember(self, outcome: Outcome) -> None:
         if outcome.credential_kind in ("chip", "number"):
@@ -227,6 +235,9 @@ class Ui:
 
     def _do_char(self, char: str) -> None:
         s = self.state
+        if s.screen is Screen.CULTURE:
+            self.culture_key(char)
+            return
         letter = access.normalise(char)  # a 0, 1 or 8 typed meant O, I or B
         if (
             s.screen is Screen.ACCESS_CODE
@@ -239,7 +250,7 @@ class Ui:
 
     def _do_digit(self, digit: str) -> None:
         s = self.state
-        if s.screen is Screen.ACCESS_CODE:
+        if s.screen in (Screen.ACCESS_CODE, Screen.CULTURE):
             self._do_char(digit)
         elif s.screen is Screen.STAFF_PIN and not s.locked_for and len(s.pin) < PIN_DIGITS[1]:
             s.pin += digit
@@ -255,6 +266,8 @@ class Ui:
             s.typed = s.typed[:-1]
         elif s.screen is Screen.ACCESS_CODE:
             s.code, s.code_error = s.code[:-1], ""
+        elif s.screen is Screen.CULTURE:
+            self.culture_erase()
 
     def _do_ok(self, _arg: str) -> None:
         s = self.state
@@ -269,6 +282,8 @@ class Ui:
             self._do_confirm("")
         elif s.screen is Screen.FORCE:
             self._do_force("")
+        elif s.screen is Screen.CULTURE:
+            self.culture_ok()
 
     def _submit_typed(self) -> None:
         s = self.state
@@ -293,6 +308,9 @@ class Ui:
             return  # the prompt only ends by confirming or timing out
         else:
             self._home()
+
+    def go_to(self, name: str) -> None:
+        self.state.screen = Screen(name)
 
     def _home(self) -> None:
         self.state.screen = Screen.STAFF_MENU if self.state.staff else Screen.IDLE
@@ -369,6 +387,8 @@ class Ui:
             self._home()
         elif s.screen in LOGIN_SCREENS and idle_for >= self.settings.idle_logout_s:
             s.screen = Screen.IDLE  # a login left half-done
+        elif self.culture_abandoned(idle_for):
+            s.screen = Screen.IDLE  # a code left half-typed: the next visitor finds the idle screen
         if s.screen is Screen.STATUS and s.now - self._status_at >= STATUS_REFRESH_S:
             self._status_at = s.now
             self.post(StatusRequest())

@@ -32,6 +32,8 @@ from firmware.events import (
     DeltasReceived,
     ListReceived,
     ReleaseReceived,
+    PassCultureAnswered,
+    PassPlusAnswered,
     ResendRequested,
     SyncConnected,
     SyncDisconnected,
@@ -125,6 +127,8 @@ class SyncClient:
             "beacon": lambda b: BeaconReceived(b["issued_at"]),
             "release": lambda b: ReleaseReceived(b["issued_at"], b["version"], b["date"],
                                                  b["notes"]),
+            "passculture_answer": PassCultureAnswered,
+            "passplus_answer": PassPlusAnswered,
         }  # fmt: skip
 
     def topic(self, name: str, direction: str = "up") -> str:
@@ -170,6 +174,14 @@ class SyncClient:
     def send_hello(self, hello: dict[str, Any]) -> None:
         self._outgoing.put((self.topic("hello"), {"type": "hello", **hello}, False))
 
+    def send_passculture(self, body: dict[str, Any]) -> None:
+        """A ``passculture_validate`` request (``firmware/passculture/ask.py``), signed as is."""
+        self._outgoing.put((self.topic("passculture_validate"), body, False))
+
+    def send_passplus(self, body: dict[str, Any]) -> None:
+        """A ``passplus_redeem`` request (``firmware/gate/passplus.py``), signed as is."""
+        self._outgoing.put((self.topic("passplus_redeem"), body, False))
+
     # -- sender thread ----------------------------------------------------------
 
     def _send_loop(self) -> None:
@@ -182,6 +194,8 @@ class SyncClient:
                 log.exception("sync: could not send %s; it will be sent again", topic)
 
     def _complete(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body["type"] in ("passculture_validate", "passplus_redeem"):
+            return body  # complete already; their schemas have no room for sent_at
         body = {**body, "museum": self.museum, "gate": self.gate, "sent_at": self.clock.now().wall}
         if body["type"] == "status":
             self._n += 1

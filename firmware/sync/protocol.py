@@ -34,9 +34,9 @@ ANY = "*"  # the museum and gate of a body addressed to every gate
 # Gate to hub (under <root>/<museum>/<gate>/up/) and hub to gate (.../down/).
 # batch2: the batch format of docs/protocol.md's "Throughput" (a signed header, the
 # records after it); batch stays accepted for gates of the earlier format.
-UP = ("batch", "status", "hello", "enrol", "passculture_validate", "batch2")
+UP = ("batch", "status", "hello", "enrol", "passculture_validate", "passplus_redeem", "batch2")
 DOWN = ("ack", "command", "deltas", "beacon", "list/manifest", "list/chunk", "passculture_answer",
-        "release")  # fmt: skip
+        "passplus_answer", "release")  # fmt: skip
 # The last will's counter: the last word of a session, above any status it sent.
 WILL_N = 2**31 - 1
 

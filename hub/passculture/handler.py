@@ -7,6 +7,12 @@ time: a request_id already answered gets its stored answer again (an MQTT
 redelivery, a gate's retry) and pass Culture is not called twice. A request
 older than ``STALE_S`` is not sent to pass Culture: the visitor was told "see
 the desk" long ago by the gate itself.
+
+A code queued at a desk while the hub was away arrives as a ``pending`` journal
+record; it is validated here under the record's uuid (so a re-uploaded record
+is never validated twice), retried while pass Culture cannot answer, and a
+refusal becomes a problem the museum sees with the visitor's details. Pending
+records not settled when the hub stopped are taken up again at its start.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +40,20 @@ log = logging.getLogger("portique.hub.passculture")
 
 STALE_S = 10.0  # a gate gives up after 1.5 s; beyond this the visitor has gone to the desk
 ANSWER = "passculture_answer"
+PENDING_RETRY_S = (30.0, 60.0, 300.0, 900.0, 3600.0)  # pass Culture unreachable: try again
+PROBLEM = "passculture_refused"  # a code queued at the desk that pass Culture refused later
+
+Report = Callable[[str, str, str, "int | None", str], None]
+# (museum, gate, body, seq of the pending record or None for a gate's question, attempt)
+_Item = tuple[str, str, dict[str, Any], "int | None", int]
 
 
 class PassCultureHandler:
     def __init__(self, connector: Connector, db: peewee.Database, client: mqtt.Client,
                  signer: HubSigner, now: Callable[[], float],
-                 problem: str | None = None) -> None:  # fmt: skip
-        """``problem``: why pass Culture is not set up (every answer says so)."""
+                 problem: str | None = None, report: Report | None = None) -> None:  # fmt: skip
+        """``problem``: why pass Culture is not set up (every answer says so);
+        ``report(museum, gate, kind, seq, detail)``: a problem for the museum."""
         self.connector, self.db, self.client, self.signer, self.now = (
             connector,
             db,
@@ -48,8 +62,10 @@ class PassCultureHandler:
             now,
         )
         self.problem = problem
+        self.report = report or (lambda *args: log.warning("pass Culture problem: %s", args))
         self.table: type[CounterMark] = open_countermarks(db)
-        self._inbox: queue.Queue[tuple[str, str, dict[str, Any]] | None] = queue.Queue()
+        self._inbox: queue.Queue[_Item | None] = queue.Queue()
+        self._retries: list[tuple[float, _Item]] = []  # (due, item): pending ones to try again
         self._thread = threading.Thread(target=self._work, name="hub-passculture", daemon=True)
         self.answered = 0  # requests answered, repeats too (tests wait on it)
         self.answered_event = threading.Condition()
@@ -57,7 +73,8 @@ class PassCultureHandler:
     @classmethod
     def from_data_dir(cls, data_dir: Path, db: peewee.Database, client: mqtt.Client,
                       signer: HubSigner, now: Callable[[], float],
-                      clock: Clock | None = None) -> PassCultureHandler:  # fmt: skip
+                      clock: Clock | None = None,
+                      report: Report | None = None) -> PassCultureHandler:  # fmt: skip
         """The handler for the hub in ``data_dir``, with its ``passculture.toml`` if any."""
         path, problem = data_dir / FILE_NAME, None
         settings = PassCultureSettings({})
@@ -68,7 +85,7 @@ class PassCultureHandler:
                 problem = f"pass Culture is not set up: {exc}"
                 log.error("%s", problem)
         connector = Connector(settings, clock or SystemClock())
-        return cls(connector, db, client, signer, now, problem)
+        return cls(connector, db, client, signer, now, problem, report)
 
     def start(self) -> None:
         self._thread.start()
@@ -80,7 +97,31 @@ class PassCultureHandler:
 
     def submit(self, museum: str, gate: str, body: dict[str, Any]) -> None:
         """A signed, checked request from ``museum``/``gate`` (called by the hub's worker)."""
-        self._inbox.put((museum, gate, body))
+        self._inbox.put((museum, gate, body, None, 0))
+
+    def submit_pending(self, museum: str, gate: str, record: dict[str, Any]) -> None:
+        """A ``pending`` record of ``museum``/``gate``: validate it (once) when possible."""
+        body = {
+            "type": "passculture_validate", "museum": museum, "gate": gate,
+            "issued_at": record["wall"], "request_id": record["uuid"].replace("-", ""),
+            "action": "validate", "code": record["credential"], "operator": record["operator"],
+        }  # fmt: skip
+        self._inbox.put((museum, gate, body, record["seq"], 0))
+
+    def resume_pending(self, entry: Any) -> int:
+        """Queue again the pending records stored but not settled (the hub stopped before)."""
+        t = self.table
+        settled = {row.request_id for row in t.select(t.request_id)}
+        count = 0
+        rows = entry.select().where(entry.credential_kind == "passculture",
+                                    entry.reason == "pending")  # fmt: skip
+        for row in rows:
+            if row.uuid.replace("-", "") not in settled:
+                self.submit_pending(row.museum, row.gate, row.__data__)
+                count += 1
+        if count:
+            log.info("pass Culture: %d code(s) queued at a desk still to validate", count)
+        return count
 
     def wait_answered(self, count: int, timeout: float) -> bool:
         with self.answered_event:
@@ -89,15 +130,54 @@ class PassCultureHandler:
     # -- this module's thread -------------------------------------------------------
 
     def _work(self) -> None:
-        while (item := self._inbox.get()) is not None:
+        while (item := self._next()) is not None:
             try:
-                self._answer(*item)
+                if item[3] is None:
+                    self._answer(item[0], item[1], item[2])
+                else:
+                    self._settle_pending(item)
             except Exception:
                 log.exception("pass Culture: request %s from %s/%s could not be answered",
                               item[2].get("request_id"), item[0], item[1])  # fmt: skip
             with self.answered_event:
                 self.answered += 1
                 self.answered_event.notify_all()
+
+    def _next(self) -> _Item | None:
+        """The next question, or a pending code whose retry is due (None: stop)."""
+        while True:
+            self._retries.sort(key=lambda due_item: due_item[0])
+            if self._retries and self._retries[0][0] <= self.now():
+                return self._retries.pop(0)[1]
+            wait = (self._retries[0][0] - self.now()) if self._retries else None
+            try:
+                return self._inbox.get(timeout=wait)
+            except queue.Empty:
+                continue
+
+    def _settle_pending(self, item: _Item) -> None:
+        museum, gate, body, seq, attempt = item
+        t = self.table
+        if t.get_or_none(t.request_id == body["request_id"]) is not None:
+            log.info("pass Culture: pending %s (%s/%s seq %s) already settled", body["code"],
+                     museum, gate, seq)  # fmt: skip
+            return
+        if self.problem is not None:
+            verdict = desk("not_configured", self.problem)  # fixed at a restart: kept till then
+        else:
+            verdict = self.connector.validate(body["code"], museum)
+        if verdict.outcome == "desk" and verdict.reason != "uncertain":
+            delay = PENDING_RETRY_S[min(attempt, len(PENDING_RETRY_S) - 1)]
+            log.warning("pass Culture: pending %s (%s/%s seq %s): %s; trying again in %.0f s",
+                        body["code"], museum, gate, seq, verdict.reason, delay)  # fmt: skip
+            self._retries.append((self.now() + delay, (museum, gate, body, seq, attempt + 1)))
+            return
+        answer = self._answer_body(museum, gate, body, verdict)
+        self._record(museum, gate, body, verdict, answer)
+        log.info("pass Culture: pending %s of %s/%s seq %s: %s %s", body["code"], museum, gate,
+                 seq, verdict.outcome, verdict.reason)  # fmt: skip
+        if verdict.outcome != "admit":
+            self.report(museum, gate, PROBLEM, seq, _visitor(body, verdict))
 
     def _answer(self, museum: str, gate: str, body: dict[str, Any]) -> None:
         t = self.table
@@ -153,3 +233,19 @@ class PassCultureHandler:
     def _publish(self, museum: str, gate: str, answer: dict[str, Any]) -> None:
         topic = gate_topic(museum, gate, "down", ANSWER)
         self.client.publish(topic, self.signer.seal(answer), qos=1)
+
+
+def _visitor(body: dict[str, Any], verdict: Verdict) -> str:
+    """The problem's text: the code, who let the visitor in, when, and who the visitor is."""
+    booking = verdict.booking or {}
+    who = " ".join(str(booking[k]) for k in ("userFirstName", "userLastName")
+                   if booking.get(k))  # fmt: skip
+    email = booking.get("userEmail")
+    visitor = f"{who} <{email}>" if who and email else who or email or "visitor unknown"
+    when = datetime.fromtimestamp(body["issued_at"], UTC).isoformat(timespec="seconds")
+    operator = body["operator"] or "nobody"
+    return (
+        f"pass Culture code {body['code']} accepted at the desk by {operator} at {when} "
+        f"while the hub was away was refused by pass Culture: {verdict.reason} "
+        f"({verdict.message}); visitor: {visitor}"
+    )
