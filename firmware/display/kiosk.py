@@ -47,7 +47,9 @@ RETRY_MAX_S = 60.0
 _DIGITS = {getattr(pygame, f"K_{d}"): str(d) for d in range(10)} | {
     getattr(pygame, f"K_KP{d}"): str(d) for d in range(10)
 }
-_LETTERS = {getattr(pygame, f"K_{c}"): c.upper() for c in string.ascii_lowercase}
+_LETTERS = {getattr(pygame, f"K_{c}"): c.upper() for c in string.ascii_lowercase} | {
+    pygame.K_SPACE: " ",  # in a name typed on the staff login
+}
 _KEYS = {
     pygame.K_BACKSPACE: Action("erase"),
     pygame.K_RETURN: Action("ok"),
@@ -180,8 +182,8 @@ class Kiosk:
                 f"no screen found (SDL offered only its {driver!r} driver); "
                 "`portique screenshot` draws the screens to files"
             )
-        # Full screen, SDL scales the layout's size to the panel's own mode (and maps
-        # touches back), so an 800×480 layout fills a 1024×600 panel too.
+        # The layout is made for the configured panel size (firmware/display/frame.py);
+        # full screen, SDL scales it to the panel's own mode should they differ.
         flags = pygame.FULLSCREEN | pygame.SCALED if self.settings.fullscreen else 0
         size = (self.settings.width, self.settings.height)
         try:

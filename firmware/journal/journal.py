@@ -43,6 +43,10 @@ _LAST_ADMITTED = (
     "SELECT wall FROM record WHERE pass_number = ? AND gate = ? AND admitted"
     " ORDER BY seq DESC LIMIT 1"
 )
+_LAST_ADMISSION = (
+    "SELECT wall, children FROM record WHERE pass_number = ? AND gate = ? AND admitted"
+    " ORDER BY seq DESC LIMIT 1"
+)
 _BILLED_ON = "SELECT 1 FROM record WHERE pass_number = ? AND day = ? AND billable LIMIT 1"
 _DAY_RECORDS = "SELECT kind, wall, admitted, reason, billable, children FROM record WHERE day = ?"
 
@@ -176,6 +180,11 @@ class Journal:
         """Wall time of this pass's last admission at ``gate`` (for anti-passback)."""
         row = self.db.execute_sql(_LAST_ADMITTED, (pass_number, gate)).fetchone()
         return row[0] if row else None
+
+    def last_admission(self, pass_number: str, gate: str) -> tuple[float, int] | None:
+        """(wall time, children) of this pass's last admission at ``gate``, if any."""
+        row = self.db.execute_sql(_LAST_ADMISSION, (pass_number, gate)).fetchone()
+        return (row[0], row[1]) if row else None
 
     def billed_on(self, pass_number: str, day: str) -> bool:
         """Whether a billable entry of this pass exists on ``day`` (any gate of the museum)."""
