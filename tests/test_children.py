@@ -10,6 +10,8 @@ the screen.
 
 from __future__ import annotations
 
+import sqlite3
+
 from conftest import ACTIVE, FAMILY, SINGLE, World
 
 from firmware.events import ChildrenChosen, DisplayFailed, DisplayStarted
@@ -136,3 +138,28 @@ def test_the_log_speaks_proper_english(world: World, caplog) -> None:
     text = caplog.text
     assert "with 1 child " in text and "with 1 children" not in text
     assert "with 2 children for 4 people" in text
+
+
+def test_the_record_says_how_many_people_went_through(world: World) -> None:
+    world.loop.handle(ChildrenChosen(2))
+    world.tap(FAMILY)  # two holders, two children
+    assert (world.last().children, world.last().persons) == (2, 4)
+    world.tap("DEADBEEF")
+    assert world.last().persons is None  # a refusal let nobody through
+
+
+def test_a_journal_from_before_persons_gets_the_column_and_keeps_its_chain(make_world) -> None:
+    first = make_world()
+    first.tap("DEADBEEF")  # a refusal: hashed exactly as a release before persons hashed it
+    path = first.journal.path
+    first.gate.close()
+    db = sqlite3.connect(path)  # the journal as a release before this one left it
+    db.execute("ALTER TABLE record DROP COLUMN persons")
+    db.commit()
+    db.close()
+    again = make_world()
+    assert again.journal.verify_chain() == []
+    again.loop.handle(ChildrenChosen(1))
+    again.tap(FAMILY)
+    assert [r.persons for r in again.journal.records()] == [None, 3]
+    assert again.journal.verify_chain() == []

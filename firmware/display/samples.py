@@ -74,7 +74,7 @@ def _status(stale: bool) -> StatusView:
 
 FIGURES = Figures(
     day=date(2026, 6, 1), entries=148, children=61, billable=139, forced=2,
-    refusals=(("expired", 7), ("unknown_pass", 4), ("not_sold", 2), ("blocked", 1),
+    people=209, refusals=(("expired", 7), ("unknown_pass", 4), ("not_sold", 2), ("blocked", 1),
               ("invalid_serial", 1), ("list_expired", 1), ("paper_pass_withdrawn", 1)),
     by_hour=(0,) * 9 + (6, 18, 25, 14, 20, 31, 22, 9, 3) + (0,) * 6,
 )  # fmt: skip

@@ -257,6 +257,7 @@ class Admissions:
             list_version=self._store.version,
             operator=claim.operator,
             detail=claim.detail,
+            persons=claim.persons if decision.admit else None,
         )
         change = None
         if record is not None and decision.activated_on is not None:

@@ -12,6 +12,7 @@ tools) can live in one process.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import peewee
@@ -41,6 +42,7 @@ class Record(peewee.Model):
     operator = peewee.CharField(null=True)
     refers_to = peewee.IntegerField(null=True)  # seq of the record this one completes
     detail = peewee.CharField(null=True)
+    persons = peewee.IntegerField(null=True)  # people let through; None before it existed
 
     class Meta:
         table_name = "record"
@@ -124,4 +126,17 @@ def bind_models(db: peewee.Database) -> Models:
         [models.record, models.local_pass, models.setting, models.ack, models.remote_pass],
         safe=True,
     )
+    _add_columns(db, models.record)
     return models
+
+
+def _add_columns(db: peewee.Database, record: type[peewee.Model]) -> None:
+    """Columns added to the record table since a journal was made: added, empty, in place."""
+    have = {column.name for column in db.get_columns(record._meta.table_name)}
+    for field in record._meta.sorted_fields:
+        if field.column_name not in have and field.null:
+            # A read-only journal of an older release cannot take it; the daemon, which
+            # opens it for writing first, always can.
+            with contextlib.suppress(peewee.OperationalError), db.atomic():
+                db.execute_sql(f'ALTER TABLE "{record._meta.table_name}" ADD COLUMN '
+                               f'"{field.column_name}" {field.field_type}')  # fmt: skip
