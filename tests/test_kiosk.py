@@ -16,6 +16,7 @@ import pygame
 import pytest
 from conftest import ACTIVE, ENDING_SOON, EXPIRED, FAMILY, SINGLE, World, paris
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from test_reader import Bench, Presenter, bench, next_tap, udp_path  # noqa: F401 - fixtures
 from test_staff import add_staff
 
 from firmware import access, provision
@@ -145,6 +146,23 @@ def test_family_chooses_two_children_then_one_tap_opens_for_everyone(gate: Scree
     gate.world.journal.export_csv(out)
     header, row = out.getvalue().splitlines()
     assert dict(zip(header.split(","), row.split(","), strict=True))["children"] == "2"
+
+
+def test_children_chosen_by_touch_then_a_real_nfc_tap_opens_for_the_family(
+    gate: Screenful,
+    bench: Bench,  # noqa: F811 - the reader fixture of test_reader
+) -> None:
+    """The whole visitor path: touches on the screen, then a card held on nfcpy's udp reader."""
+    choose_children(gate, 2)
+    holder = Presenter(bench.path, bytes.fromhex(FAMILY))
+    tapped = next_tap(bench.events)  # what nfcpy read, as the reader thread posts it
+    gate.world.loop.handle(tapped)
+    gate.settle()
+    assert holder.taken_away()
+    record = gate.world.last()
+    assert (record.credential, record.children, record.persons) == (FAMILY, 2, 4)
+    assert gate.world.relay_on and gate.screen is Screen.ADMITTED
+    assert gate.kiosk.ui.state.children == 0  # the next visitor starts from 0
 
 
 def test_a_visitor_without_children_is_through_with_one_tap(gate: Screenful) -> None:
