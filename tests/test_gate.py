@@ -108,15 +108,20 @@ def test_same_pass_again_within_the_window_shows_the_admission_and_opens_nothing
     world.tap(ACTIVE)
     world.advance(30)
     world.gate.hardware.close_gate()
+    first = world.last()
     world.tap(ACTIVE)  # the holder, unsure the gate opened; or someone handed the pass back
-    assert world.journal.last_seq == 1  # nothing new journaled
+    repeat = world.last()  # journaled as the harmless repeat it is: abuse stays visible
+    assert (repeat.seq, repeat.reason, repeat.admitted, repeat.billable) == (
+        2, "already_entered", False, False)  # fmt: skip
+    assert repeat.persons is None
     assert not world.relay_on  # the relay opened once, for the person journaled
+    assert world.gate.hardware.buzzer.value == 0  # and no refusal signal either
     again = views[-1]
     assert again.admitted and again.reason == "already_entered"
-    assert again.repeat_of == world.last().wall and again.persons == 1
+    assert again.repeat_of == first.wall and again.persons == 1
     world.advance(30)
     world.tap(ACTIVE)  # past the window: a new entry (not billable: same day)
-    assert (world.journal.last_seq, world.last().reason) == (2, "reentry")
+    assert (world.journal.last_seq, world.last().reason) == (3, "reentry")
 
 
 def test_sequence_has_no_gaps_and_the_hash_chain_verifies_across_restarts(make_world) -> None:

@@ -246,7 +246,7 @@ class Ui:
     def _do_char(self, char: str) -> None:
         s = self.state
         if s.screen is Screen.STAFF_LOGIN:
-            if len(s.login_name) < MAX_NAME and (char.isalpha() or char in " -'"):
+            if len(s.login_name) < MAX_NAME and (char.isalnum() or char in " -'"):
                 s.login_name += char
                 s.login_error = ""
             return
@@ -262,7 +262,7 @@ class Ui:
 
     def _do_digit(self, digit: str) -> None:
         s = self.state
-        if s.screen is Screen.ACCESS_CODE:
+        if s.screen in (Screen.ACCESS_CODE, Screen.STAFF_LOGIN):
             self._do_char(digit)
         elif s.screen is Screen.STAFF_PIN and not s.locked_for and len(s.pin) < PIN_DIGITS[1]:
             s.pin += digit

@@ -11,8 +11,9 @@ chosen on the idle screen *before* the tap (``ChildrenChosen``), kept for the
 next entry only and forgotten after ``children_choice_s``, so a visitor with
 no children is through with one tap and a later stranger never inherits a
 family's number. A pass tapped again within the anti-passback window, by the
-person the gate just admitted, is shown that admission again: nothing new is
-journaled and the relay stays shut (it already opened for them). See
+person the gate just admitted, is shown that admission again: the tap is
+journaled as a harmless repeat (``already_entered``, not admitted) and the
+relay stays shut (it already opened for them). See
 ``docs/architecture.md``.
 """
 
@@ -165,30 +166,39 @@ class Admissions:
         history = self.history(record.pass_number if record else None, now)
         decision = decide(credential, record, history, self.moment(now), self.rules)
         if decision.reason is Reason.ALREADY_ENTERED and record is not None:
-            return self._show_again(credential, decision, record)
+            return self._show_again(Claim(credential, decision, now, operator), record)
         return self.carry_out(credential, decision, now, operator=operator, children=children)
 
-    def _show_again(self, credential: Credential, decision: Decision, record: PassRecord) -> None:
-        """The pass was admitted here moments ago: show that admission, journal nothing.
+    def _show_again(self, claim: Claim, record: PassRecord) -> int | None:
+        """The pass was admitted here moments ago: show that admission again.
 
-        The visitor who taps again because they did not see the gate open is not told
-        "refused"; the relay stays shut, so a pass handed back over the gate opens nothing.
+        The visitor who taps again because they did not see the gate open is not
+        told "refused" (no red screen, LED or buzzer). The tap is journaled as the
+        harmless repeat it is (``already_entered``, not admitted, not billable), so a
+        pass handed back over the gate stays visible in the journal; the relay stays
+        shut, so that pass opens nothing.
         """
         last = self._journal.last_admission(record.pass_number, self.gate)
-        children = last[1] if last else 0
-        log.info("%s %s tapped again within the anti-passback window: admission shown "
-                 "again, nothing recorded, relay not moved", credential.kind,
-                 credential.value)  # fmt: skip
+        seq = self._recorder.record(*self._entry(claim))
+        if seq is None or last is None:
+            self._publish(self._outcome(claim, stored=seq is not None))
+            return seq
+        self.taps += 1
+        reason = claim.decision.reason.value
+        self.refusals[reason] = self.refusals.get(reason, 0) + 1
+        log.info("tap %s %s → pass %s tapped again within the anti-passback window: "
+                 "admission shown again, relay not moved [seq %d]", claim.credential.kind,
+                 claim.credential.value, record.pass_number, seq)  # fmt: skip
+        wall, persons = last
         self._publish(
             Outcome(
-                admitted=True, reason=Reason.ALREADY_ENTERED.value,
-                credential_kind=credential.kind, credential=credential.value,
-                pass_number=record.pass_number, valid_until=decision.valid_until,
-                persons=decision.holders + children if last else record.pass_type.persons,
-                repeat_of=last[0] if last else None,
+                admitted=True, reason=reason, credential_kind=claim.credential.kind,
+                credential=claim.credential.value, pass_number=record.pass_number,
+                valid_until=claim.decision.valid_until,
+                persons=persons or record.pass_type.persons, repeat_of=wall,
             )
         )  # fmt: skip
-        return None
+        return seq
 
     def carry_out(
         self,

@@ -44,7 +44,7 @@ _LAST_ADMITTED = (
     " ORDER BY seq DESC LIMIT 1"
 )
 _LAST_ADMISSION = (
-    "SELECT wall, children FROM record WHERE pass_number = ? AND gate = ? AND admitted"
+    "SELECT wall, persons FROM record WHERE pass_number = ? AND gate = ? AND admitted"
     " ORDER BY seq DESC LIMIT 1"
 )
 _BILLED_ON = "SELECT 1 FROM record WHERE pass_number = ? AND day = ? AND billable LIMIT 1"
@@ -184,8 +184,8 @@ class Journal:
         row = self.db.execute_sql(_LAST_ADMITTED, (pass_number, gate)).fetchone()
         return row[0] if row else None
 
-    def last_admission(self, pass_number: str, gate: str) -> tuple[float, int] | None:
-        """(wall time, children) of this pass's last admission at ``gate``, if any."""
+    def last_admission(self, pass_number: str, gate: str) -> tuple[float, int | None] | None:
+        """(wall time, persons) of this pass's last admission at ``gate``, if any."""
         row = self.db.execute_sql(_LAST_ADMISSION, (pass_number, gate)).fetchone()
         return (row[0], row[1]) if row else None
 
