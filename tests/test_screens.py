@@ -14,7 +14,7 @@ import pytest
 from firmware.config import DisplaySettings
 from firmware.display import samples
 from firmware.display.draw import Button, Fonts, Icon, Painter, Text, button_text
-from firmware.display.frame import Frame, min_touch_px
+from firmware.display.frame import Frame, min_touch_px, smallest_target_mm
 from firmware.display.i18n import LANGUAGES, Words
 from firmware.display.screens import Context, layout
 from firmware.display.screenshot import SAMPLES, render
@@ -164,3 +164,9 @@ def test_screenshot_command_names_the_screens_it_knows(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert "no screen 'nope'" in done.stderr and "children" in done.stderr
+
+
+def test_touch_targets_on_the_configured_panel_are_measured_in_millimetres() -> None:
+    assert smallest_target_mm(800, 480, 155.0) >= 9.0  # the official 7" panel
+    assert smallest_target_mm(1280, 800, 217.0) >= 9.0  # a 10" panel
+    assert smallest_target_mm(1920, 1080, 155.0) < 9.0  # 1080p squeezed into 7": warned

@@ -19,6 +19,7 @@ from pygame import Rect
 
 BASE_WIDTH, BASE_HEIGHT = 800, 480  # the smallest panel the layout is made for
 MIN_TOUCH_MM = 9.0  # a fingertip: the smallest touch target, on the panel itself
+MIN_TARGET = 48  # the smallest touch target of every screen, in layout units
 
 
 @dataclass(frozen=True)
@@ -64,3 +65,9 @@ class Frame:
 def min_touch_px(panel_width: int, panel_width_mm: float) -> float:
     """The smallest touch target in pixels on a panel ``panel_width_mm`` wide."""
     return MIN_TOUCH_MM * panel_width / panel_width_mm
+
+
+def smallest_target_mm(panel_width: int, panel_height: int, panel_width_mm: float) -> float:
+    """How wide, in millimetres on the panel, the smallest touch target is drawn."""
+    factor = Frame.of(panel_width, panel_height).factor
+    return MIN_TARGET * factor * panel_width_mm / panel_width

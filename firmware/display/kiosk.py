@@ -31,6 +31,7 @@ import pygame
 from firmware.clock import Clock
 from firmware.config import DisplaySettings
 from firmware.display.draw import Fonts, Painter
+from firmware.display.frame import MIN_TOUCH_MM, smallest_target_mm
 from firmware.display.screens import Context, buttons, layout
 from firmware.display.ui import Action, Screen, Ui
 from firmware.display.xguard import XGuard
@@ -196,6 +197,12 @@ class Kiosk:
         if self.settings.fullscreen:
             pygame.mouse.set_visible(False)  # a touch screen: no pointer over the buttons
         self.painter = Painter(Fonts())
+        target_mm = smallest_target_mm(*size, self.settings.panel_width_mm)
+        if target_mm < MIN_TOUCH_MM:
+            # A dense panel (many pixels on few millimetres): still usable, but say so.
+            log.warning("display: touch targets are %.1f mm on a %.0f mm wide %d×%d panel, "
+                        "under %.0f mm; check [display] panel_width_mm", target_mm,
+                        self.settings.panel_width_mm, *size, MIN_TOUCH_MM)  # fmt: skip
         return f"{driver} {size[0]}×{size[1]}{' fullscreen' if self.settings.fullscreen else ''}"
 
     def step(self, events: list[pygame.event.Event] | None = None) -> None:
