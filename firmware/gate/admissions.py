@@ -76,7 +76,7 @@ class Claim:
 
 
 class Admissions:
-    """Owns the tap path and the children prompt; counts taps, admissions and refusals."""
+    """Owns the tap path and the children chosen for it; counts taps, admissions, refusals."""
 
     def __init__(
         self,
