@@ -68,14 +68,17 @@ i18n: $(STAMP)
 
 # The screenshots the README shows (every screen: `portique screenshot --screen all`).
 screenshots: $(STAMP)
-	for screen in idle children go_ahead refused staff_menu figures status_stale; do \
+	for screen in idle duo admitted_again refused staff_refused staff_login staff_menu figures status_stale; do \
 		$(BIN)/portique screenshot --screen $$screen --lang en --out docs/screens/$$screen-en.png; \
 	done
 	$(BIN)/portique screenshot --screen children --lang fr --out docs/screens/children-fr.png
-	$(BIN)/portique screenshot --screen children --lang de --out docs/screens/children-de.png
+	$(BIN)/portique screenshot --screen paper_pass --lang de --out docs/screens/paper_pass-de.png
 	$(BIN)/portique screenshot --screen access_code --lang en --out docs/screens/access_code-en.png
 	$(BIN)/portique screenshot --screen access_code_refused --lang fr --out docs/screens/access_code_refused-fr.png
 	$(BIN)/portique screenshot --screen staff_menu_technician --lang de --out docs/screens/staff_menu_technician-de.png
+	# The same layout on a 1280×800 panel: everything larger, nothing moved about.
+	$(BIN)/portique screenshot --screen children --lang de --size 1280x800 --out docs/screens/children-de-1280x800.png
+	$(BIN)/portique screenshot --screen staff_refused --lang fr --size 1280x800 --out docs/screens/staff_refused-fr-1280x800.png
 	# The office's web console, photographed by headless chromium over a sample hub.
 	$(BIN)/python tests/console_screenshots.py docs/screens
 

@@ -189,8 +189,7 @@ def _assemble(settings: Settings, reactor: Reactor, clock: FlooredClock, journal
     admissions = Admissions(
         reactor, where=where, rules=settings.rules, time=time, lists=lists, store=store,
         journal=journal, recorder=recorder, outputs=outputs, passages=passages, views=views,
-        screen_up=lambda: health.screen_up,
-        children_prompt_s=settings.display.children_prompt_timeout_s,
+        children_choice_s=settings.display.children_prompt_timeout_s,
     )  # fmt: skip
     status = StatusCollector(reactor, time, where)
     release = ReleaseNotices(reactor, data_dir / RELEASE_FILE)
@@ -201,6 +200,7 @@ def _assemble(settings: Settings, reactor: Reactor, clock: FlooredClock, journal
         reactor, gate=where[1], time=time, admissions=admissions, store=store, journal=journal,
         recorder=recorder, views=views, health=status.health, staff_file=data_dir / STAFF_FILE,
         idle_logout_s=settings.display.idle_logout_s,
+        refusal_actions_s=settings.display.refusal_actions_s,
         door=Door(where[0], where[1], data_dir, settings.gate.office_key),
     )  # fmt: skip
     culture = Culture(

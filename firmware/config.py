@@ -101,18 +101,28 @@ class ListsSettings:
 class DisplaySettings:
     # The touch screen. Off, the gate admits with LEDs and buzzer alone.
     enabled: bool = False
-    width: int = within(320, 3840, 800)
-    height: int = within(240, 2160, 480)
+    # The panel's size in pixels. 800×480 (the official 7" panel) is the smallest the
+    # layout is drawn for: below it touch targets and text would shrink under 9 mm.
+    width: int = within(800, 3840, 800)
+    height: int = within(480, 2160, 480)
+    # The panel's visible width in millimetres, to keep every touch target ≥ 9 mm on
+    # it (the official 7" 800×480 panel shows 155 mm).
+    panel_width_mm: float = within(50, 2000, 155.0)
     fullscreen: bool = True
     # SDL video driver: "auto" lets SDL choose (kmsdrm on a Pi without X, x11 or
     # wayland on a desktop); $SDL_VIDEODRIVER, when set, wins over this.
     video_driver: str = one_of(("auto", "kmsdrm", "x11", "wayland", "dummy"), "auto")
-    # The children prompt confirms the number shown after this long untouched.
-    children_prompt_timeout_s: float = within(3, 120, 15.0)
+    # The number of children chosen on the idle screen is forgotten after this long
+    # without the tap it was meant for, so a later stranger never inherits it.
+    children_prompt_timeout_s: float = within(3, 120, 20.0)
     # How long an admitted or refused screen stays before the idle screen returns.
     result_shown_s: float = within(1, 60, 6.0)
-    # Staff are logged out after this long without a touch.
-    idle_logout_s: float = within(10, 3600, 120.0)
+    # Staff are logged out after this long without a touch: the staff screens must
+    # not wait long for a passer-by.
+    idle_logout_s: float = within(10, 3600, 60.0)
+    # After a visitor's refusal seen by staff logged in, how long its "force" and
+    # "information" stay offered (a person's pace: at least 20 s).
+    refusal_actions_s: float = within(20, 600, 30.0)
     # Staff see a large warning when the pass list is older than this.
 
 

@@ -49,7 +49,7 @@ class Shutdown:
 
 @dataclass(frozen=True)
 class DisplayStarted:
-    """The screen is showing and taking touches: admissions may wait for a children count."""
+    """The screen is showing and taking touches."""
 
     detail: str
 
@@ -62,24 +62,19 @@ class DisplayFailed:
 
 
 @dataclass(frozen=True)
-class ChildrenChanged:
-    """The visitor changed the number of children on the prompt ``ticket``."""
+class ChildrenChosen:
+    """The visitor chose, before tapping, how many children come along.
 
-    ticket: int
-    children: int
+    The loop keeps the number for the next entry only, and forgets it after
+    ``[display] children_prompt_timeout_s``: a later stranger never inherits it.
+    """
 
-
-@dataclass(frozen=True)
-class ChildrenConfirmed:
-    """The visitor confirmed the number of children on the prompt ``ticket``."""
-
-    ticket: int
     children: int
 
 
 @dataclass(frozen=True)
 class StaffDoor:
-    """Someone opened the staff login: the loop answers with the staff names."""
+    """Someone opened the staff login: the loop answers whether accounts exist (never names)."""
 
 
 @dataclass(frozen=True)
@@ -109,13 +104,14 @@ class StaffActive:
 class ForceEntry:
     """Staff force an entry; ``reason`` is a stable code from ``FORCE_REASONS``.
 
-    ``credential_kind`` is "chip" (the pass last presented), "number" (typed)
-    or "none" (no pass at hand).
+    ``credential_kind`` is "chip" (the pass refused on screen), "number" (typed),
+    "paper" (an old paper pass refused on screen) or "none" (no pass at hand).
     """
 
     reason: str
     credential_kind: str = "none"
     credential: str = ""
+    children: int = 0
 
 
 @dataclass(frozen=True)
@@ -123,6 +119,7 @@ class TypedPassNumber:
     """Staff typed a pass's printed number because its chip cannot be read."""
 
     number: str
+    children: int = 0
 
 
 @dataclass(frozen=True)
@@ -130,6 +127,7 @@ class PaperPass:
     """Staff record an old non-electronic pass by its number."""
 
     number: str
+    children: int = 0
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from firmware.protocol.record import COLUMNS, LEGACY_EPOCH, record_hash
+from firmware.protocol.record import ADDED, COLUMNS, LEGACY_EPOCH, record_hash
 from hub.activations import activation_delta
 from hub.concurrency import locked, writing
 from hub.models import HubModels
@@ -69,6 +69,9 @@ class Ingest:
     def batch(self, museum: str, gate: str, body: dict[str, Any]) -> BatchResult:
         check_batch(museum, gate, body)
         records = body["records"]
+        for record in records:
+            for name in ADDED:  # a gate of an older release does not send these
+                record.setdefault(name, None)
         with writing(self.m.db):
             journal = self.incarnation(museum, gate, body.get("epoch"))  # locked till commit
             new, duplicates, walk = self._store(journal, records)

@@ -87,10 +87,19 @@ def _indexes(db: peewee.Database, _migrator: SchemaMigrator, _m: Any) -> None:
         db.execute_sql(f'CREATE INDEX "{name}" ON "{table}" ({columns})')
 
 
+def _persons(db: peewee.Database, migrator: SchemaMigrator, m: Any) -> None:
+    """How many people an admission let through (duo passes: both holders), as gates send it."""
+    # Step 2 makes the quarantine table from the current model, which has it already.
+    migrate(*(migrator.add_column(table, "persons", model.persons)
+              for table, model in (("entry", m.entry), ("quarantine", m.quarantine))
+              if "persons" not in {c.name for c in db.get_columns(table)}))  # fmt: skip
+
+
 MIGRATIONS: tuple[tuple[int, str, Step], ...] = (
     (1, "time columns as 8-byte floats", _doubles),
     (2, "journal incarnations and quarantine", _incarnations),
     (3, "indexes for gap reports, problems and hellos", _indexes),
+    (4, "people let through by each record", _persons),
 )
 LATEST = MIGRATIONS[-1][0]
 

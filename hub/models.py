@@ -64,6 +64,7 @@ class Entry(peewee.Model):
     operator = peewee.CharField(null=True)
     refers_to = peewee.IntegerField(null=True)
     detail = peewee.TextField(null=True)
+    persons = peewee.IntegerField(null=True)  # people let through; None from older gates
     received_at = peewee.DoubleField()
 
     class Meta:

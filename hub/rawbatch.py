@@ -29,7 +29,7 @@ from typing import Any
 
 import peewee
 
-from firmware.protocol.record import COLUMNS
+from firmware.protocol.record import ADDED, COLUMNS
 from firmware.sync.protocol import ProtocolError, parse_json, validate
 from hub.concurrency import writing
 from hub.ingest import BatchRefused, BatchResult, Ingest
@@ -169,11 +169,16 @@ class RawIngest:
 
     def _records(self, data: bytes) -> list[dict[str, Any]]:
         rows = parse_json(data, len(data))
+        # A gate of an earlier release sends the columns before ``ADDED`` only.
+        lengths = (len(COLUMNS), len(COLUMNS) - len(ADDED))
         if not isinstance(rows, list) or not all(
-            isinstance(row, list) and len(row) == len(COLUMNS) for row in rows
+            isinstance(row, list) and len(row) in lengths for row in rows
         ):
-            raise ValueError(f"records are not arrays of the {len(COLUMNS)} columns")
-        return [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+            raise ValueError(f"records are not arrays of the {lengths[0]} (or {lengths[1]}) "
+                             "columns")  # fmt: skip
+        missing = [None] * len(ADDED)
+        return [dict(zip(COLUMNS, row + missing[: len(COLUMNS) - len(row)], strict=True))
+                for row in rows]  # fmt: skip
 
     def _check_ends(self, row: Any, records: list[dict[str, Any]]) -> None:
         """The records' links inside the batch and its ends, as the signed header names them."""

@@ -268,7 +268,7 @@ def test_nested_table_in_a_section_is_an_unknown_key(tmp_path: Path) -> None:
         ("gpio", "passage_timeout_s", "0.5", "from 1 to 600"),
         ("rules", "anti_passback_s", "-1", "from 0 to 86400"),
         ("rules", "renewal_window_months", "13", "from 0 to 12"),
-        ("display", "width", "100", "from 320 to 3840"),
+        ("display", "width", "640", "from 800 to 3840"),
         ("display", "children_prompt_timeout_s", "0", "from 3 to 120"),
         ("display", "idle_logout_s", "5", "from 10 to 3600"),
     ],

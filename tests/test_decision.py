@@ -482,4 +482,6 @@ def test_forced_entry_ignores_anti_passback() -> None:
 
 def test_forced_entry_children_allowance_comes_from_the_pass_type() -> None:
     assert decide_forced(make_pass(children=2), History()).children_allowed == 2
-    assert decide_forced(None, History()).children_allowed == 0
+    # No pass at hand: the holder's usual allowance, as for an old paper pass.
+    assert decide_forced(None, History()).children_allowed == 5
+    assert decide_forced(make_pass(persons=2), History()).holders == 2

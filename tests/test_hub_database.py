@@ -222,3 +222,24 @@ def test_hub_processes_opening_a_new_database_at_once_create_it_once(
     versions = m.db.execute_sql("SELECT version FROM schema_migration ORDER BY version")
     assert [row[0] for row in versions.fetchall()] == list(range(1, LATEST + 1))
     m.db.close()
+
+
+def test_a_record_from_a_gate_of_an_older_release_without_persons_is_stored(
+    tmp_path: Path,
+) -> None:
+    """Records hashed before ``persons`` existed keep their hash; the hub stores them."""
+    journal = Journal.open(tmp_path / "gate" / "journal.sqlite")
+    fill_journal(journal, 2)
+    records = Outbox(journal).records(0, 2)
+    for record in records:
+        assert record["persons"] is None  # fill_journal writes no count, like an old gate
+        del record["persons"]  # and an old gate does not send the field at all
+        assert record_hash(record) == record["hash"]
+    m = open_hub(f"sqlite:///{tmp_path / 'hub.sqlite'}")
+    body = {"type": "batch", "museum": "M1", "gate": "G1", "sent_at": time.time(),
+            "first_seq": 1, "last_seq": 2, "records": records}  # fmt: skip
+    result = Ingest(m, time.time).batch("M1", "G1", body)
+    assert result.ack_seq == 2 and result.stored == 2
+    assert [row.persons for row in m.entry.select()] == [None, None]
+    m.db.close()
+    journal.close()

@@ -9,18 +9,21 @@ import dataclasses
 import io
 import queue
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pygame
 import pytest
-from conftest import ENDING_SOON, EXPIRED, FAMILY, SINGLE, World, paris
+from conftest import ACTIVE, ENDING_SOON, EXPIRED, FAMILY, SINGLE, World, paris
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from test_reader import Bench, Presenter, bench, next_tap, udp_path  # noqa: F401 - fixtures
 from test_staff import add_staff
 
 from firmware import access, provision
 from firmware.display.draw import Text
 from firmware.display.i18n import words
 from firmware.display.kiosk import Kiosk
+from firmware.display.screens import buttons
 from firmware.display.ui import Action, Screen
 from firmware.events import DisplayFailed, DisplayStarted
 from firmware.trust import write_public_key
@@ -82,9 +85,14 @@ class Screenful:
     def login(self, name: str, pin: str) -> None:
         add_staff(self.world)
         self.touch(Action("staff"))
-        self.touch(Action("login_as", name))
+        self.type_name(name)
+        self.touch(Action("ok"))
         self.type_digits(pin)
         self.touch(Action("ok"))
+
+    def type_name(self, name: str) -> None:
+        for char in name.upper():
+            self.touch(Action("char", char))
 
 
 @pytest.fixture
@@ -118,18 +126,21 @@ def gate(make_screenful) -> Screenful:
 # -- visitors ------------------------------------------------------------------------------
 
 
-def test_family_pass_with_two_children_is_one_entry_with_children_2(gate: Screenful) -> None:
-    gate.tap(FAMILY)
-    assert gate.screen is Screen.CHILDREN
+def choose_children(gate: Screenful, count: int) -> None:
+    for _ in range(count):
+        gate.touch(Action("plus"))
+
+
+def test_family_chooses_two_children_then_one_tap_opens_for_everyone(gate: Screenful) -> None:
+    assert gate.screen is Screen.IDLE
+    choose_children(gate, 2)
     assert gate.world.journal.last_seq == 0 and not gate.world.relay_on
-    gate.touch(Action("plus"))
-    gate.touch(Action("plus"))
-    gate.touch(Action("confirm"))
-    assert gate.world.relay_on
+    gate.tap(FAMILY)  # a family pass: two holders
+    assert gate.world.relay_on  # at the tap: nothing is waited for
     assert (gate.world.last().children, gate.world.journal.last_seq) == (2, 1)
     assert gate.screen is Screen.ADMITTED
     t = words("fr")
-    assert any(t.ngettext("Go ahead — {count} person", "Go ahead — {count} people", 3) in text
+    assert any(t.ngettext("Go ahead — {count} person", "Go ahead — {count} people", 4) in text
                for text in gate.texts())  # fmt: skip
     out = io.StringIO()
     gate.world.journal.export_csv(out)
@@ -137,41 +148,100 @@ def test_family_pass_with_two_children_is_one_entry_with_children_2(gate: Screen
     assert dict(zip(header.split(","), row.split(","), strict=True))["children"] == "2"
 
 
-def test_keys_work_the_children_prompt_too(gate: Screenful) -> None:
+def test_children_chosen_by_touch_then_a_real_nfc_tap_opens_for_the_family(
+    gate: Screenful,
+    bench: Bench,  # noqa: F811 - the reader fixture of test_reader
+) -> None:
+    """The whole visitor path: touches on the screen, then a card held on nfcpy's udp reader."""
+    choose_children(gate, 2)
+    holder = Presenter(bench.path, bytes.fromhex(FAMILY))
+    tapped = next_tap(bench.events)  # what nfcpy read, as the reader thread posts it
+    gate.world.loop.handle(tapped)
+    gate.settle()
+    assert holder.taken_away()
+    record = gate.world.last()
+    assert (record.credential, record.children, record.persons) == (FAMILY, 2, 4)
+    assert gate.world.relay_on and gate.screen is Screen.ADMITTED
+    assert gate.kiosk.ui.state.children == 0  # the next visitor starts from 0
+
+
+def test_a_visitor_without_children_is_through_with_one_tap(gate: Screenful) -> None:
+    gate.tap(ACTIVE)  # a solo pass that allows children: no question asked
+    assert gate.world.relay_on and gate.screen is Screen.ADMITTED
+    assert gate.world.last().children == 0
+
+
+def test_the_choice_is_for_the_next_tap_only(gate: Screenful) -> None:
+    choose_children(gate, 3)
+    gate.tap(ACTIVE)
+    assert gate.world.last().children == 3
+    assert gate.kiosk.ui.state.children == 0  # shown as 0 again
+    gate.advance(10)
+    gate.tap(FAMILY)  # the next visitor chose nothing
+    assert gate.world.last().children == 0
+
+
+def test_a_strangers_later_tap_never_inherits_an_abandoned_choice(make_screenful) -> None:
+    gate = make_screenful(display={"children_prompt_timeout_s": 20})
+    choose_children(gate, 2)  # and the family walks away
+    gate.advance(20)
+    assert gate.kiosk.ui.state.children == 0
     gate.tap(FAMILY)
+    assert gate.world.last().children == 0
+
+
+def test_the_choice_is_capped_at_the_pass_allowance(gate: Screenful) -> None:
+    choose_children(gate, 3)
+    gate.tap(SINGLE)  # a pass type that allows no children
+    assert gate.world.last().children == 0
+    assert gate.kiosk.ui.state.outcome.persons == 1
+
+
+def test_keys_choose_children_too(gate: Screenful) -> None:
     gate.key(pygame.K_KP_PLUS)
     gate.key(pygame.K_PLUS)
     gate.key(pygame.K_MINUS)
-    gate.key(pygame.K_RETURN)
+    gate.tap(ACTIVE)
     assert gate.world.last().children == 1
 
 
 def test_a_mouse_click_works_like_a_touch(gate: Screenful) -> None:
-    gate.tap(FAMILY)
     gate.click(Action("plus"))
-    gate.click(Action("confirm"))
+    gate.tap(ACTIVE)
     assert gate.world.last().children == 1
 
 
-def test_prompt_timeout_confirms_the_number_shown(make_screenful) -> None:
-    gate = make_screenful(display={"children_prompt_timeout_s": 10})
-    gate.tap(FAMILY)
-    gate.touch(Action("plus"))
-    gate.advance(10.1)
-    assert gate.world.last().children == 1 and gate.world.relay_on
-    assert gate.screen is Screen.ADMITTED
-
-
-def test_minus_stops_at_zero_and_plus_at_the_allowance(gate: Screenful) -> None:
-    gate.tap(FAMILY)
+def test_minus_stops_at_zero_and_plus_at_five(gate: Screenful) -> None:
     with pytest.raises(LookupError):
         gate.kiosk.button_at(Action("minus"))
-    for _ in range(5):
-        gate.touch(Action("plus"))
+    choose_children(gate, 5)
     with pytest.raises(LookupError):
         gate.kiosk.button_at(Action("plus"))
-    gate.touch(Action("confirm"))
+    gate.tap(FAMILY)
     assert gate.world.last().children == 5
+
+
+def test_a_second_tap_right_after_entering_shows_the_admission_again(gate: Screenful) -> None:
+    choose_children(gate, 1)
+    gate.tap(FAMILY)
+    entered = gate.world.last().wall
+    gate.advance(3)
+    gate.world.gate.hardware.close_gate()
+    gate.tap(FAMILY)  # "nothing opened?": tapped again
+    assert gate.screen is Screen.ADMITTED  # never "refused" to the person just admitted
+    assert not gate.shows("Entry refused")
+    when = words("fr").time(entered, gate.world.gate.settings.zone)
+    assert gate.shows("Already admitted at {time}", time=when)
+    assert gate.kiosk.ui.state.outcome.persons == 3  # as admitted: two holders, one child
+    assert gate.world.last().reason == "already_entered" and not gate.world.relay_on
+
+
+def test_a_strangers_tap_does_not_change_a_family_entry(gate: Screenful) -> None:
+    choose_children(gate, 2)
+    gate.tap(FAMILY)
+    gate.tap(ACTIVE)  # the next visitor, straight after
+    family, stranger = list(gate.world.journal.records())
+    assert (family.children, stranger.children) == (2, 0)
 
 
 def test_pass_without_children_goes_straight_to_go_ahead_with_its_date(gate: Screenful) -> None:
@@ -184,7 +254,6 @@ def test_pass_without_children_goes_straight_to_go_ahead_with_its_date(gate: Scr
 
 def test_pass_ending_within_three_months_gets_the_renewal_hint(gate: Screenful) -> None:
     gate.tap(ENDING_SOON)
-    gate.touch(Action("confirm"))
     assert gate.shows("Your pass ends soon: you can already renew it at the desk.")
 
 
@@ -231,14 +300,15 @@ def test_staff_log_in_and_force_an_entry_with_a_reason(gate: Screenful) -> None:
 def test_force_entry_for_the_refused_pass_from_its_refusal(gate: Screenful) -> None:
     gate.login("Marie", "1234")
     gate.tap(EXPIRED)
-    gate.touch(Action("info_last"))
+    gate.touch(Action("info_shown"))
     assert gate.screen is Screen.PASS_INFO
     assert gate.kiosk.ui.state.pass_info.pass_number == "100003"
     assert gate.shows("expired")
+    assert gate.shows("Expired: it can be renewed at the desk.")
+    assert not gate.shows("Renewal possible: the pass ends soon.")
     gate.touch(Action("force_info"))
     gate.touch(Action("reason", "list_not_current"))
     gate.touch(Action("force"))
-    gate.touch(Action("confirm"))  # a solo pass allows children: the prompt comes first
     record = gate.world.last()
     assert (record.reason, record.credential, record.pass_number) == ("forced", EXPIRED, "100003")
 
@@ -246,7 +316,8 @@ def test_force_entry_for_the_refused_pass_from_its_refusal(gate: Screenful) -> N
 def test_wrong_pins_lock_the_pad_and_say_so(gate: Screenful) -> None:
     add_staff(gate.world)
     gate.touch(Action("staff"))
-    gate.touch(Action("login_as", "Marie"))
+    gate.type_name("Marie")
+    gate.touch(Action("ok"))
     for _ in range(3):
         gate.type_digits("9999")
         gate.touch(Action("ok"))
@@ -316,21 +387,170 @@ def test_idle_staff_are_logged_out_back_to_the_visitor_screen(make_screenful) ->
     assert gate.screen is Screen.IDLE and not gate.kiosk.ui.state.staff
 
 
+# -- staff screens never reach the public ------------------------------------------------
+
+
+def force_shown(gate: Screenful, reason: str = "other") -> None:
+    gate.touch(Action("force_shown"))
+    gate.touch(Action("reason", reason))
+    gate.touch(Action("force"))
+
+
+def test_a_visitors_tap_ends_the_staff_screens(gate: Screenful) -> None:
+    gate.login("Marie", "1234")
+    gate.touch(Action("menu", "status"))
+    gate.tap(ACTIVE)
+    assert gate.screen is Screen.ADMITTED and not gate.kiosk.ui.state.staff
+    gate.advance(10)
+    assert gate.screen is Screen.IDLE
+    gate.touch(Action("staff"))  # the way back in asks for a name and PIN again
+    assert gate.screen is Screen.STAFF_LOGIN
+
+
+def test_a_refusal_seen_by_staff_keeps_its_actions_for_20_s_and_more(gate: Screenful) -> None:
+    gate.login("Marie", "1234")
+    gate.tap(EXPIRED)
+    assert gate.screen is Screen.REFUSED
+    gate.advance(25)  # a person's pace: read, walk over, decide
+    assert gate.screen is Screen.REFUSED
+    force_shown(gate, "sale_not_finalised")
+    record = gate.world.last()
+    assert (record.reason, record.credential, record.operator) == ("forced", EXPIRED, "Marie")
+
+
+def test_refusal_actions_end_after_their_time_and_log_out(make_screenful) -> None:
+    gate = make_screenful(display={"refusal_actions_s": 30})
+    gate.login("Marie", "1234")
+    gate.tap(EXPIRED)
+    gate.advance(31)
+    assert gate.screen is Screen.IDLE and not gate.kiosk.ui.state.staff
+
+
+def test_the_next_visitors_refusal_shows_no_staff_action(gate: Screenful) -> None:
+    gate.login("Marie", "1234")
+    gate.tap(EXPIRED)
+    gate.advance(3)
+    gate.tap("04A1B2C3D4E504")  # the next visitor: a blocked pass
+    assert gate.screen is Screen.REFUSED and not gate.kiosk.ui.state.staff
+    for action in (Action("force_shown"), Action("info_shown")):
+        with pytest.raises(LookupError):
+            gate.kiosk.button_at(action)
+
+
+def test_a_refusal_after_staff_left_offers_nothing_to_the_visitor(make_screenful) -> None:
+    gate = make_screenful(display={"idle_logout_s": 30})
+    gate.login("Marie", "1234")
+    gate.advance(31)  # staff walked away
+    gate.tap(EXPIRED)
+    with pytest.raises(LookupError):
+        gate.kiosk.button_at(Action("force_shown"))
+
+
+def test_a_refusals_actions_do_not_lead_back_to_the_staff_menu(gate: Screenful) -> None:
+    gate.login("Marie", "1234")
+    gate.tap(EXPIRED)
+    gate.touch(Action("info_shown"))
+    gate.touch(Action("back"))
+    assert gate.screen is Screen.IDLE  # not the staff menu: a visitor may be standing there
+
+
+def test_the_login_screen_never_lists_staff_names(gate: Screenful) -> None:
+    add_staff(gate.world)
+    gate.touch(Action("staff"))
+    assert gate.screen is Screen.STAFF_LOGIN
+    assert not any("Marie" in text or "Jonas" in text for text in gate.texts())
+    assert not any(b.action.name == "login_as" for b in buttons(gate.kiosk.items))
+
+
+def test_a_name_typed_on_a_keyboard_logs_in(gate: Screenful) -> None:
+    add_staff(gate.world)
+    gate.touch(Action("staff"))
+    for key in (pygame.K_j, pygame.K_o, pygame.K_n, pygame.K_a, pygame.K_s, pygame.K_RETURN):
+        gate.key(key)
+    gate.type_digits("5678")
+    gate.key(pygame.K_RETURN)
+    assert gate.screen is Screen.STAFF_MENU and gate.kiosk.ui.state.session.name == "Jonas"
+
+
+# -- every staff action acts on the credential on screen ----------------------------------
+
+
+def test_after_a_chip_refusal_force_and_information_act_on_that_chip(gate: Screenful) -> None:
+    gate.tap(SINGLE)  # an earlier pass, admitted: never the target
+    gate.login("Marie", "1234")
+    gate.tap(EXPIRED)
+    gate.touch(Action("info_shown"))
+    assert gate.kiosk.ui.state.pass_info.credential == EXPIRED
+    gate.touch(Action("force_info"))
+    assert gate.shows("For the pass refused on screen (chip {serial}).", serial=EXPIRED)
+    gate.touch(Action("reason", "other"))
+    gate.touch(Action("force"))
+    record = gate.world.last()
+    assert (record.reason, record.credential_kind, record.credential) == (
+        "forced", "chip", EXPIRED)  # fmt: skip
+
+
+def test_after_a_typed_number_refusal_force_acts_on_that_number(gate: Screenful) -> None:
+    gate.tap(SINGLE)
+    gate.login("Marie", "1234")
+    gate.touch(Action("menu", "number"))
+    gate.type_digits("999999")
+    gate.touch(Action("ok"))
+    assert gate.screen is Screen.REFUSED
+    gate.touch(Action("info_shown"))
+    assert (gate.kiosk.ui.state.pass_info.credential, gate.kiosk.ui.state.pass_info.found) == (
+        "999999", False)  # fmt: skip
+    gate.touch(Action("back"))
+    gate.touch(Action("menu", "number"))
+    gate.type_digits("999999")
+    gate.touch(Action("ok"))
+    force_shown(gate)
+    record = gate.world.last()
+    assert (record.reason, record.credential_kind, record.credential) == (
+        "forced", "number", "999999")  # fmt: skip
+
+
+def test_after_a_paper_pass_refusal_force_acts_on_that_paper_pass(gate: Screenful) -> None:
+    gate.tap(SINGLE)  # pass 100008 admitted just before: never the target
+    gate.login("Marie", "1234")
+    gate.touch(Action("menu", "paper"))
+    gate.type_digits("12345")
+    gate.touch(Action("ok"))
+    assert gate.world.last().reason == "paper_pass_withdrawn"
+    with pytest.raises(LookupError):
+        gate.kiosk.button_at(Action("info_shown"))  # a paper pass has no information here
+    gate.touch(Action("force_shown"))
+    assert gate.shows("For old paper pass {number}.", number="12345")
+    gate.touch(Action("reason", "other"))
+    gate.touch(Action("force"))
+    record = gate.world.last()
+    assert (record.reason, record.credential_kind, record.credential, record.pass_number) == (
+        "forced", "paper", "12345", None)  # fmt: skip
+
+
+def test_a_paper_pass_entry_carries_children(make_screenful) -> None:
+    gate = make_screenful(rules={"paper_pass_last_day": date(2027, 3, 31)})
+    gate.login("Marie", "1234")
+    gate.touch(Action("menu", "paper"))
+    gate.type_digits("4711")
+    choose_children(gate, 2)
+    gate.touch(Action("ok"))
+    record = gate.world.last()
+    assert (record.reason, record.children, record.credential) == ("paper_pass", 2, "4711")
+    assert gate.world.relay_on and gate.kiosk.ui.state.outcome.persons == 3
+
+
 # -- a screen that fails -------------------------------------------------------------------
 
 
-def test_a_screen_that_crashes_mid_prompt_leaves_the_gate_admitting(gate: Screenful) -> None:
-    gate.tap(FAMILY)
-    gate.touch(Action("plus"))
+def test_a_screen_that_crashes_leaves_the_gate_admitting(gate: Screenful) -> None:
     pygame.display.quit()  # the video system goes away under the screen
     assert not gate.kiosk.step_safely()
     gate.world.loop.process_pending()
-    assert gate.world.last().children == 1 and gate.world.relay_on
     status = gate.world.gate.health
     assert status.display_up is False and "display stopped" in status.display_detail
-    gate.world.advance(60)
     gate.world.tap(FAMILY)  # the next family enters at once, children 0
-    assert (gate.world.journal.last_seq, gate.world.last().children) == (2, 0)
+    assert gate.world.relay_on and gate.world.last().children == 0
 
 
 def test_a_screen_that_cannot_start_leaves_the_gate_admitting(make_world, monkeypatch) -> None:

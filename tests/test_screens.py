@@ -1,5 +1,6 @@
-"""Every screen in every language: drawn with sample data, no text overflows its box,
-every touch target is at least 48 px, and every word comes from the catalogues."""
+"""Every screen in every language at every supported panel size: drawn with sample data,
+no text overflows its box, no button overlaps another, every touch target is at least
+9 mm on the configured panel, and every word comes from the catalogues."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from pathlib import Path
 import pygame
 import pytest
 
+from firmware.config import DisplaySettings
 from firmware.display import samples
 from firmware.display.draw import Button, Fonts, Icon, Painter, Text, button_text
+from firmware.display.frame import Frame, min_touch_px, smallest_target_mm
 from firmware.display.i18n import LANGUAGES, Words
 from firmware.display.screens import Context, layout
 from firmware.display.screenshot import SAMPLES, render
@@ -20,6 +23,10 @@ from firmware.display.ui import Screen
 from firmware.gate.views import AccessCodeRefused
 
 SIZE = (800, 480)
+# The official 7" panel (also the smallest the config allows), a common 7" HDMI panel,
+# a 10" one; each at the default panel width of the config, the hardest case for 9 mm.
+SIZES = [(800, 480), (1024, 600), (1280, 800)]
+PANEL_MM = DisplaySettings().panel_width_mm
 
 
 def texts_of(items: list[object]) -> list[Text]:
@@ -29,16 +36,43 @@ def texts_of(items: list[object]) -> list[Text]:
     return found
 
 
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: "x".join(map(str, size)))
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("name", SAMPLES)
-def test_every_screen_fits_in_every_language(name: str, language: str) -> None:
-    surface, items, overflows = render(name, language, SIZE)
+def test_every_screen_fits_in_every_language_at_every_size(
+    name: str, language: str, size: tuple[int, int]
+) -> None:
+    surface, items, overflows = render(name, language, size)
     assert overflows == [], f"{name} in {language}: text does not fit its box"
     bounds = surface.get_rect()
     for item in items:
         assert bounds.contains(item.rect), f"{name}: {item} leaves the screen"
-    for button in (item for item in items if isinstance(item, Button)):
-        assert button.rect.width >= 48 and button.rect.height >= 48, f"{name}: {button} too small"
+    smallest = min_touch_px(size[0], PANEL_MM)
+    shown = [item for item in items if isinstance(item, Button)]
+    for button in shown:
+        assert min(button.rect.size) >= smallest, f"{name}: {button} under 9 mm"
+    for index, button in enumerate(shown):
+        for other in shown[index + 1 :]:
+            assert not button.rect.colliderect(other.rect), f"{name}: {button} on {other}"
+    for text in (item for item in items if isinstance(item, Text)):
+        for button in shown:
+            assert not text.rect.colliderect(button.rect), f"{name}: {text} under {button}"
+
+
+def test_a_larger_panel_gets_larger_text_and_buttons() -> None:
+    _surface, small, _overflows = render("idle", "en", (800, 480))
+    _surface, large, _overflows = render("idle", "en", (1280, 800))
+    assert Frame.of(1280, 800).factor == 1.6
+
+    def largest_text(items: list[object]) -> int:
+        return max(item.size for item in items if isinstance(item, Text))
+
+    def plus(items: list[object]) -> int:
+        return next(b.rect.height for b in items if isinstance(b, Button)
+                    and b.action.name == "plus")  # fmt: skip
+
+    assert largest_text(large) == round(largest_text(small) * 1.6)
+    assert plus(large) == round(plus(small) * 1.6)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -130,3 +164,9 @@ def test_screenshot_command_names_the_screens_it_knows(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert "no screen 'nope'" in done.stderr and "children" in done.stderr
+
+
+def test_touch_targets_on_the_configured_panel_are_measured_in_millimetres() -> None:
+    assert smallest_target_mm(800, 480, 155.0) >= 9.0  # the official 7" panel
+    assert smallest_target_mm(1280, 800, 217.0) >= 9.0  # a 10" panel
+    assert smallest_target_mm(1920, 1080, 155.0) < 9.0  # 1080p squeezed into 7": warned

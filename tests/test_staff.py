@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,7 @@ from conftest import ACTIVE, EXPIRED, FAMILY, SINGLE, World, paris
 
 from firmware.app import STAFF_FILE
 from firmware.events import (
-    ChildrenConfirmed,
-    DisplayStarted,
+    ChildrenChosen,
     FiguresRequest,
     ForceEntry,
     PaperPass,
@@ -30,6 +30,7 @@ from firmware.events import (
 )
 from firmware.gate.figures import Figures
 from firmware.gate.staff import (
+    LoginPace,
     PinGuard,
     Role,
     StaffError,
@@ -132,8 +133,34 @@ def test_lock_never_exceeds_fifteen_minutes() -> None:
 # -- sessions --------------------------------------------------------------------------
 
 
-def test_door_lists_the_staff_names(staffed: Staffed) -> None:
-    assert staffed.send(StaffDoor()) == StaffRoster(("Jonas", "Marie"), 0.0)
+def test_door_says_whether_anyone_can_log_in_but_never_who(staffed: Staffed) -> None:
+    answer = staffed.send(StaffDoor())
+    assert answer == StaffRoster(accounts=True, locked_for_s=0.0)
+    assert "Marie" not in repr(answer) and "Jonas" not in repr(answer)
+
+
+def test_door_of_a_gate_without_accounts_says_so(world: World) -> None:
+    views: list[object] = []
+    world.gate.on_view.append(views.append)
+    world.loop.handle(StaffDoor())
+    assert views[-1] == StaffRoster(accounts=False, locked_for_s=0.0)
+
+
+def test_a_typed_name_finds_its_account_without_case_or_accents(staffed: Staffed) -> None:
+    path = staffed.world.gate.settings.gate.data_dir / STAFF_FILE
+    members = load_staff(path)
+    members["Marie-Hélène"] = StaffMember("Marie-Hélène", Role.STOCK, hash_pin("2468", n=CHEAP))
+    save_staff(path, members)
+    assert staffed.login("  MARIE-HELENE ", "2468").name == "Marie-Hélène"
+
+
+def test_any_number_of_accounts_can_log_in(staffed: Staffed) -> None:
+    path = staffed.world.gate.settings.gate.data_dir / STAFF_FILE
+    members = {f"Guide {n:02d}": StaffMember(f"Guide {n:02d}", Role.CONTROLE,
+                                             hash_pin(f"{1000 + n}", n=CHEAP))
+               for n in range(30)}  # fmt: skip
+    save_staff(path, members)
+    assert staffed.login("guide 29", "1029").name == "Guide 29"
 
 
 def test_login_with_the_right_pin_opens_a_session_with_the_roles_functions(
@@ -144,11 +171,11 @@ def test_login_with_the_right_pin_opens_a_session_with_the_roles_functions(
     assert staffed.login("Jonas", "5678").functions == {"entries", "figures", "status"}
 
 
-def test_third_wrong_pin_locks_and_a_locked_pad_refuses_even_the_right_pin(
+def test_third_wrong_pin_locks_that_account_and_refuses_even_its_right_pin(
     staffed: Staffed,
 ) -> None:
     assert staffed.login("Marie", "0000") == LoginRefused("Marie", 0.0)
-    assert staffed.login("Jonas", "0000") == LoginRefused("Jonas", 0.0)
+    assert staffed.login("Marie", "0001") == LoginRefused("Marie", 0.0)
     assert staffed.login("Marie", "1111") == LoginRefused("Marie", 30.0)
     staffed.world.advance(29)
     assert staffed.login("Marie", "1234") == LoginRefused("Marie", 1.0)
@@ -156,9 +183,30 @@ def test_third_wrong_pin_locks_and_a_locked_pad_refuses_even_the_right_pin(
     assert staffed.login("Marie", "1234").name == "Marie"
 
 
-def test_unknown_name_counts_as_a_wrong_pin(staffed: Staffed) -> None:
+def test_a_locked_account_does_not_lock_the_others(staffed: Staffed) -> None:
+    for pin in ("0000", "0001", "0002"):
+        staffed.login("Marie", pin)
+    staffed.world.advance(LoginPace.PAUSE_S)  # the screen's own pause, not Marie's lock
+    assert staffed.login("Jonas", "5678").name == "Jonas"
+    assert staffed.world.gate.desk.guards["Marie"].locked_for(staffed.world.clock.monotonic())
+
+
+def test_a_visitor_mashing_the_keypad_cannot_lock_every_account(staffed: Staffed) -> None:
+    """Unknown names and wrong PINs slow the screen by a few seconds, and lock nobody."""
+    for attempt in range(40):
+        staffed.login(f"Visitor{attempt}", f"{attempt:04d}")
+        staffed.world.advance(1)
+    refused = staffed.login("Marie", "1234")
+    assert isinstance(refused, LoginRefused) and refused.locked_for_s <= LoginPace.PAUSE_S
+    staffed.world.advance(LoginPace.PAUSE_S)
+    assert staffed.login("Marie", "1234").name == "Marie"
+
+
+def test_unknown_name_and_wrong_pin_get_the_same_answer(staffed: Staffed) -> None:
     assert staffed.login("Mallory", "1234") == LoginRefused("Mallory", 0.0)
-    assert staffed.world.gate.desk.guard.failures == 1
+    assert staffed.login("Marie", "9999") == LoginRefused("Marie", 0.0)
+    assert staffed.world.gate.desk.pace.failures == 2
+    assert "Mallory" not in staffed.world.gate.desk.guards  # no account, nothing to lock
 
 
 def test_idle_staff_are_logged_out(make_world) -> None:
@@ -223,11 +271,27 @@ def test_typed_unknown_number_is_refused(staffed: Staffed) -> None:
     assert staffed.world.last().reason == "unknown_pass"
 
 
-def test_typed_family_number_asks_for_children_when_a_screen_is_up(staffed: Staffed) -> None:
-    staffed.loop.handle(DisplayStarted("test"))
+def test_typed_family_number_carries_its_children_and_opens_at_once(staffed: Staffed) -> None:
     staffed.login("Marie", "1234")
-    staffed.send(TypedPassNumber("100007"))
-    assert staffed.world.journal.last_seq == 0  # waiting for the children count
+    outcome = staffed.send(TypedPassNumber("100007", children=2))
+    assert (staffed.world.last().children, outcome.persons) == (2, 4)  # two holders
+    assert staffed.world.relay_on
+
+
+def test_paper_pass_entry_carries_children(make_world) -> None:
+    staffed = Staffed(make_world(rules={"paper_pass_last_day": date(2027, 3, 31)}))
+    staffed.login("Marie", "1234")
+    outcome = staffed.send(PaperPass("12345", children=3))
+    record = staffed.world.last()
+    assert (record.reason, record.credential_kind, record.children) == ("paper_pass", "paper", 3)
+    assert outcome.admitted and outcome.persons == 4
+
+
+def test_paper_pass_children_are_capped_at_five(make_world) -> None:
+    staffed = Staffed(make_world(rules={"paper_pass_last_day": date(2027, 3, 31)}))
+    staffed.login("Marie", "1234")
+    staffed.send(PaperPass("12345", children=9))
+    assert staffed.world.last().children == 5
 
 
 def test_old_paper_pass_is_refused_since_april_2023_with_operator(staffed: Staffed) -> None:
@@ -262,11 +326,10 @@ def test_controle_may_not_see_figures(staffed: Staffed) -> None:
 def test_todays_figures_count_the_journal(make_world) -> None:
     world = make_world(wall=paris(2026, 6, 1, 9, 30))
     staffed = Staffed(world)
-    world.loop.handle(DisplayStarted("test"))
     world.tap(SINGLE)
     world.advance(3600)  # 10:30
+    world.loop.handle(ChildrenChosen(2))
     world.tap(FAMILY)
-    world.loop.handle(ChildrenConfirmed(1, 2))
     world.tap(EXPIRED)
     world.tap("DEADBEEF")
     world.tap(SINGLE)  # billed earlier today: admitted again, not billable
@@ -277,7 +340,7 @@ def test_todays_figures_count_the_journal(make_world) -> None:
     assert (figures.entries, figures.children, figures.billable, figures.forced) == (4, 2, 3, 1)
     assert dict(figures.refusals) == {"expired": 1, "unknown_pass": 1}
     assert figures.by_hour[9] == 1 and figures.by_hour[10] == 3
-    assert figures.people == 6
+    assert figures.people == 7  # the family pass: two holders and two children
 
 
 def test_status_shows_list_version_and_no_sync_yet(staffed: Staffed) -> None:

@@ -31,6 +31,7 @@ import pygame
 from firmware.clock import Clock
 from firmware.config import DisplaySettings
 from firmware.display.draw import Fonts, Painter
+from firmware.display.frame import MIN_TOUCH_MM, smallest_target_mm
 from firmware.display.screens import Context, buttons, layout
 from firmware.display.ui import Action, Screen, Ui
 from firmware.display.xguard import XGuard
@@ -47,7 +48,9 @@ RETRY_MAX_S = 60.0
 _DIGITS = {getattr(pygame, f"K_{d}"): str(d) for d in range(10)} | {
     getattr(pygame, f"K_KP{d}"): str(d) for d in range(10)
 }
-_LETTERS = {getattr(pygame, f"K_{c}"): c.upper() for c in string.ascii_lowercase}
+_LETTERS = {getattr(pygame, f"K_{c}"): c.upper() for c in string.ascii_lowercase} | {
+    pygame.K_SPACE: " ",  # in a name typed on the staff login
+}
 _KEYS = {
     pygame.K_BACKSPACE: Action("erase"),
     pygame.K_RETURN: Action("ok"),
@@ -180,8 +183,8 @@ class Kiosk:
                 f"no screen found (SDL offered only its {driver!r} driver); "
                 "`portique screenshot` draws the screens to files"
             )
-        # Full screen, SDL scales the layout's size to the panel's own mode (and maps
-        # touches back), so an 800×480 layout fills a 1024×600 panel too.
+        # The layout is made for the configured panel size (firmware/display/frame.py);
+        # full screen, SDL scales it to the panel's own mode should they differ.
         flags = pygame.FULLSCREEN | pygame.SCALED if self.settings.fullscreen else 0
         size = (self.settings.width, self.settings.height)
         try:
@@ -194,6 +197,12 @@ class Kiosk:
         if self.settings.fullscreen:
             pygame.mouse.set_visible(False)  # a touch screen: no pointer over the buttons
         self.painter = Painter(Fonts())
+        target_mm = smallest_target_mm(*size, self.settings.panel_width_mm)
+        if target_mm < MIN_TOUCH_MM:
+            # A dense panel (many pixels on few millimetres): still usable, but say so.
+            log.warning("display: touch targets are %.1f mm on a %.0f mm wide %d×%d panel, "
+                        "under %.0f mm; check [display] panel_width_mm", target_mm,
+                        self.settings.panel_width_mm, *size, MIN_TOUCH_MM)  # fmt: skip
         return f"{driver} {size[0]}×{size[1]}{' fullscreen' if self.settings.fullscreen else ''}"
 
     def step(self, events: list[pygame.event.Event] | None = None) -> None:

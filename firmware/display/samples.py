@@ -7,6 +7,7 @@ exactly what a gate shows and is the same every time it is made.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -18,7 +19,6 @@ from firmware.gate.culture import CultureOutcome
 from firmware.gate.figures import Figures
 from firmware.gate.views import (
     AccessCodeRefused,
-    ChildrenPrompt,
     LoginRefused,
     Outcome,
     PassInfo,
@@ -77,14 +77,15 @@ def _status(stale: bool) -> StatusView:
 
 FIGURES = Figures(
     day=date(2026, 6, 1), entries=148, children=61, billable=139, forced=2,
-    refusals=(("expired", 7), ("already_entered", 4), ("unknown_pass", 2)),
+    people=209, refusals=(("expired", 7), ("unknown_pass", 4), ("not_sold", 2), ("blocked", 1),
+              ("invalid_serial", 1), ("list_expired", 1), ("paper_pass_withdrawn", 1)),
     by_hour=(0,) * 9 + (6, 18, 25, 14, 20, 31, 22, 9, 3) + (0,) * 6,
 )  # fmt: skip
 
 PASS_INFO = PassInfo(
     "chip", "04A1B2C3D4E503", found=True, pass_number="100003", id_number="ID100003",
     pass_type="solo", persons=1, children=5, state="active", activated_on=date(2025, 5, 1),
-    valid_until=date(2026, 4, 30), renewal_possible=False, expired=True,
+    valid_until=date(2026, 4, 30), renewal_possible=True, expired=True,
     last_entry_wall=datetime(2026, 3, 14, 11, 5, tzinfo=ZONE).timestamp(),
 )  # fmt: skip
 
@@ -101,21 +102,25 @@ def _act(ui: Ui, *actions: tuple[str, str] | str) -> None:
 
 
 def _children(ui: Ui) -> None:
-    outcome = _admitted()
-    ui.on_view(ChildrenPrompt(7, 5, 0, MONO + 12, outcome, timeout_s=15))
-    _act(ui, "plus", "plus")
+    _act(ui, "plus", "plus")  # chosen on the idle screen, before the tap
+
+
+def _login(ui: Ui) -> None:
+    _act(ui, "staff")
+    ui.on_view(StaffRoster(accounts=True))
+    _act(ui, *[("char", c) for c in "MARIE"])
 
 
 def _pin(ui: Ui, locked: bool) -> None:
-    ui.on_view(StaffRoster(("Jonas", "Marie")))
-    _act(ui, ("login_as", "Marie"), *[("digit", d) for d in "12"])
+    _login(ui)
+    _act(ui, "ok", *[("digit", d) for d in "12"])
     if locked:
         ui.on_view(LoginRefused("Marie", 45))
 
 
 def _access_code(ui: Ui, typed: int, refusal: AccessCodeRefused | None = None) -> None:
     _act(ui, "staff")
-    ui.on_view(StaffRoster(("Jonas", "Marie")))
+    ui.on_view(StaffRoster(accounts=True))
     _act(ui, "access_code", *[("char", c) for c in CODE[:typed]])
     if refusal is not None:
         _act(ui, "ok")
@@ -137,9 +142,12 @@ SAMPLES: dict[str, Callable[[Ui], None]] = {
     "admitted_renewal": lambda ui: ui.on_view(_admitted(renewal=True)),
     "children": _children,
     "go_ahead": lambda ui: ui.on_view(_admitted(persons=3)),
+    "admitted_again": lambda ui: ui.on_view(_admitted(persons=3, repeat_of=NOW - 40)),
+    "duo": lambda ui: ui.on_view(_admitted(persons=4)),
     "refused": lambda ui: ui.on_view(refused("expired")),
     "out_of_order": lambda ui: ui.on_view(refused("unknown_pass", stored=False)),
-    "staff_login": lambda ui: (_act(ui, "staff"), ui.on_view(StaffRoster(("Jonas", "Marie")))),
+    "staff_login": _login,
+    "staff_login_empty": lambda ui: (_act(ui, "staff"), ui.on_view(StaffRoster(accounts=False))),
     "staff_pin": lambda ui: _pin(ui, locked=False),
     "staff_locked": lambda ui: _pin(ui, locked=True),
     "access_code": lambda ui: _access_code(ui, 37),
@@ -150,11 +158,17 @@ SAMPLES: dict[str, Callable[[Ui], None]] = {
     "staff_menu_stale": lambda ui: _staff(ui, CONTROLE, stale=True),
     "staff_refused": lambda ui: (_staff(ui), ui.on_view(refused("expired"))),
     "force_entry": lambda ui: (_staff(ui), ui.on_view(refused("not_sold")),
-                               _act(ui, "force_last", ("reason", "sale_not_finalised"))),
+                               _act(ui, "force_shown", ("reason", "sale_not_finalised"))),
+    "force_paper": lambda ui: (_staff(ui), ui.on_view(refused("paper_pass_withdrawn")),
+                               _act(ui, "force_shown", ("reason", "other"))),
     "typed_number": lambda ui: _keypad(ui, "number", "100007"),
-    "paper_pass": lambda ui: _keypad(ui, "paper", "4711"),
+    "paper_pass": lambda ui: (_keypad(ui, "paper", "4711"), _act(ui, "plus", "plus")),
     "paper_refused": lambda ui: (_staff(ui), ui.on_view(refused("paper_pass_withdrawn"))),
     "pass_info": lambda ui: (_keypad(ui, "info", "100003"), _act(ui, "ok"), ui.on_view(PASS_INFO)),
+    "pass_info_ending": lambda ui: (_keypad(ui, "info", "100003"), _act(ui, "ok"),
+                                    ui.on_view(dataclasses.replace(
+                                        PASS_INFO, expired=False, renewal_possible=True,
+                                        valid_until=date(2026, 7, 30)))),
     "figures": lambda ui: (_staff(ui, CAISSE), _act(ui, ("menu", "figures")),
                            ui.on_view(FIGURES)),
     "status": lambda ui: (_staff(ui), _act(ui, ("menu", "status")), ui.on_view(_status(False))),

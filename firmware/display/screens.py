@@ -1,9 +1,10 @@
 """Each screen laid out as boxes: texts, buttons, icons (no drawing here).
 
-``layout(state, context)`` returns the items of the screen ``state`` is on.
-Sizes are for the default 800×480 and scale with the width and height.
-Every touch target is at least 48 px; admitted and refused screens show an
-icon and words as well as a colour.
+``layout(state, context)`` returns the items of the screen ``state`` is on,
+in the panel's pixels. Screens lay out on a base frame of at least 800×480
+(``firmware/display/frame.py``), scaled to the panel as a whole. Every touch
+target is at least 48 layout units (9 mm on the official 7" panel);
+admitted and refused screens show an icon and words as well as a colour.
 """
 
 from __future__ import annotations
@@ -33,8 +34,16 @@ from firmware.display.draw import (
     Icon,
     Text,
 )
+from firmware.display.frame import Frame
 from firmware.display.i18n import LANGUAGES, N_, Words, words
-from firmware.display.ui import Action, Purpose, Screen, UiState
+from firmware.display.ui import (
+    Action,
+    Purpose,
+    Screen,
+    UiState,
+    force_offered,
+    info_offered,
+)
 from firmware.gate.staff import FIGURES
 
 TOP = 64  # the bar with the staff and language buttons
@@ -52,9 +61,11 @@ class Context:
 
 
 def layout(state: UiState, ctx: Context) -> list[object]:
-    """The items of the screen ``state`` is on, in drawing order."""
+    """The items of the screen ``state`` is on, in drawing order, in panel pixels."""
     t = words(state.language)
-    return [*_top_bar(state, t, ctx), *_SCREENS[state.screen](state, t, ctx)]
+    frame = Frame.of(ctx.width, ctx.height)
+    base = Context(frame.width, frame.height, ctx.zone)
+    return frame.scale([*_top_bar(state, t, base), *_SCREENS[state.screen](state, t, base)])
 
 
 def buttons(items: list[object]) -> list[Button]:
@@ -105,18 +116,44 @@ def _top_bar(s: UiState, t: Words, ctx: Context) -> list[object]:
 
 def _idle(s: UiState, t: Words, ctx: Context) -> list[object]:
     w, h = ctx.width, ctx.height
+    items: list[object] = [
+        Icon(Rect(40, TOP + 24, 120, 112), "card", BLUE),
+        Text(Rect(180, TOP + 16, w - 200, 64), t._("Please present your pass"), 44, bold=True,
+             align="left"),
+        Text(Rect(180, TOP + 84, w - 200, 64),
+             t._("Hold your Museums-PASS-Musées against the reader below the screen."), 24,
+             align="left"),
+    ]  # fmt: skip
+    # Children are chosen before the tap, so the gate opens at the tap itself.
+    row = Rect(40, TOP + 168, w - 80, h - TOP - 168 - 56)
+    items += [
+        Box(row, WHITE, LINE, 2),
+        Text(Rect(row.x + 20, row.y + 8, row.width - 440, row.height - 16),
+             t._("Children with you? Choose before you tap."), 24, bold=True, align="left"),
+    ]  # fmt: skip
+    items += children_picker(s, t, Rect(row.right - 410, row.y + 20, 390, row.height - 40))
+    items.append(
+        Text(Rect(40, h - 50, w - 80, 40), t._("Need help? Please see the desk."), 20,
+             colour=MUTED)
+    )  # fmt: skip
+    return items
+
+
+def children_picker(s: UiState, t: Words, area: Rect) -> list[object]:
+    """− count +, the count large and in words, for the number of children of an entry."""
+    side = min(area.height, 120)
+    y = area.centery - side // 2
+    middle = Rect(area.x + side + 8, area.y, area.width - 2 * side - 16, area.height)
     return [
-        Icon(Rect(w // 2 - 75, TOP + 30, 150, 140), "card", BLUE),
-        Text(Rect(40, TOP + 185, w - 80, 64), t._("Please present your pass"), 46, bold=True),
-        Text(
-            Rect(60, TOP + 255, w - 120, 80),
-            t._("Hold your Museums-PASS-Musées against the reader below the screen."),
-            26,
-        ),
-        Text(
-            Rect(40, h - 56, w - 80, 40), t._("Need help? Please see the desk."), 20, colour=MUTED
-        ),
-    ]
+        Button(Rect(area.x, y, side, side), "", Action("minus"), enabled=s.children > 0,
+               icon="minus"),
+        Text(Rect(middle.x, middle.y, middle.width, middle.height * 2 // 3), str(s.children),
+             min(72, middle.height * 2 // 3), bold=True, data=True),
+        Text(Rect(middle.x, middle.y + middle.height * 2 // 3, middle.width, middle.height // 3),
+             t.ngettext("{count} child", "{count} children", s.children), 20),
+        Button(Rect(area.right - side, y, side, side), "", Action("plus"),
+               enabled=s.children < s.children_allowed, icon="plus"),
+    ]  # fmt: skip
 
 
 def _result_frame(
@@ -137,6 +174,9 @@ def _admitted(s: UiState, t: Words, ctx: Context) -> list[object]:
         if o.persons <= 1
         else t.ngettext("Go ahead — {count} person", "Go ahead — {count} people", o.persons)
     )
+    if o.repeat_of is not None:
+        # Tapped again moments after entering: the admission again, not a refusal.
+        title = t._("Already admitted at {time}", time=t.time(o.repeat_of, ctx.zone))
     items = [
         *_result_frame(ctx, GREEN_LIGHT, GREEN, "check"),
         Text(Rect(220, TOP + 30, w - 260, 110), title, 44, bold=True, colour=GREEN, align="left"),
@@ -189,83 +229,14 @@ def _refused(s: UiState, t: Words, ctx: Context) -> list[object]:
         Text(Rect(220, TOP + 100, w - 260, 100), t._(what, date=day), 30, bold=True, align="left"),
         Text(Rect(60, TOP + 210, w - 120, bottom - TOP - 210), t._(then), 28, align="left"),
     ]
-    if s.staff and s.last_credential is not None:
-        items += [
-            Button(
-                Rect(40, h - 100, 340, 72),
-                t._("Pass information"),
-                Action("info_last"),
-                icon="info",
-            ),
-            Button(
-                Rect(w - 380, h - 100, 340, 72),
-                t._("Force an entry"),
-                Action("force_last"),
-                style="danger",
-            ),
-        ]
+    if s.staff and force_offered(o):
+        # Both act on exactly the credential refused here, never on an earlier one.
+        if info_offered(o):
+            items.append(Button(Rect(40, h - 100, 340, 72), t._("Pass information"),
+                                Action("info_shown"), icon="info"))  # fmt: skip
+        items.append(Button(Rect(w - 380, h - 100, 340, 72), t._("Force an entry"),
+                            Action("force_shown"), style="danger"))  # fmt: skip
     return items
-
-
-def _children(s: UiState, t: Words, ctx: Context) -> list[object]:
-    p = s.prompt
-    assert p is not None
-    w, h = ctx.width, ctx.height
-    people = 1 + s.children
-    left = max(0.0, p.deadline - s.now)
-    fraction = min(1.0, left / p.timeout_s)
-    return [
-        Text(
-            Rect(30, TOP + 10, w - 60, 52),
-            t._("Welcome! How many children are with you?"),
-            34,
-            bold=True,
-        ),
-        Text(
-            Rect(30, TOP + 62, w - 60, 32),
-            t.ngettext(
-                "Up to {count} child under 18", "Up to {count} children under 18", p.allowance
-            ),
-            22,
-            colour=MUTED,
-        ),
-        Button(
-            Rect(w // 2 - 260, TOP + 104, 130, 130),
-            "",
-            Action("minus"),
-            enabled=s.children > 0,
-            icon="minus",
-        ),
-        Text(Rect(w // 2 - 110, TOP + 104, 220, 100), str(s.children), 96, bold=True, data=True),
-        Text(
-            Rect(w // 2 - 110, TOP + 204, 220, 32),
-            t.ngettext("{count} child", "{count} children", s.children),
-            24,
-        ),
-        Button(
-            Rect(w // 2 + 130, TOP + 104, 130, 130),
-            "",
-            Action("plus"),
-            enabled=s.children < p.allowance,
-            icon="plus",
-        ),
-        Button(
-            Rect(w // 2 - 250, TOP + 254, 500, 80),
-            t.ngettext("Confirm — {count} person", "Confirm — {count} people", people),
-            Action("confirm"),
-            style="go",
-            size=30,
-            icon="check",
-        ),
-        Text(
-            Rect(40, h - 64, w - 80, 30),
-            t._("Confirmed by itself in {seconds} s", seconds=t.number(round(left))),
-            20,
-            colour=MUTED,
-        ),
-        Box(Rect(40, h - 28, w - 80, 12), LINE),
-        Box(Rect(40, h - 28, int((w - 80) * fraction), 12), BLUE),
-    ]
 
 
 # -- staff screens -----------------------------------------------------------------------
@@ -327,9 +298,9 @@ def _staff_login(s: UiState, t: Words, ctx: Context) -> list[object]:
             icon="lock",
         )
     )
-    if s.roster is None:
+    if s.accounts is None:
         return items + _loading(t, ctx)
-    if not s.roster:
+    if not s.accounts:
         return items + [
             Text(
                 Rect(40, TOP + 100, w - 80, 160),
@@ -341,22 +312,27 @@ def _staff_login(s: UiState, t: Words, ctx: Context) -> list[object]:
                 26,
             )
         ]
-    col_w = (w - 100) // 2
-    for index, name in enumerate(s.roster[:8]):
-        x = 40 + (index % 2) * (col_w + 20)
-        y = TOP + 80 + (index // 2) * 76
-        items.append(
-            Button(Rect(x, y, col_w, 64), name, Action("login_as", name), data=True, icon="person")
-        )
+    # The name is typed, never listed: whoever stands at the gate learns no one's name.
+    field = Rect(16, TOP + 72, w - 32, 64)
+    items.append(Box(field, WHITE, BLUE, 3))
+    if s.login_name:
+        items.append(Text(field.inflate(-24, -8), s.login_name, 30, bold=True, align="left",
+                          data=True))  # fmt: skip
+    else:
+        items.append(Text(field.inflate(-24, -8), t._("Type your name, then OK."), 22,
+                          colour=MUTED, align="left"))  # fmt: skip
     if s.locked_for:
-        items += _notice(Rect(40, ctx.height - 84, w - 80, 72), _locked(t, s))
-    return items
+        return items + _notice(Rect(16, TOP + 144, w - 32, ctx.height - TOP - 152), _locked(t, s))
+    ready = bool(s.login_name.strip())
+    return items + keyboard(t, NAME_KEYS, Rect(0, TOP + 142, w, ctx.height - TOP - 142), ready)
 
 
 ACCESS_BUTTON_W = 220
 # The code's keys in base32's own order: the same for every language, where a
 # keyboard's QWERTY, AZERTY or QWERTZ would suit one language and puzzle the others.
 CODE_KEYS = (*"ABCDEFGHI", *"JKLMNOPQR", *"STUVWXYZ", "erase", *"234567", "ok")
+# A name's keys: the same alphabetical order; accents and case need not be typed.
+NAME_KEYS = (*"ABCDEFGHI", *"JKLMNOPQR", *"STUVWXYZ", "erase", "-", "'", " ", "ok")
 CODE_GROUPS_PER_LINE = 8
 
 
@@ -393,7 +369,8 @@ def _access_code(s: UiState, t: Words, ctx: Context) -> list[object]:
     else:
         hint = t._("Type the code from the central office: letters A–Z and digits 2–7, then OK.")
         items.append(Text(field.inflate(-24, -8), hint, 22, colour=MUTED))
-    return items + _code_keys(s, t, ctx, Rect(0, TOP + 192, w, h - TOP - 192))
+    ready = bool(s.code) and not s.code_locked_for
+    return items + keyboard(t, CODE_KEYS, Rect(0, TOP + 192, w, h - TOP - 192), ready)
 
 
 def _grouped(code: str) -> str:
@@ -403,22 +380,24 @@ def _grouped(code: str) -> str:
     return "\n".join(" ".join(groups[i : i + per]) for i in range(0, len(groups), per))
 
 
-def _code_keys(s: UiState, t: Words, ctx: Context, area: Rect) -> list[object]:
-    """The on-screen keyboard: four rows of nine, OK three keys wide."""
-    gap, columns, rows = 6, 9, 4
+def keyboard(t: Words, keys: tuple[str, ...], area: Rect, ready: bool) -> list[object]:
+    """An on-screen keyboard of nine keys a row filling ``area``; OK is three keys wide."""
+    gap, columns = 6, 9
+    rows = -(-(len(keys) + 2) // columns)
     key_w = (area.width - 16 - gap * (columns - 1)) // columns
     key_h = (area.height - 6 - gap * (rows - 1)) // rows
     x0 = area.x + (area.width - columns * key_w - gap * (columns - 1)) // 2
     items: list[object] = []
-    for index, key in enumerate(CODE_KEYS):
+    for index, key in enumerate(keys):
         rect = Rect(x0 + (index % columns) * (key_w + gap), area.y + (index // columns) *
                     (key_h + gap), key_w, key_h)  # fmt: skip
         if key == "erase":
             items.append(Button(rect, "", Action("erase"), icon="erase"))
         elif key == "ok":
             rect.width = 3 * key_w + 2 * gap
-            ready = bool(s.code) and not s.code_locked_for
             items.append(Button(rect, t._("OK"), Action("ok"), "primary", ready, 28))
+        elif key == " ":
+            items.append(Button(rect, "␣", Action("char", key), size=28, data=True))
         else:
             items.append(Button(rect, key, Action("char", key), size=28, data=True))
     return items
@@ -485,17 +464,21 @@ _KEYPAD_TEXTS = {
 def _typed_number(s: UiState, t: Words, ctx: Context) -> list[object]:
     left_w = ctx.width - 440
     title, hint = _KEYPAD_TEXTS[s.purpose]
-    field = Rect(24, TOP + 104, left_w, 72)
-    return [
-        Text(Rect(24, TOP + 16, left_w, 80), t._(title), 30, bold=True, align="left"),
+    field = Rect(24, TOP + 96, left_w, 64)
+    entry = s.purpose is not Purpose.INFO  # an entry carries its children, like a tap's
+    items: list[object] = [
+        Text(Rect(24, TOP + 8, left_w, 80), t._(title), 30, bold=True, align="left"),
         Box(field, WHITE, BLUE, 3),
         Text(field.inflate(-24, -8), s.typed, 40, bold=True, align="left", data=True),
-        Text(Rect(24, TOP + 188, left_w, 130), t._(hint), 22, align="left"),
+        Text(Rect(24, TOP + 166, left_w, 78 if entry else 130), t._(hint), 20, align="left"),
         Button(
             Rect(24, ctx.height - 84, 200, 64), t._("Back"), Action("back"), style="quiet", size=22
         ),
         *_keypad(t, ctx),
     ]
+    if entry:
+        items += children_picker(s, t, Rect(24, TOP + 250, left_w, 72))
+    return items
 
 
 def _staff_menu(s: UiState, t: Words, ctx: Context) -> list[object]:
@@ -537,7 +520,9 @@ def _force_entry(s: UiState, t: Words, ctx: Context) -> list[object]:
     if kind == "number":
         target = t._("For pass number {number}.", number=value)
     elif kind == "chip":
-        target = t._("For the pass last presented.")
+        target = t._("For the pass refused on screen (chip {serial}).", serial=value)
+    elif kind == "paper":
+        target = t._("For old paper pass {number}.", number=value)
     else:
         target = t._("No pass: the entry is recorded without a pass number.")
     items = [
@@ -612,7 +597,9 @@ def _pass_info(s: UiState, t: Words, ctx: Context) -> list[object]:
         items.append(
             Text(
                 Rect(24, ctx.height - 92, w - 460, 76),
-                t._("Renewal possible: the pass ends soon."),
+                t._("Expired: it can be renewed at the desk.")
+                if info.expired
+                else t._("Renewal possible: the pass ends soon."),
                 22,
                 bold=True,
                 colour=AMBER,
@@ -672,15 +659,11 @@ def _figures(s: UiState, t: Words, ctx: Context) -> list[object]:
         (t._("Billable entries"), Value(t.number(f.billable))),
         (t._("Forced entries"), Value(t.number(f.forced))),
     ]
-    refusals = [
-        (t._(texts.REFUSAL_NAMES.get(code, texts.OTHER_REFUSAL)), Value(t.number(count)))
-        for code, count in f.refusals[:3]
-    ]
     items = [
         *_title(t, ctx, t._("Today's figures — {date}", date=t.date(f.day))),
-        *_rows(Rect(24, TOP + 70, 360, 0), rows, 36, label_w=270),
-        Text(Rect(24, TOP + 256, 360, 32), t._("Refusals"), 22, bold=True, align="left"),
-        *_rows(Rect(24, TOP + 290, 360, 0), refusals or [(t._("none"), "")], 32, label_w=270),
+        *_rows(Rect(24, TOP + 64, 360, 0), rows, 32, label_w=270),
+        Text(Rect(24, TOP + 226, 360, 30), t._("Refusals"), 22, bold=True, align="left"),
+        *_refusal_counts(t, f.refusals, Rect(24, TOP + 258, 370, ctx.height - TOP - 266)),
         Text(Rect(410, TOP + 70, w - 430, 32), t._("Entries by hour"), 22, bold=True, align="left"),
     ]
     busy = [hour for hour, count in enumerate(f.by_hour) if count]
@@ -693,6 +676,23 @@ def _figures(s: UiState, t: Words, ctx: Context) -> list[object]:
             tuple(str(h) for h in hours),
         )
     )
+    return items
+
+
+def _refusal_counts(t: Words, refusals: tuple[tuple[str, int], ...], area: Rect) -> list[object]:
+    """Every kind of refusal of the day with its count, in two columns."""
+    if not refusals:
+        return [Text(Rect(area.x, area.y, area.width, 30), t._("none"), 20, align="left")]
+    rows = -(-len(refusals) // 2)
+    step = min(32, area.height // rows)
+    col_w = area.width // 2
+    items: list[object] = []
+    for index, (code, count) in enumerate(refusals):
+        name = t._(texts.REFUSAL_NAMES.get(code, texts.OTHER_REFUSAL))
+        rect = Rect(area.x + (index // rows) * col_w, area.y + (index % rows) * step,
+                    col_w - 8, step - 2)  # fmt: skip
+        items.append(Text(rect, t._("{kind}: {count}", kind=name, count=t.number(count)), 18,
+                          align="left"))  # fmt: skip
     return items
 
 
@@ -713,7 +713,7 @@ def _status(s: UiState, t: Words, ctx: Context) -> list[object]:
     rows = [
         (
             t._("Pass list"),
-            t._("version {version}, {age} old", version=st.list_version, age=age)
+            t._("issued {date}, {age} old", date=_when(t, ctx, st.list_issued_at), age=age)
             if age
             else t._("none"),
         ),
@@ -779,7 +779,6 @@ _SCREENS: dict[Screen, Callable[[UiState, Words, Context], list[object]]] = {
     Screen.IDLE: _idle,
     Screen.ADMITTED: _admitted,
     Screen.REFUSED: _refused,
-    Screen.CHILDREN: _children,
     Screen.STAFF_LOGIN: _staff_login,
     Screen.STAFF_PIN: _staff_pin,
     Screen.ACCESS_CODE: _access_code,

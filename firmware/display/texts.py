@@ -39,6 +39,10 @@ REFUSALS: dict[str, tuple[str, str]] = {
         N_("Paper passes are no longer accepted since {date}."),
         N_("The holder must contact the central office to replace it."),
     ),
+    "list_expired": (
+        N_("This gate's pass data is out of date, so it cannot check passes."),
+        N_("Please see the desk: staff can let you in."),
+    ),
 }
 UNKNOWN_REFUSAL = (N_("Entry is not possible with this pass."), N_("Please see the desk."))
 NOT_STORED = (
@@ -88,5 +92,6 @@ REFUSAL_NAMES = {
     "expired": N_("Expired"),
     "already_entered": N_("Just used"),
     "paper_pass_withdrawn": N_("Paper pass"),
+    "list_expired": N_("Data out of date"),
 }
 OTHER_REFUSAL = N_("Other refusals")

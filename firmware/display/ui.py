@@ -20,8 +20,7 @@ from firmware.display import culture_ui
 from firmware.display.culture_ui import CultureActions, CultureInput
 from firmware.events import (
     AccessCodeEntered,
-    ChildrenChanged,
-    ChildrenConfirmed,
+    ChildrenChosen,
     FiguresRequest,
     ForceEntry,
     PaperPass,
@@ -38,7 +37,6 @@ from firmware.gate.figures import Figures
 from firmware.gate.staff import PIN_DIGITS
 from firmware.gate.views import (
     AccessCodeRefused,
-    ChildrenPrompt,
     LoginRefused,
     Outcome,
     PassInfo,
@@ -50,13 +48,15 @@ from firmware.gate.views import (
 LANGUAGE_RESET_S = 60.0  # the next visitor finds the gate's own language again
 STATUS_REFRESH_S = 5.0
 MAX_TYPED = 12
+MAX_NAME = 40
+# The most children offered before a tap; each pass type's own allowance caps it at the gate.
+MAX_CHILDREN = 5
 
 
 class Screen(StrEnum):
     IDLE = "idle"
     ADMITTED = "admitted"
     REFUSED = "refused"
-    CHILDREN = "children"
     STAFF_LOGIN = "staff_login"
     STAFF_PIN = "staff_pin"
     ACCESS_CODE = "access_code"
@@ -72,7 +72,9 @@ class Screen(StrEnum):
 
 RESULT_SCREENS = (Screen.ADMITTED, Screen.REFUSED, Screen.CULTURE_RESULT)
 LOGIN_SCREENS = (Screen.STAFF_LOGIN, Screen.STAFF_PIN, Screen.ACCESS_CODE)
-VISITOR_SCREENS = (Screen.IDLE, Screen.CHILDREN, Screen.CULTURE, *RESULT_SCREENS)
+VISITOR_SCREENS = (Screen.IDLE, Screen.CULTURE, *RESULT_SCREENS)
+# Where a number of children is chosen: the idle screen before a tap, and staff keypads.
+CHILDREN_SCREENS = (Screen.IDLE, Screen.KEYPAD)
 
 
 class Purpose(StrEnum):
@@ -97,11 +99,11 @@ class UiState:
     screen: Screen = Screen.IDLE
     now: float = 0.0  # monotonic, for countdowns
     outcome: Outcome | None = None
-    prompt: ChildrenPrompt | None = None
-    children: int = 0  # the number shown on the children prompt
+    children: int = 0  # chosen for the next entry (idle screen or a staff keypad)
+    children_until: float = 0.0  # monotonic: the choice on the idle screen is forgotten then
     session: StaffSession = field(default_factory=StaffSession)
-    roster: tuple[str, ...] | None = None  # None until the loop answered
-    login_name: str = ""
+    accounts: bool | None = None  # whether anyone can log in; None until the loop answered
+    login_name: str = ""  # typed on the login screen's keyboard (no roster is shown)
     pin: str = ""
     login_error: str = ""  # "", "wrong" or "locked"
     locked_until: float = 0.0
@@ -112,7 +114,6 @@ class UiState:
     typed: str = ""
     force_reason: str = ""
     force_credential: tuple[str, str] = ("none", "")
-    last_credential: tuple[str, str] | None = None  # the pass last presented or typed
     pass_info: PassInfo | None = None
     figures: Figures | None = None
     status: StatusView | None = None
@@ -121,6 +122,18 @@ class UiState:
     @property
     def staff(self) -> bool:
         return self.session.name is not None
+
+    @property
+    def scoped(self) -> bool:
+        """Staff may act on one refused credential only (a visitor tapped meanwhile)."""
+        return self.session.scope is not None
+
+    @property
+    def children_allowed(self) -> int:
+        """The most children the current screen offers."""
+        if self.screen is Screen.KEYPAD and self.purpose is Purpose.INFO:
+            return 0
+        return MAX_CHILDREN
 
     @property
     def locked_for(self) -> float:
@@ -155,19 +168,13 @@ class Ui(CultureActions):
     def on_view(self, view: object) -> None:
         s = self.state
         s.now = self.clock.monotonic()
-        if isinstance(view, ChildrenPrompt):
-            if s.prompt is None or s.prompt.ticket != view.ticket:
-                s.children = view.children  # a new prompt; later echoes keep the local count
-            s.prompt = view
-            self._remember(view.outcome)
-            s.screen = Screen.CHILDREN
-        elif isinstance(view, Outcome):
-            s.prompt, s.outcome = None, view
-            self._remember(view)
+        if isinstance(view, Outcome):
+            s.outcome = view
+            s.children, s.children_until = 0, 0.0  # the choice was for this entry only
             s.screen = Screen.ADMITTED if view.admitted else Screen.REFUSED
-            self._back_at = s.now + self.settings.result_shown_s
+            self._back_at = s.now + self._result_time(view)
         elif isinstance(view, StaffRoster):
-            s.roster = view.names
+            s.accounts = view.accounts
             s.locked_until = s.now + view.locked_for_s
         elif isinstance(view, StaffSession):
             self._on_session(view)
@@ -188,15 +195,24 @@ class Ui(CultureActions):
         elif isinstance(view, CultureOutcome):
             self.culture_view(view, s.now)
 
-    def _remember(self, outcome: Outcome) -> None:
-        if outcome.credential_kind in ("chip", "number"):
-            self.state.last_credential = (outcome.credential_kind, outcome.credential)
+    def _result_time(self, outcome: Outcome) -> float:
+        # Staff acting on a refusal need a person's pace, not a passer-by's glance.
+        if self.state.staff and not outcome.admitted and outcome.stored:
+            return max(self.settings.result_shown_s, self.settings.refusal_actions_s)
+        return self.settings.result_shown_s
 
     def _on_session(self, session: StaffSession) -> None:
         s = self.state
         was_staff, s.session = s.staff, session
-        if session.name is not None and not was_staff:
+        if session.scope is not None:
+            # A visitor tapped: the staff menu is gone; only the refusal on screen is left.
+            if s.screen not in (Screen.REFUSED, Screen.FORCE, Screen.PASS_INFO):
+                s.screen = Screen.IDLE
+            elif s.screen is Screen.REFUSED:
+                self._back_at = s.now + self.settings.refusal_actions_s
+        elif session.name is not None and not was_staff:
             s.pin, s.login_error, s.code, s.code_error = "", "", "", ""
+            s.login_name = ""
             s.screen = Screen.STAFF_MENU
             self.post(StatusRequest())  # for the stale-data warning on the menu
         elif session.name is None and s.screen not in VISITOR_SCREENS:
@@ -210,7 +226,7 @@ class Ui(CultureActions):
         handler = getattr(self, f"_do_{action.name}", None)
         if handler is None:
             return
-        if s.staff and action.name not in ("logout", "ok", "force", "confirm", "plus", "minus"):
+        if s.staff and action.name not in ("logout", "ok", "force", "plus", "minus"):
             self.post(StaffActive())
         handler(action.arg)
 
@@ -219,14 +235,16 @@ class Ui(CultureActions):
 
     def _do_staff(self, _arg: str) -> None:
         s = self.state
-        s.roster, s.login_error = None, ""
+        s.accounts, s.login_error, s.login_name = None, "", ""
         s.screen = Screen.STAFF_LOGIN
         self.post(StaffDoor())
 
     def _do_login_as(self, name: str) -> None:
+        """The name is typed (or, from a tool, given whole): then the PIN."""
         s = self.state
-        s.login_name, s.pin, s.login_error = name, "", ""
-        s.screen = Screen.STAFF_PIN
+        if name.strip():
+            s.login_name, s.pin, s.login_error = name.strip(), "", ""
+            s.screen = Screen.STAFF_PIN
 
     def _do_access_code(self, _arg: str) -> None:
         s = self.state
@@ -237,6 +255,11 @@ class Ui(CultureActions):
         s = self.state
         if s.screen is Screen.CULTURE:
             self.culture_key(char)
+            return
+        if s.screen is Screen.STAFF_LOGIN:
+            if len(s.login_name) < MAX_NAME and (char.isalnum() or char in " -'"):
+                s.login_name += char
+                s.login_error = ""
             return
         letter = access.normalise(char)  # a 0, 1 or 8 typed meant O, I or B
         if (
@@ -250,7 +273,7 @@ class Ui(CultureActions):
 
     def _do_digit(self, digit: str) -> None:
         s = self.state
-        if s.screen in (Screen.ACCESS_CODE, Screen.CULTURE):
+        if s.screen in (Screen.ACCESS_CODE, Screen.CULTURE, Screen.STAFF_LOGIN):
             self._do_char(digit)
         elif s.screen is Screen.STAFF_PIN and not s.locked_for and len(s.pin) < PIN_DIGITS[1]:
             s.pin += digit
@@ -268,6 +291,8 @@ class Ui(CultureActions):
             s.code, s.code_error = s.code[:-1], ""
         elif s.screen is Screen.CULTURE:
             self.culture_erase()
+        elif s.screen is Screen.STAFF_LOGIN:
+            s.login_name = s.login_name[:-1]
 
     def _do_ok(self, _arg: str) -> None:
         s = self.state
@@ -278,8 +303,8 @@ class Ui(CultureActions):
             self._submit_typed()
         elif s.screen is Screen.ACCESS_CODE and s.code and not s.code_locked_for:
             self.post(AccessCodeEntered(s.code))
-        elif s.screen is Screen.CHILDREN:
-            self._do_confirm("")
+        elif s.screen is Screen.STAFF_LOGIN:
+            self._do_login_as(s.login_name)
         elif s.screen is Screen.FORCE:
             self._do_force("")
         elif s.screen is Screen.CULTURE:
@@ -288,9 +313,9 @@ class Ui(CultureActions):
     def _submit_typed(self) -> None:
         s = self.state
         if s.purpose is Purpose.NUMBER:
-            self.post(TypedPassNumber(s.typed))
+            self.post(TypedPassNumber(s.typed, s.children))
         elif s.purpose is Purpose.PAPER:
-            self.post(PaperPass(s.typed))
+            self.post(PaperPass(s.typed, s.children))
         else:
             self._show_pass_info(("number", s.typed))
 
@@ -304,8 +329,6 @@ class Ui(CultureActions):
         s = self.state
         if s.screen in (Screen.STAFF_PIN, Screen.ACCESS_CODE):
             s.screen = Screen.STAFF_LOGIN
-        elif s.screen is Screen.CHILDREN:
-            return  # the prompt only ends by confirming or timing out
         else:
             self._home()
 
@@ -313,7 +336,8 @@ class Ui(CultureActions):
         self.state.screen = Screen(name)
 
     def _home(self) -> None:
-        self.state.screen = Screen.STAFF_MENU if self.state.staff else Screen.IDLE
+        s = self.state
+        s.screen = Screen.STAFF_MENU if s.staff and not s.scoped else Screen.IDLE
 
     def _do_logout(self, _arg: str) -> None:
         self.post(StaffLogout())
@@ -321,7 +345,7 @@ class Ui(CultureActions):
     def _do_menu(self, target: str) -> None:
         s = self.state
         if target in tuple(Purpose):
-            s.purpose, s.typed = Purpose(target), ""
+            s.purpose, s.typed, s.children = Purpose(target), "", 0
             s.screen = Screen.KEYPAD
         elif target == "force":
             self._open_force(("none", ""))
@@ -339,17 +363,22 @@ class Ui(CultureActions):
         s.force_reason, s.force_credential = "", credential
         s.screen = Screen.FORCE
 
-    def _do_force_last(self, _arg: str) -> None:
-        self._open_force(self.state.last_credential or ("none", ""))
+    def _do_force_shown(self, _arg: str) -> None:
+        """Force an entry for exactly the credential refused on screen."""
+        o = self.state.outcome
+        if self.state.screen is Screen.REFUSED and o is not None:
+            self._open_force((o.credential_kind, o.credential))
 
     def _do_force_info(self, _arg: str) -> None:
         info = self.state.pass_info
         if info is not None:
             self._open_force((info.credential_kind, info.credential))
 
-    def _do_info_last(self, _arg: str) -> None:
-        if self.state.last_credential is not None:
-            self._show_pass_info(self.state.last_credential)
+    def _do_info_shown(self, _arg: str) -> None:
+        """The information of exactly the credential refused on screen (a pass, not paper)."""
+        o = self.state.outcome
+        if self.state.screen is Screen.REFUSED and o is not None and info_offered(o):
+            self._show_pass_info((o.credential_kind, o.credential))
 
     def _do_reason(self, code: str) -> None:
         self.state.force_reason = code
@@ -368,14 +397,13 @@ class Ui(CultureActions):
 
     def _set_children(self, count: int) -> None:
         s = self.state
-        if s.screen is Screen.CHILDREN and s.prompt is not None:
-            s.children = max(0, min(count, s.prompt.allowance))
-            self.post(ChildrenChanged(s.prompt.ticket, s.children))
-
-    def _do_confirm(self, _arg: str) -> None:
-        s = self.state
-        if s.screen is Screen.CHILDREN and s.prompt is not None:
-            self.post(ChildrenConfirmed(s.prompt.ticket, s.children))
+        if s.screen not in CHILDREN_SCREENS or s.children_allowed == 0:
+            return
+        s.children = max(0, min(count, s.children_allowed))
+        if s.screen is Screen.IDLE:
+            # For the next tap only, and forgotten as the loop forgets it.
+            s.children_until = s.now + self.settings.children_prompt_timeout_s
+            self.post(ChildrenChosen(s.children))
 
     # -- time ------------------------------------------------------------------
 
@@ -385,6 +413,8 @@ class Ui(CultureActions):
         idle_for = s.now - self._last_touch
         if s.screen in RESULT_SCREENS and s.now >= self._back_at:
             self._home()
+        if s.screen is Screen.IDLE and s.children and s.now >= s.children_until:
+            s.children = 0
         elif s.screen in LOGIN_SCREENS and idle_for >= self.settings.idle_logout_s:
             s.screen = Screen.IDLE  # a login left half-done
         elif self.culture_abandoned(idle_for):
@@ -394,3 +424,13 @@ class Ui(CultureActions):
             self.post(StatusRequest())
         if s.screen is Screen.IDLE and not s.staff and idle_for >= LANGUAGE_RESET_S:
             s.language = self.default_language
+
+
+def info_offered(outcome: Outcome) -> bool:
+    """Whether a pass's information can be shown for ``outcome``: not for a paper pass."""
+    return outcome.credential_kind in ("chip", "number")
+
+
+def force_offered(outcome: Outcome) -> bool:
+    """Whether staff may force an entry from ``outcome``'s refusal: it was recorded."""
+    return not outcome.admitted and outcome.stored

@@ -3,27 +3,29 @@
 The path of a tap (or a pass number typed by staff, a forced entry, a paper
 pass), each step named for what it does:
 
-    present  →  decide (pure)  →  carry_out  →  [hold for children]  →  commit
-                                                                         ├ record (journal)
-                                                                         └ outputs (relay / refusal)
+    present  →  decide (pure)  →  carry_out  →  commit ┬ record (journal)
+                                                       └ outputs (relay / refusal)
 
-``carry_out`` holds an admission whose pass allows children while a screen
-is up: nothing is journaled and nothing moves until the children are
-counted (confirmed, timed out, the next tap, a staff entry, the screen
-failing). Then one record carries the count, and the relay opens for
-1 + children people. See ``docs/architecture.md``.
+Nothing waits between the decision and the relay: the number of children is
+chosen on the idle screen *before* the tap (``ChildrenChosen``), kept for the
+next entry only and forgotten after ``children_choice_s``, so a visitor with
+no children is through with one tap and a later stranger never inherits a
+family's number. A pass tapped again within the anti-passback window, by the
+person the gate just admitted, is shown that admission again: the tap is
+journaled as a harmless repeat (``already_entered``, not admitted) and the
+relay stays shut (it already opened for them). See
+``docs/architecture.md``.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from firmware.clock import Now
-from firmware.events import CardTapped, ChildrenChanged, ChildrenConfirmed, DisplayFailed, Shutdown
+from firmware.events import CardTapped, ChildrenChosen
 from firmware.gate.decision import (
     TYPED_KINDS,
     VALID_SERIAL_BYTES,
@@ -40,14 +42,17 @@ from firmware.gate.listkeeper import ListKeeper
 from firmware.gate.outputs import Outputs
 from firmware.gate.passages import Grant, Passages
 from firmware.gate.passes import PassRecord
-from firmware.gate.reactor import NEVER, Reactor
+from firmware.gate.reactor import Reactor
 from firmware.gate.recorder import Recorder
 from firmware.gate.timekeeping import Timekeeper
-from firmware.gate.views import ChildrenPrompt, Outcome, Views
+from firmware.gate.views import Outcome, Views
 from firmware.journal.journal import Entry, Journal, PassChange
 from firmware.store.store import PassStore
 
 log = logging.getLogger("portique.gate")
+
+# The most children the idle screen offers; each pass type's own allowance caps it.
+MAX_CHILDREN_CHOICE = 5
 
 
 @dataclass
@@ -61,21 +66,17 @@ class Claim:
     detail: str | None = None  # a forced entry's reason code
     children: int = 0
 
-    def set_children(self, count: int) -> None:
-        self.children = max(0, min(count, self.decision.children_allowed))
+    def __post_init__(self) -> None:
+        self.children = max(0, min(self.children, self.decision.children_allowed))
 
-
-@dataclass
-class _Held:
-    """An admission decided at the tap, waiting for the number of children."""
-
-    ticket: int
-    claim: Claim
-    deadline: float = 0.0
+    @property
+    def persons(self) -> int:
+        """Everyone the relay opens for: the pass's holders and the children with them."""
+        return self.decision.holders + self.children
 
 
 class Admissions:
-    """Owns the tap path and the children prompt; counts taps, admissions and refusals."""
+    """Owns the tap path and the children chosen for it; counts taps, admissions, refusals."""
 
     def __init__(
         self,
@@ -91,26 +92,24 @@ class Admissions:
         outputs: Outputs,
         passages: Passages,
         views: Views,
-        screen_up: Callable[[], bool],
-        children_prompt_s: float,
+        children_choice_s: float,
     ) -> None:
         self._reactor = reactor
         self.museum, self.gate = where
         self.rules, self._time, self._lists, self._store = rules, time, lists, store
         self._journal, self._recorder, self._outputs = journal, recorder, outputs
-        self._passages, self._views, self._screen_up = passages, views, screen_up
-        self.children_prompt_s = children_prompt_s
-        self._held: _Held | None = None
-        self._tickets = itertools.count(1)
+        self._passages, self._views = passages, views
+        self.children_choice_s = children_choice_s
+        self._chosen = 0  # children chosen on the idle screen for the next entry
+        self._chosen_until = 0.0  # monotonic: forgotten after this
         self.taps = 0
         self.admitted = 0
         self.refusals: dict[str, int] = {}
+        # Told the outcome of every visitor's tap (the staff desk ends its screens then).
+        self.after_tap: list[Callable[[Outcome], None]] = []
+        self.last_outcome: Outcome | None = None
         reactor.register(CardTapped, self._on_tap)
-        reactor.register(ChildrenChanged, self._on_children_changed)
-        reactor.register(ChildrenConfirmed, self._on_children_confirmed)
-        # The screen is gone: nobody can count children any more.
-        reactor.register(DisplayFailed, lambda _event, _t: self.settle_held())
-        reactor.register(Shutdown, lambda _event, _t: self._drop_held())
+        reactor.register(ChildrenChosen, self._on_children_chosen)
 
     # -- what the decision needs --------------------------------------------------
 
@@ -133,23 +132,73 @@ class Admissions:
     # -- the path ------------------------------------------------------------------
 
     def _on_tap(self, event: CardTapped, _eventtime: float) -> None:
-        # Settled first, so the held admission (and any activation it carries)
-        # is in the journal before this tap is looked up: a pass tapped twice
-        # meets anti-passback.
-        self.settle_held()
         serial = event.serial.hex().upper()
         valid = len(event.serial) in VALID_SERIAL_BYTES
         record = self._store.lookup(serial) if valid else None
-        self.present(Credential(CredentialKind.CHIP, serial), record)
+        self.present(Credential(CredentialKind.CHIP, serial), record, children=self.take_chosen())
+        if (outcome := self.last_outcome) is not None:
+            for listener in self.after_tap:
+                listener(outcome)
+
+    def _publish(self, outcome: Outcome) -> None:
+        self.last_outcome = outcome
+        self._views.publish(outcome)
+
+    def _on_children_chosen(self, event: ChildrenChosen, _eventtime: float) -> None:
+        self._chosen = max(0, min(event.children, MAX_CHILDREN_CHOICE))
+        self._chosen_until = self._reactor.monotonic() + self.children_choice_s
+
+    def take_chosen(self) -> int:
+        """The children chosen for this entry (0 once expired); the choice is used up."""
+        chosen = self._chosen if self._reactor.monotonic() < self._chosen_until else 0
+        self._chosen, self._chosen_until = 0, 0.0
+        return chosen
 
     def present(
-        self, credential: Credential, record: PassRecord | None, operator: str | None = None
+        self,
+        credential: Credential,
+        record: PassRecord | None,
+        operator: str | None = None,
+        children: int = 0,
     ) -> int | None:
         """Decide for ``credential`` now with ``decide``, then carry the decision out."""
         now = self._time.now()
         history = self.history(record.pass_number if record else None, now)
         decision = decide(credential, record, history, self.moment(now), self.rules)
-        return self.carry_out(credential, decision, now, operator=operator)
+        if decision.reason is Reason.ALREADY_ENTERED and record is not None:
+            return self._show_again(Claim(credential, decision, now, operator), record)
+        return self.carry_out(credential, decision, now, operator=operator, children=children)
+
+    def _show_again(self, claim: Claim, record: PassRecord) -> int | None:
+        """The pass was admitted here moments ago: show that admission again.
+
+        The visitor who taps again because they did not see the gate open is not
+        told "refused" (no red screen, LED or buzzer). The tap is journaled as the
+        harmless repeat it is (``already_entered``, not admitted, not billable), so a
+        pass handed back over the gate stays visible in the journal; the relay stays
+        shut, so that pass opens nothing.
+        """
+        last = self._journal.last_admission(record.pass_number, self.gate)
+        seq = self._recorder.record(*self._entry(claim))
+        if seq is None or last is None:
+            self._publish(self._outcome(claim, stored=seq is not None))
+            return seq
+        self.taps += 1
+        reason = claim.decision.reason.value
+        self.refusals[reason] = self.refusals.get(reason, 0) + 1
+        log.info("tap %s %s → pass %s tapped again within the anti-passback window: "
+                 "admission shown again, relay not moved [seq %d]", claim.credential.kind,
+                 claim.credential.value, record.pass_number, seq)  # fmt: skip
+        wall, persons = last
+        self._publish(
+            Outcome(
+                admitted=True, reason=reason, credential_kind=claim.credential.kind,
+                credential=claim.credential.value, pass_number=record.pass_number,
+                valid_until=claim.decision.valid_until,
+                persons=persons or record.pass_type.persons, repeat_of=wall,
+            )
+        )  # fmt: skip
+        return seq
 
     def carry_out(
         self,
@@ -158,17 +207,13 @@ class Admissions:
         now: Now,
         operator: str | None = None,
         detail: str | None = None,
+        children: int = 0,
     ) -> int | None:
-        """Journal ``decision``, then act on it. Returns the record's seq, None if not stored.
+        """Journal ``decision`` (with ``children``, capped at the pass's allowance), then act.
 
-        An admission whose pass allows children, while a screen is up, is held
-        instead (nothing stored yet, None returned) until the children are counted.
+        Returns the record's seq, None if it could not be stored.
         """
-        claim = Claim(credential, decision, now, operator, detail)
-        if decision.admit and decision.children_allowed > 0 and self._screen_up():
-            self._hold(claim)
-            return None
-        return self._commit(claim)
+        return self._commit(Claim(credential, decision, now, operator, detail, children))
 
     def _commit(self, claim: Claim) -> int | None:
         """Record ``claim``; only once it is stored, open the gate or signal the refusal."""
@@ -181,11 +226,11 @@ class Admissions:
             else:
                 self._signal_refusal(decision)
             self._log(claim, seq)
-        self._views.publish(self._outcome(claim, stored=seq is not None))
+        self._publish(self._outcome(claim, stored=seq is not None))
         return seq
 
     def _open(self, claim: Claim, seq: int) -> None:
-        persons = 1 + claim.children
+        persons = claim.persons
         self.admitted += 1
         self._outputs.open_for(persons)
         record = claim.decision.record
@@ -222,6 +267,7 @@ class Admissions:
             list_version=self._store.version,
             operator=claim.operator,
             detail=claim.detail,
+            persons=claim.persons if decision.admit else None,
         )
         change = None
         if record is not None and decision.activated_on is not None:
@@ -252,78 +298,10 @@ class Admissions:
             valid_until=valid_until,
             renewal_hint=decision.renewal_hint,
             renewal_possible=decision.renewal_possible,
-            persons=1 + claim.children if decision.admit and stored else 0,
+            persons=claim.persons if decision.admit and stored else 0,
             stored=stored,
             operator=claim.operator,
         )
-
-    # -- the children prompt ---------------------------------------------------------
-
-    def _hold(self, claim: Claim) -> None:
-        held = _Held(ticket=next(self._tickets), claim=claim)
-        self._held = held
-        log.info(
-            "%s %s admitted (%s); asking for the number of children (prompt %d)",
-            claim.credential.kind,
-            claim.credential.value,
-            claim.decision.reason.value,
-            held.ticket,
-        )
-        self._restart_prompt(held)
-
-    def _restart_prompt(self, held: _Held) -> None:
-        # Every change restarts the timeout: a visitor still counting is not cut short.
-        held.deadline = self._reactor.monotonic() + self.children_prompt_s
-        ticket = held.ticket
-        self._reactor.schedule(self.children_prompt_s, lambda t: self._prompt_timeout(ticket, t))
-        claim = held.claim
-        self._views.publish(
-            ChildrenPrompt(
-                held.ticket,
-                claim.decision.children_allowed,
-                claim.children,
-                held.deadline,
-                self._outcome(claim, stored=True),
-                self.children_prompt_s,
-            )
-        )
-
-    def _waiting(self, ticket: int) -> _Held | None:
-        held = self._held
-        return held if held is not None and held.ticket == ticket else None
-
-    def _on_children_changed(self, event: ChildrenChanged, _eventtime: float) -> None:
-        if (held := self._waiting(event.ticket)) is not None:
-            held.claim.set_children(event.children)
-            self._restart_prompt(held)
-
-    def _on_children_confirmed(self, event: ChildrenConfirmed, _eventtime: float) -> None:
-        if (held := self._waiting(event.ticket)) is not None:
-            held.claim.set_children(event.children)
-            self.settle_held()
-
-    def _prompt_timeout(self, ticket: int, eventtime: float) -> float | None:
-        held = self._waiting(ticket)
-        if held is not None and eventtime >= held.deadline:
-            log.info("prompt %d timed out: confirming %d children", ticket, held.claim.children)
-            self.settle_held()
-        return NEVER
-
-    def settle_held(self) -> None:
-        """Commit the admission waiting for its children count, with the number shown."""
-        held, self._held = self._held, None
-        if held is not None:
-            self._commit(held.claim)
-
-    def _drop_held(self) -> None:
-        # Stopping: nothing was journaled and the relay never moved, so the
-        # visitor simply taps again once the gate is back.
-        if self._held is not None:
-            log.warning(
-                "prompt %d dropped at shutdown: nothing recorded, the gate stayed shut",
-                self._held.ticket,
-            )
-            self._held = None
 
     # -- status and log -------------------------------------------------------------------
 
@@ -334,16 +312,24 @@ class Admissions:
         credential, decision = claim.credential, claim.decision
         record = decision.record
         log.info(
-            "tap %s %s → %s (%s)%s%s%s%s%s [seq %d%s]",
+            "tap %s %s → %s (%s)%s%s%s%s%s%s [seq %d%s]",
             credential.kind,
             credential.value,
             "ADMIT" if decision.admit else "REFUSE",
             decision.reason.value,
             f" pass {record.pass_number}" if record else "",
-            f" with {claim.children} children" if claim.children else "",
+            _with_children(claim.children),
+            f" for {claim.persons} people" if decision.admit and claim.persons > 1 else "",
             f" valid until {decision.valid_until}" if decision.valid_until else "",
             ", renewal due" if decision.renewal_hint else "",
             f" by {claim.operator}" if claim.operator else "",
             seq,
             "" if claim.now.trusted else ", clock untrusted: floor used",
         )
+
+
+def _with_children(children: int) -> str:
+    """' with 1 child', ' with 2 children' or nothing: people read the log too."""
+    if not children:
+        return ""
+    return f" with {children} {'child' if children == 1 else 'children'}"

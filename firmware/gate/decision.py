@@ -18,6 +18,10 @@ from firmware.gate.passes import PassRecord, PassState, add_months, last_valid_d
 from firmware.protocol.serials import VALID_SERIAL_BYTES
 from firmware.ranges import within
 
+# An old paper pass, or a forced entry with no pass at hand, carries no pass type:
+# the holder may bring up to 5 children, as with the Museums-PASS-Musées itself.
+PAPER_PASS_CHILDREN = 5
+
 _HEX = re.compile(r"(?:[0-9A-Fa-f]{2})+")
 
 
@@ -114,6 +118,7 @@ class Decision:
     renewal_possible: bool = False  # refused as expired: the desk can renew it
     children_allowed: int = 0
     activated_on: date | None = None  # set when this entry activates the pass
+    holders: int = 1  # the pass type's persons: a duo pass lets both holders through
 
 
 def _refuse(reason: Reason, record: PassRecord | None = None, **extra: object) -> Decision:
@@ -166,6 +171,7 @@ def decide(
         and valid_until < add_months(moment.today, rules.renewal_window_months),
         children_allowed=record.pass_type.children,
         activated_on=activated_on if activating else None,
+        holders=max(1, record.pass_type.persons),
     )
 
 
@@ -173,7 +179,9 @@ def decide_paper_pass(pass_number: str, moment: Moment, rules: Rules) -> Decisio
     """Staff record an old non-electronic pass: accepted only through its last day."""
     if moment.today > rules.paper_pass_last_day:
         return _refuse(Reason.PAPER_PASS_WITHDRAWN)
-    return Decision(admit=True, reason=Reason.PAPER_PASS, billable=True)
+    return Decision(
+        admit=True, reason=Reason.PAPER_PASS, billable=True, children_allowed=PAPER_PASS_CHILDREN
+    )
 
 
 def decide_forced(record: PassRecord | None, history: History) -> Decision:
@@ -184,7 +192,8 @@ def decide_forced(record: PassRecord | None, history: History) -> Decision:
         billable=not history.billed_today,
         record=record,
         valid_until=record.expires_on if record else None,
-        children_allowed=record.pass_type.children if record else 0,
+        children_allowed=record.pass_type.children if record else PAPER_PASS_CHILDREN,
+        holders=max(1, record.pass_type.persons) if record else 1,
     )
 
 

@@ -6,10 +6,16 @@ admissions path as a tap, and answers with a view. Sessions, the PIN
 lockout and the idle logout are state, so they live here, run on the
 reactor by its injected clock, never in the screen.
 
-A session opens with a staff member's name and PIN, or with an access code
-from the central office (checked as `portique provision` checks it, sharing
-its lockout and used codes); a code's session ends at the code's expiry at
-the latest.
+A session opens with a staff member's name (typed, never listed) and PIN,
+or with an access code from the central office (checked as `portique
+provision` checks it, sharing its lockout and used codes); a code's session
+ends at the code's expiry at the latest.
+
+Staff screens never reach the public: a session ends after
+``idle_logout_s`` without a staff touch, and at a visitor's tap. A tap
+that is refused while staff are logged in leaves them ``refusal_actions_s``
+(at least 20 s) to force an entry or read the information of exactly that
+credential, nothing else; the next tap, or the end of that time, ends it.
 """
 
 from __future__ import annotations
@@ -51,10 +57,13 @@ from firmware.gate.staff import (
     ENTRIES,
     FIGURES,
     STATUS,
+    LoginPace,
     PinGuard,
     Role,
     StaffError,
     StaffMember,
+    find_member,
+    hash_pin,
     load_staff,
     verify_pin,
 )
@@ -62,6 +71,7 @@ from firmware.gate.timekeeping import Timekeeper
 from firmware.gate.views import (
     AccessCodeRefused,
     LoginRefused,
+    Outcome,
     PassInfo,
     StaffRoster,
     StaffSession,
@@ -73,6 +83,10 @@ from firmware.store.store import PassStore
 
 log = logging.getLogger("portique.staff")
 
+# Checked when the typed name matches no account, so a wrong name costs the same
+# time as a wrong PIN and the screen's answer says nothing about who exists.
+_NOBODY = hash_pin("0000", salt=b"portique-nobody!")
+
 
 class StaffDesk:
     """Staff sessions and functions; built by ``app.py``, its handlers run on the reactor."""
@@ -80,15 +94,19 @@ class StaffDesk:
     def __init__(self, reactor: Reactor, *, gate: str, time: Timekeeper, admissions: Admissions,
                  store: PassStore, journal: Journal, recorder: Recorder, views: Views,
                  health: Callable[[], dict[str, Any]], staff_file: Path, idle_logout_s: float,
-                 door: Door) -> None:  # fmt: skip
+                 door: Door, refusal_actions_s: float = 30.0) -> None:  # fmt: skip
         self._reactor, self.gate, self._time = reactor, gate, time
         self._admissions, self._store, self._journal = admissions, store, journal
         self._recorder, self._views, self._health = recorder, views, health
         self.staff_file = staff_file
         self.door = door
         self.idle_logout_s = idle_logout_s
-        self.guard = PinGuard()
+        self.refusal_actions_s = refusal_actions_s
+        self.guards: dict[str, PinGuard] = {}  # per account name
+        self.pace = LoginPace()
         self.member: StaffMember | None = None
+        # Set after a visitor's refused tap: the only credential staff may act on now.
+        self.scope: tuple[str, str] | None = None
         self._last_active = 0.0
         self._session = 0  # numbers sessions, so an old idle timer cannot end a new one
         for event_type, handler in (
@@ -105,6 +123,7 @@ class StaffDesk:
             (StatusRequest, self._on_status),
         ):
             reactor.register(event_type, lambda event, _t, handle=handler: handle(event))
+        admissions.after_tap.append(self._after_visitor_tap)
 
     def _mono(self) -> float:
         return self._reactor.monotonic()
@@ -120,26 +139,38 @@ class StaffDesk:
     # -- sessions ----------------------------------------------------------
 
     def _on_door(self, _event: StaffDoor) -> None:
-        names = tuple(sorted(self._staff(), key=str.casefold))
-        self._views.publish(StaffRoster(names, self.guard.locked_for(self._mono())))
+        accounts = bool(self._staff())
+        self._views.publish(StaffRoster(accounts, self.pace.wait_for(self._mono())))
+
+    def _guard(self, name: str) -> PinGuard:
+        return self.guards.setdefault(name, PinGuard())
 
     def _on_login(self, event: StaffLogin) -> None:
         mono = self._mono()
-        locked = self.guard.locked_for(mono)
+        member = find_member(self._staff(), event.name)
+        guard = self._guard(member.name) if member else None
+        locked = max(self.pace.wait_for(mono), guard.locked_for(mono) if guard else 0.0)
         if locked:
-            log.warning("staff login as %r refused: PIN pad locked for %.0f s", event.name, locked)
+            log.warning("staff login as %r refused: locked for %.0f s", event.name, locked)
             self._views.publish(LoginRefused(event.name, locked))
             return
-        member = self._staff().get(event.name)
-        if member is None or not verify_pin(event.pin, member.pin_hash):
-            locked = self.guard.failed(mono)
-            lock = f", locked for {locked:.0f} s" if locked else ""
-            log.warning("staff login as %r refused: wrong PIN (%d in a row%s)",
-                        event.name, self.guard.failures, lock)  # fmt: skip
-            self._views.publish(LoginRefused(event.name, locked))
+        if member is None or guard is None:
+            verify_pin(event.pin, _NOBODY)
+            self._refuse_login(event.name, "no such account", self.pace.failed(mono))
             return
-        self.guard.succeeded()
+        if not verify_pin(event.pin, member.pin_hash):
+            locked = max(guard.failed(mono), self.pace.failed(mono))
+            self._refuse_login(event.name, f"wrong PIN ({guard.failures} in a row)", locked)
+            return
+        guard.succeeded()
+        self.pace.succeeded()
         self._open(member)
+
+    def _refuse_login(self, name: str, why: str, locked: float) -> None:
+        lock = f", locked for {locked:.0f} s" if locked else ""
+        log.warning("staff login as %r refused: %s%s", name, why, lock)
+        # The same answer for an unknown name and a wrong PIN: nothing about who exists.
+        self._views.publish(LoginRefused(name, locked))
 
     def _on_access_code(self, event: AccessCodeEntered) -> None:
         now = self._time.now()
@@ -155,7 +186,7 @@ class StaffDesk:
 
     def _open(self, member: StaffMember, ends_in: float | None = None) -> None:
         """Log ``member`` in until the idle logout or, for a code, ``ends_in`` seconds."""
-        self.member = member
+        self.member, self.scope = member, None
         self._session += 1
         log.info("staff %s logged in (%s)", member.name, member.role)
         self._touch()
@@ -168,8 +199,29 @@ class StaffDesk:
     def logout(self, why: str) -> None:
         if self.member is not None:
             log.info("staff %s %s", self.member.name, why)
-        self.member = None
+        self.member, self.scope = None, None
         self._views.publish(StaffSession())
+
+    def _after_visitor_tap(self, outcome: Outcome) -> None:
+        """A visitor tapped: the staff screens end, but for a refusal's own actions a while."""
+        member = self.member
+        if member is None:
+            return
+        if self.scope is not None or outcome.admitted or not outcome.stored:
+            self.logout("logged out: a visitor tapped")
+            return
+        self.scope = (outcome.credential_kind, outcome.credential)
+        self._session += 1  # the old idle timer is done; this one ends the refusal's actions
+        session = self._session
+        log.info("staff %s may act on refused %s %s for %.0f s", member.name,
+                 *self.scope, self.refusal_actions_s)  # fmt: skip
+        self._reactor.schedule(self.refusal_actions_s, lambda _t: self._scope_over(session))
+        self._views.publish(StaffSession(member.name, member.role.value,
+                                         member.functions, self.scope))  # fmt: skip
+
+    def _scope_over(self, session: int) -> None:
+        if self.member is not None and session == self._session:
+            self.logout("logged out: the time to act on the refusal is over")
 
     def _code_expired(self, session: int) -> None:
         if self.member is not None and session == self._session:
@@ -183,7 +235,7 @@ class StaffDesk:
         self._reactor.schedule(delay, lambda eventtime: self._idle_check(session, eventtime))
 
     def _idle_check(self, session: int, eventtime: float) -> float | None:
-        if self.member is None or session != self._session:
+        if self.member is None or session != self._session or self.scope is not None:
             return NEVER
         idle = eventtime - self._last_active
         if idle >= self.idle_logout_s:
@@ -191,14 +243,24 @@ class StaffDesk:
             return NEVER
         return eventtime + self.idle_logout_s - idle
 
-    def _allowed(self, function: str, what: str) -> StaffMember | None:
-        """The member logged in, if their role allows ``function``; counts as activity."""
+    def _allowed(
+        self, function: str, what: str, credential: tuple[str, str] | None = None
+    ) -> StaffMember | None:
+        """The member logged in, if their role allows ``function``; counts as activity.
+
+        After a visitor's refused tap only that credential may be acted on.
+        """
         member = self.member
-        if member is None or function not in member.functions:
+        refused = member is None or function not in member.functions
+        if not refused and self.scope is not None and credential != self.scope:
+            refused = True
+            log.warning("staff function %s refused: only %s %s may be acted on now", what,
+                        *self.scope)  # fmt: skip
+        if refused:
             who = f"{member.name} ({member.role})" if member else "nobody logged in"
             log.warning("staff function %s refused: %s", what, who)
             self._views.publish(
-                StaffSession(member.name, member.role.value, member.functions)
+                StaffSession(member.name, member.role.value, member.functions, self.scope)
                 if member
                 else StaffSession()
             )
@@ -209,38 +271,38 @@ class StaffDesk:
     # -- entries -----------------------------------------------------------
 
     def _on_force(self, event: ForceEntry) -> None:
-        member = self._allowed(ENTRIES, "forced entry")
+        shown = (event.credential_kind, event.credential)
+        member = self._allowed(ENTRIES, "forced entry", shown)
         if member is None:
             return
         if event.reason not in set(ForceReason):
             log.error("forced entry by %s refused: no valid reason (%r)", member.name, event.reason)
             return
-        self._admissions.settle_held()
         now = self._time.now()
         credential = Credential(event.credential_kind, event.credential)
         record = self._lookup(credential)
         history = self._admissions.history(record.pass_number if record else None, now)
         decision = decide_forced(record, history)
-        self._admissions.carry_out(credential, decision, now, member.name, event.reason)
+        self._admissions.carry_out(credential, decision, now, member.name, event.reason,
+                                   children=event.children)  # fmt: skip
 
     def _on_typed_number(self, event: TypedPassNumber) -> None:
         member = self._allowed(ENTRIES, "typed pass number")
         if member is not None:
-            self._admissions.settle_held()
             number = event.number.strip()
             record = self._store.lookup_number(number)
-            self._admissions.present(Credential(CredentialKind.NUMBER, number), record, member.name)
+            self._admissions.present(Credential(CredentialKind.NUMBER, number), record, member.name,
+                                     children=event.children)  # fmt: skip
 
     def _on_paper_pass(self, event: PaperPass) -> None:
         member = self._allowed(ENTRIES, "paper pass")
         if member is not None:
-            self._admissions.settle_held()
             now = self._time.now()
             number = event.number.strip()
             admissions = self._admissions
             decision = decide_paper_pass(number, admissions.moment(now), admissions.rules)
             admissions.carry_out(Credential(CredentialKind.PAPER, number), decision, now,
-                                 member.name)  # fmt: skip
+                                 member.name, children=event.children)  # fmt: skip
 
     def _lookup(self, credential: Credential) -> PassRecord | None:
         if credential.kind is CredentialKind.CHIP:
@@ -250,7 +312,8 @@ class StaffDesk:
         return None
 
     def _on_pass_info(self, event: PassInfoRequest) -> None:
-        if self._allowed(ENTRIES, "pass information") is None:
+        shown = (event.credential_kind, event.credential)
+        if self._allowed(ENTRIES, "pass information", shown) is None:
             return
         credential = Credential(event.credential_kind, event.credential.strip())
         record = self._lookup(credential)
@@ -268,7 +331,7 @@ class StaffDesk:
                 children=record.pass_type.children, state=record.state.value,
                 activated_on=record.activated_on, valid_until=expires,
                 renewal_possible=record.state is PassState.ACTIVE
-                and expires is not None and expires < window,
+                and expires is not None and expires < window,  # expired ones too: at the desk
                 expired=expires is not None and expires < today,
                 last_entry_wall=self._journal.last_admitted_wall(record.pass_number, self.gate),
             )

@@ -19,6 +19,7 @@ class DayRecord:
     reason: str
     billable: bool
     children: int
+    persons: int | None = None  # None on records from before the count was journaled
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,12 @@ class Figures:
     forced: int  # admissions forced by staff
     refusals: tuple[tuple[str, int], ...]  # (reason code, count), most frequent first
     by_hour: tuple[int, ...]  # admissions per museum-local hour, 0 to 23
-
-    @property
-    def people(self) -> int:
-        return self.entries + self.children
+    people: int = 0  # everyone let through: each pass's holders and the children
 
 
 def count_day(day: date, records: Iterable[DayRecord], zone: ZoneInfo) -> Figures:
     """Figures for ``day`` from its records (decisions; other kinds are left out)."""
-    entries = children = billable = forced = 0
+    entries = children = billable = forced = people = 0
     refusals: Counter[str] = Counter()
     by_hour = [0] * 24
     for record in records:
@@ -49,6 +47,7 @@ def count_day(day: date, records: Iterable[DayRecord], zone: ZoneInfo) -> Figure
             continue
         entries += 1
         children += record.children
+        people += record.persons if record.persons else 1 + record.children
         billable += record.billable
         forced += record.reason == "forced"
         by_hour[datetime.fromtimestamp(record.wall, zone).hour] += 1
@@ -60,4 +59,5 @@ def count_day(day: date, records: Iterable[DayRecord], zone: ZoneInfo) -> Figure
         forced=forced,
         refusals=tuple(sorted(refusals.items(), key=lambda item: (-item[1], item[0]))),
         by_hour=tuple(by_hour),
+        people=people,
     )

@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import os
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -144,13 +145,61 @@ def _toml_str(text: str) -> str:
     return f'"{escaped}"'
 
 
+def name_key(name: str) -> str:
+    """``name`` as typed on the screen's keyboard matches it: no case, accents or extra spaces.
+
+    "marie-helene" finds "Marie-Hélène", so staff type their name without the
+    roster ever being shown to whoever stands at the gate.
+    """
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
+
+
+def find_member(staff: dict[str, StaffMember], typed: str) -> StaffMember | None:
+    """The account whose name is ``typed`` (see ``name_key``), if exactly one matches."""
+    key = name_key(typed)
+    found = [member for name, member in staff.items() if name_key(name) == key]
+    return found[0] if len(found) == 1 else None
+
+
+class LoginPace:
+    """The login screen's own rate limit: after ``FREE`` failures in a row, one try per pause.
+
+    It slows whoever stands at the screen, whatever name they type, without
+    locking any account: a visitor mashing the keypad makes everyone wait a
+    few seconds, never locks the staff out. A success clears it.
+    """
+
+    FREE = 3
+    PAUSE_S = 5.0
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self._next_try = 0.0
+
+    def wait_for(self, monotonic: float) -> float:
+        """Seconds until the screen takes another attempt (0: now)."""
+        return max(0.0, self._next_try - monotonic)
+
+    def failed(self, monotonic: float) -> float:
+        self.failures += 1
+        if self.failures >= self.FREE:
+            self._next_try = monotonic + self.PAUSE_S
+        return self.wait_for(monotonic)
+
+    def succeeded(self) -> None:
+        self.failures, self._next_try = 0, 0.0
+
+
 class PinGuard:
-    """Counts wrong PINs on this gate and locks the PIN pad for growing delays.
+    """Counts wrong PINs for one account and locks it for growing delays.
 
     The first ``FREE`` wrong PINs cost nothing; each one after that locks the
-    pad for twice as long as the one before (30 s, 60 s, 2 min, ...), at
-    most 15 minutes. A correct PIN clears the count. The lock is per gate,
-    not per name, so trying every name does not multiply the attempts.
+    account for twice as long as the one before (30 s, 60 s, 2 min, ...), at
+    most 15 minutes. A correct PIN clears the count. Each account has its own
+    guard, so a visitor guessing one name locks out that account at most, and
+    ``LoginPace`` slows trying every name.
     """
 
     FREE = 2

@@ -36,29 +36,20 @@ class Outcome:
     valid_until: date | None = None
     renewal_hint: bool = False
     renewal_possible: bool = False
-    persons: int = 0  # people let through: 1 + children when admitted, 0 when refused
+    persons: int = 0  # people let through: holders + children when admitted, 0 when refused
     stored: bool = True  # False: the journal could not record it, so the gate stayed shut
     operator: str | None = None
-
-
-@dataclass(frozen=True)
-class ChildrenPrompt:
-    """An admission waits for the number of accompanying children (0 to ``allowance``)."""
-
-    ticket: int
-    allowance: int
-    children: int
-    deadline: float  # monotonic time at which the number shown is confirmed
-    outcome: Outcome
-    timeout_s: float = 15.0  # the whole time the prompt waits, for its countdown
+    # Set when the pass was tapped again within the anti-passback window: the wall time
+    # of the admission shown again (nothing new recorded, the relay not moved).
+    repeat_of: float | None = None
 
 
 @dataclass(frozen=True)
 class StaffRoster:
-    """The staff who may log in here, and how long the PIN pad stays locked."""
+    """Whether anyone can log in here, never who: the public may be looking at the screen."""
 
-    names: tuple[str, ...]
-    locked_for_s: float = 0.0
+    accounts: bool
+    locked_for_s: float = 0.0  # the login screen's own rate limit
 
 
 @dataclass(frozen=True)
@@ -68,6 +59,9 @@ class StaffSession:
     name: str | None = None
     role: str | None = None
     functions: frozenset[str] = frozenset()
+    # After a visitor's refused tap: the one credential (kind, value) staff may still
+    # act on, for a while; the staff menu is gone.
+    scope: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

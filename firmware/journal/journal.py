@@ -43,8 +43,14 @@ _LAST_ADMITTED = (
     "SELECT wall FROM record WHERE pass_number = ? AND gate = ? AND admitted"
     " ORDER BY seq DESC LIMIT 1"
 )
+_LAST_ADMISSION = (
+    "SELECT wall, persons FROM record WHERE pass_number = ? AND gate = ? AND admitted"
+    " ORDER BY seq DESC LIMIT 1"
+)
 _BILLED_ON = "SELECT 1 FROM record WHERE pass_number = ? AND day = ? AND billable LIMIT 1"
-_DAY_RECORDS = "SELECT kind, wall, admitted, reason, billable, children FROM record WHERE day = ?"
+_DAY_RECORDS = (
+    "SELECT kind, wall, admitted, reason, billable, children, persons FROM record WHERE day = ?"
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,7 @@ class Entry:
     operator: str | None = None
     refers_to: int | None = None
     detail: str | None = None
+    persons: int | None = None  # an admission's people: the pass's holders + children
 
 
 @dataclass(frozen=True)
@@ -177,15 +184,20 @@ class Journal:
         row = self.db.execute_sql(_LAST_ADMITTED, (pass_number, gate)).fetchone()
         return row[0] if row else None
 
+    def last_admission(self, pass_number: str, gate: str) -> tuple[float, int | None] | None:
+        """(wall time, persons) of this pass's last admission at ``gate``, if any."""
+        row = self.db.execute_sql(_LAST_ADMISSION, (pass_number, gate)).fetchone()
+        return (row[0], row[1]) if row else None
+
     def billed_on(self, pass_number: str, day: str) -> bool:
         """Whether a billable entry of this pass exists on ``day`` (any gate of the museum)."""
         return self.db.execute_sql(_BILLED_ON, (pass_number, day)).fetchone() is not None
 
-    def day_records(self, day: str) -> list[tuple[str, float, bool, str, bool, int]]:
-        """(kind, wall, admitted, reason, billable, children) of every record of ``day``."""
+    def day_records(self, day: str) -> list[tuple[str, float, bool, str, bool, int, int | None]]:
+        """(kind, wall, admitted, reason, billable, children, persons) of each record of ``day``."""
         rows = self.db.execute_sql(_DAY_RECORDS, (day,)).fetchall()
-        return [(kind, wall, bool(adm), reason, bool(bill), kids)
-                for kind, wall, adm, reason, bill, kids in rows]  # fmt: skip
+        return [(kind, wall, bool(adm), reason, bool(bill), kids, persons)
+                for kind, wall, adm, reason, bill, kids, persons in rows]  # fmt: skip
 
     def records(self, after_seq: int = 0) -> Iterator[Record]:
         r = self.models.record

@@ -12,6 +12,7 @@ tools) can live in one process.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import peewee
@@ -41,6 +42,7 @@ class Record(peewee.Model):
     operator = peewee.CharField(null=True)
     refers_to = peewee.IntegerField(null=True)  # seq of the record this one completes
     detail = peewee.CharField(null=True)
+    persons = peewee.IntegerField(null=True)  # people let through; None before it existed
 
     class Meta:
         table_name = "record"
@@ -126,19 +128,23 @@ def bind_models(db: peewee.Database) -> Models:
         [models.record, models.local_pass, models.setting, models.ack, models.remote_pass],
         safe=True,
     )
+    _add_columns(db, models.record)
     _add_columns(db, models.remote_pass)
     return models
 
 
 def _add_columns(db: peewee.Database, model: type[peewee.Model]) -> None:
-    """Add the columns a journal file written by an older firmware lacks (nullable ones only).
+    """Columns added to a table since a journal was made: added, empty, in place.
 
-    ``remote_pass`` gained ``stock_of`` and ``kind``; its rows are the hub's word and
-    carry on as they were, the new columns empty.
+    ``record`` gained ``persons``; ``remote_pass`` gained ``stock_of`` and ``kind`` (its
+    rows are the hub's word and carry on as they were, the new columns empty).
     """
     table = model._meta.table_name
-    present = {column.name for column in db.get_columns(table)}
-    for field in model._meta.fields.values():
-        if field.column_name not in present and field.null:
-            db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{field.column_name}" '
-                           f"{field.field_type}")  # fmt: skip
+    have = {column.name for column in db.get_columns(table)}
+    for field in model._meta.sorted_fields:
+        if field.column_name not in have and field.null:
+            # A read-only journal of an older release cannot take it; the daemon, which
+            # opens it for writing first, always can.
+            with contextlib.suppress(peewee.OperationalError), db.atomic():
+                db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN '
+                               f'"{field.column_name}" {field.field_type}')  # fmt: skip

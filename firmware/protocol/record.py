@@ -22,9 +22,15 @@ COLUMNS = (
     "seq", "uuid", "kind", "prev_hash", "hash", "wall", "monotonic", "time_trusted", "day",
     "museum", "gate", "credential_kind", "credential", "pass_number", "admitted", "reason",
     "billable", "children", "valid_until", "list_version", "operator", "refers_to", "detail",
+    "persons",
 )  # fmt: skip
 
 HASHED = tuple(name for name in COLUMNS if name != "hash")
+# Columns added after records were first hashed: hashed only when set, so every
+# record written before them keeps its hash (and a record from an older gate, which
+# does not send them, checks out at the hub). ``persons``: how many people an
+# admission let through (holders + children); None on records before it existed.
+ADDED = ("persons",)
 
 
 def record_hash(fields: dict[str, object]) -> str:
@@ -33,6 +39,7 @@ def record_hash(fields: dict[str, object]) -> str:
     An array in a fixed order is as unambiguous as sorted-key JSON and about
     twice as fast to write, which the tap path and the hub's ingest both feel.
     """
-    text = json.dumps([fields[name] for name in HASHED], separators=(",", ":"),
-                      ensure_ascii=False)  # fmt: skip
+    values = [fields[name] for name in HASHED if name not in ADDED]
+    values += [fields[name] for name in ADDED if fields.get(name) is not None]
+    text = json.dumps(values, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
