@@ -26,6 +26,7 @@ from firmware.config import Settings
 from firmware.datalock import DataDirLock
 from firmware.events import DisplayFailed, PersonPassed, Shutdown
 from firmware.gate.admissions import Admissions
+from firmware.gate.counter_desk import CounterDesk
 from firmware.gate.desk import StaffDesk
 from firmware.gate.hardware import GateHardware, HardwareError, make_pin_factory
 from firmware.gate.health import DeviceHealth
@@ -78,6 +79,7 @@ class Gate:
     admissions: Admissions
     status: StatusCollector
     desk: StaffDesk
+    counter: CounterDesk | None = None
     sync: SyncLink | None = None
     sync_client: SyncClient | None = None
     lock: DataDirLock | None = None
@@ -170,7 +172,9 @@ def _assemble(settings: Settings, reactor: Reactor, clock: FlooredClock, journal
     where = (settings.gate.museum, settings.gate.gate)
     data_dir, gpio = settings.gate.data_dir, settings.gpio
     views = Views()
-    outputs = Outputs(reactor, hardware, gpio.relay_pulse_ms / 1000)  # safe state first at stop
+    desk_mode = settings.gate.mode == "desk"
+    outputs = Outputs(reactor, hardware, gpio.relay_pulse_ms / 1000,  # safe state first at stop
+                      drive_relay=not desk_mode)  # fmt: skip
     time = Timekeeper(reactor, clock, settings.zone, journal)
     recorder = Recorder(journal, outputs)
     health = DeviceHealth(reactor)
@@ -182,7 +186,7 @@ def _assemble(settings: Settings, reactor: Reactor, clock: FlooredClock, journal
         reactor, where=where, rules=settings.rules, time=time, lists=lists, store=store,
         journal=journal, recorder=recorder, outputs=outputs, passages=passages, views=views,
         screen_up=lambda: health.screen_up,
-        children_prompt_s=settings.display.children_prompt_timeout_s,
+        children_prompt_s=settings.display.children_prompt_timeout_s, taps=not desk_mode,
     )  # fmt: skip
     status = StatusCollector(reactor, time, where)
     status.add([time, recorder, health, lists, passages, admissions])
@@ -194,9 +198,13 @@ def _assemble(settings: Settings, reactor: Reactor, clock: FlooredClock, journal
         idle_logout_s=settings.display.idle_logout_s,
         door=Door(where[0], where[1], data_dir, settings.gate.office_key),
     )  # fmt: skip
+    counter = CounterDesk(
+        reactor, settings=settings, time=time, store=store, journal=journal,
+        admissions=admissions, views=views, member=lambda: desk.member, desk_mode=desk_mode,
+    )  # fmt: skip
     reactor.register(Shutdown, _stop_on_shutdown(reactor))
     return Gate(settings, reactor, journal, store, hardware, clock, views, time, recorder,
-                health, lists, passages, admissions, status, desk)  # fmt: skip
+                health, lists, passages, admissions, status, desk, counter)  # fmt: skip
 
 
 def _stop_on_shutdown(reactor: Reactor) -> Callable[[Shutdown, float], None]:
@@ -363,7 +371,7 @@ def start_display(gate: Gate) -> Kiosk | None:
         from firmware.display.kiosk import Kiosk
 
         kiosk = Kiosk(settings.display, settings.gate.language, settings.zone, loop.post,
-                      gate.clock.source)  # fmt: skip
+                      gate.clock.source, mode=settings.gate.mode)  # fmt: skip
     except Exception as exc:  # pygame missing or broken: the gate must still admit
         loop.post(DisplayFailed(f"display could not start: {exc}"))
         return None

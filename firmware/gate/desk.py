@@ -22,6 +22,7 @@ from typing import Any
 from firmware import access_state
 from firmware.access import AccessCodeError
 from firmware.access_state import Door
+from firmware.counter.roles import session_functions
 from firmware.events import (
     AccessCodeEntered,
     FiguresRequest,
@@ -163,7 +164,8 @@ class StaffDesk:
         if ends_in is not None:
             session = self._session
             self._reactor.schedule(ends_in, lambda _t: self._code_expired(session))
-        self._views.publish(StaffSession(member.name, member.role.value, member.functions))
+        functions = session_functions(member.role)
+        self._views.publish(StaffSession(member.name, member.role.value, functions))
 
     def logout(self, why: str) -> None:
         if self.member is not None:
@@ -198,7 +200,7 @@ class StaffDesk:
             who = f"{member.name} ({member.role})" if member else "nobody logged in"
             log.warning("staff function %s refused: %s", what, who)
             self._views.publish(
-                StaffSession(member.name, member.role.value, member.functions)
+                StaffSession(member.name, member.role.value, session_functions(member.role))
                 if member
                 else StaffSession()
             )

@@ -35,6 +35,9 @@ class PassRecord(NamedTuple):
     state: PassState
     activated_on: date | None = None
     expires_on: date | None = None  # the last valid day, inclusive
+    # The museum whose stock the pass is in (the list and deltas say so); a counter
+    # sells only passes in its own museum's stock.
+    stock_of: str | None = None
 
 
 def add_months(day: date, months: int) -> date:
