@@ -30,6 +30,7 @@ import pygame
 
 from firmware.clock import Clock
 from firmware.config import DisplaySettings
+from firmware.display.desk_ui import DeskUi
 from firmware.display.draw import Fonts, Painter
 from firmware.display.screens import Context, buttons, layout
 from firmware.display.ui import Action, Screen, Ui
@@ -75,10 +76,11 @@ class Kiosk:
         zone: ZoneInfo,
         post: Callable[[object], None],
         clock: Clock,
+        mode: str = "gate",
     ) -> None:
         self.settings = settings
         self.post = post
-        self.ui = Ui(settings, language, post, clock)
+        self.ui: Ui = DeskUi(settings, language, post, clock, desk_mode=mode == "desk")
         self.context = Context(settings.width, settings.height, zone)
         self._views: queue.Queue[object] = queue.Queue()
         self._stop = threading.Event()

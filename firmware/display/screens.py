@@ -37,6 +37,8 @@ from firmware.display.i18n import LANGUAGES, N_, Words, words
 from firmware.display.ui import Action, Purpose, Screen, UiState
 from firmware.gate.staff import FIGURES
 
+# The counter's functions (firmware/counter/roles.py) that open its pages from the menu.
+COUNTER_FUNCTIONS = frozenset({"sales", "renewals", "statistics", "pass_orders", "cash_register"})
 TOP = 64  # the bar with the staff and language buttons
 
 
@@ -54,6 +56,13 @@ class Context:
 def layout(state: UiState, ctx: Context) -> list[object]:
     """The items of the screen ``state`` is on, in drawing order."""
     t = words(state.language)
+    if state.screen is Screen.DESK or (
+        state.screen is Screen.IDLE and state.desk is not None and state.desk.desk_mode
+    ):
+        from firmware.display import desk_screens  # it uses this module's helpers
+
+        page = desk_screens.desk_layout if state.screen is Screen.DESK else desk_screens.desk_idle
+        return [*_top_bar(state, t, ctx), *page(state, t, ctx)]
     return [*_top_bar(state, t, ctx), *_SCREENS[state.screen](state, t, ctx)]
 
 
@@ -507,13 +516,19 @@ def _staff_menu(s: UiState, t: Words, ctx: Context) -> list[object]:
     ]
     if FIGURES in s.session.functions:
         entries.append(("figures", N_("Today's figures"), "person"))
+    if COUNTER_FUNCTIONS & s.session.functions:  # the counter's pages, for the roles that sell
+        entries.append(("counter", N_("Counter: sales, till, orders"), "card"))
     entries.append(("status", N_("Data and sync status"), "info"))
     col_w = (w - 60) // 2
+    rows = -(-len(entries) // 2)
+    step = min(96, (ctx.height - TOP - 16 - (100 if s.status and s.status.stale else 0)) // rows)
     items: list[object] = []
     for index, (target, label, icon) in enumerate(entries):
         x = 20 + (index % 2) * (col_w + 20)
-        y = TOP + 16 + (index // 2) * 96
-        items.append(Button(Rect(x, y, col_w, 84), t._(label), Action("menu", target), icon=icon))
+        y = TOP + 16 + (index // 2) * step
+        items.append(
+            Button(Rect(x, y, col_w, step - 12), t._(label), Action("menu", target), icon=icon)
+        )
     status = s.status
     if status is not None and status.stale:
         items += _notice(Rect(20, ctx.height - 100, w - 40, 88), _stale_text(t, status), 22)

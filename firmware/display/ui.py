@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from firmware import access
 from firmware.clock import Clock
@@ -63,6 +64,7 @@ class Screen(StrEnum):
     PASS_INFO = "pass_info"
     FIGURES = "figures"
     STATUS = "status"
+    DESK = "desk"  # the counter's pages (firmware/display/desk_ui.py)
 
 
 RESULT_SCREENS = (Screen.ADMITTED, Screen.REFUSED)
@@ -111,6 +113,7 @@ class UiState:
     pass_info: PassInfo | None = None
     figures: Figures | None = None
     status: StatusView | None = None
+    desk: Any = None  # the counter's own state (desk_ui.DeskState) when the screen has one
 
     @property
     def staff(self) -> bool:
