@@ -28,6 +28,7 @@ from firmware.display.draw import (
 )
 from firmware.display.i18n import N_, Words
 from firmware.display.screens import (
+    DESK_PAGES,
     TOP,
     Context,
     Value,
@@ -517,3 +518,5 @@ _PAGES = {
     Page.ORDERED: _ordered,
     Page.WAIT: _wait,
 }
+
+DESK_PAGES.update(desk=desk_layout, idle=desk_idle)

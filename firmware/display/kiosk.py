@@ -30,6 +30,7 @@ import pygame
 
 from firmware.clock import Clock
 from firmware.config import DisplaySettings
+from firmware.display import desk_screens  # noqa: F401 - registers the counter's pages
 from firmware.display.desk_ui import DeskUi
 from firmware.display.draw import Fonts, Painter
 from firmware.display.screens import Context, buttons, layout

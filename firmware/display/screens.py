@@ -39,6 +39,9 @@ from firmware.gate.staff import FIGURES
 
 # The counter's functions (firmware/counter/roles.py) that open its pages from the menu.
 COUNTER_FUNCTIONS = frozenset({"sales", "renewals", "statistics", "pass_orders", "cash_register"})
+# The counter's pages: firmware/display/desk_screens.py puts its layouts here when imported
+# (it builds on this module's helpers, so this module cannot import it).
+DESK_PAGES: dict[str, Callable[[UiState, Words, Context], list[object]]] = {}
 TOP = 64  # the bar with the staff and language buttons
 
 
@@ -59,9 +62,7 @@ def layout(state: UiState, ctx: Context) -> list[object]:
     if state.screen is Screen.DESK or (
         state.screen is Screen.IDLE and state.desk is not None and state.desk.desk_mode
     ):
-        from firmware.display import desk_screens  # it uses this module's helpers
-
-        page = desk_screens.desk_layout if state.screen is Screen.DESK else desk_screens.desk_idle
+        page = DESK_PAGES["desk" if state.screen is Screen.DESK else "idle"]
         return [*_top_bar(state, t, ctx), *page(state, t, ctx)]
     return [*_top_bar(state, t, ctx), *_SCREENS[state.screen](state, t, ctx)]
 
