@@ -76,6 +76,10 @@ screenshots: $(STAMP)
 	$(BIN)/portique screenshot --screen access_code --lang en --out docs/screens/access_code-en.png
 	$(BIN)/portique screenshot --screen access_code_refused --lang fr --out docs/screens/access_code_refused-fr.png
 	$(BIN)/portique screenshot --screen staff_menu_technician --lang de --out docs/screens/staff_menu_technician-de.png
+	for screen in desk_home desk_pass desk_category desk_payment desk_done desk_till desk_statistics; do \
+		$(BIN)/portique screenshot --screen $$screen --lang en --out docs/screens/$$screen-en.png; \
+	done
+	$(BIN)/portique screenshot --screen desk_payment --lang fr --out docs/screens/desk_payment-fr.png
 	# The office's web console, photographed by headless chromium over a sample hub.
 	$(BIN)/python tests/console_screenshots.py docs/screens
 

@@ -296,14 +296,14 @@ def _payment(s: UiState, t: Words, ctx: Context) -> list[object]:
                         t._("Validate — {amount}", amount=money(t, d.due_cents, cur)),
                         Action("desk_validate"), "go", enabled=bool(d.payment), size=22,
                         icon="check"))  # fmt: skip
-    items.append(_back(t, ctx))
     return items
 
 
 def _done(s: UiState, t: Words, ctx: Context) -> list[object]:
     done, w, h = s.desk.done, ctx.width, ctx.height
     assert done is not None
-    title = t._("Sold") if done.kind == "sale" else t._("Renewed")
+    heading = (t._("Sold — pass {number}", number=done.pass_number) if done.kind == "sale"
+               else t._("Renewed — pass {number}", number=done.pass_number))  # fmt: skip
     if done.valid_until and done.state == "active":
         validity = t._("Valid until {date}", date=t.date(done.valid_until))
     elif done.valid_until:
@@ -311,7 +311,6 @@ def _done(s: UiState, t: Words, ctx: Context) -> list[object]:
                        "it", date=t.date(done.valid_until))  # fmt: skip
     else:
         validity = t._("The year starts at the first entry")
-    heading = f"{title} — {t._('Pass {number}', number=done.pass_number)}"
     items: list[object] = [
         Box(Rect(16, TOP + 8, w - 32, 150), GREEN_LIGHT, GREEN, 3),
         Icon(Rect(32, TOP + 28, 100, 100), "check", GREEN),

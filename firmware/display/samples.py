@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from firmware.clock import ManualClock
 from firmware.config import DisplaySettings
+from firmware.display.desk_ui import DeskUi
 from firmware.display.ui import Action, Ui
 from firmware.gate.figures import Figures
 from firmware.gate.views import (
@@ -161,7 +162,7 @@ MAIN = ("idle", "children", "go_ahead", "refused", "staff_menu", "figures", "sta
 def sample_ui(name: str, language: str, settings: DisplaySettings | None = None) -> Ui:
     """A ``Ui`` on the sample ``name``, in ``language``, at the sample moment."""
     clock = ManualClock(wall=NOW, monotonic=MONO)
-    ui = Ui(settings or DisplaySettings(), language, lambda _event: None, clock)
+    ui = DeskUi(settings or DisplaySettings(), language, lambda _event: None, clock)
     SAMPLES[name](ui)
     ui.state.language = language
     ui.state.now = MONO
