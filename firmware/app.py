@@ -201,6 +201,7 @@ def _assemble(settings: Settings, reactor: Reactor, clock: FlooredClock, journal
     counter = CounterDesk(
         reactor, settings=settings, time=time, store=store, journal=journal,
         admissions=admissions, views=views, member=lambda: desk.member, desk_mode=desk_mode,
+        stored=recorder.on_stored,
     )  # fmt: skip
     reactor.register(Shutdown, _stop_on_shutdown(reactor))
     return Gate(settings, reactor, journal, store, hardware, clock, views, time, recorder,

@@ -30,7 +30,7 @@ from firmware.display.i18n import words
 from firmware.display.kiosk import Kiosk
 from firmware.display.screens import buttons
 from firmware.display.ui import Action, Screen
-from firmware.events import DisplayStarted
+from firmware.events import CounterSale, DisplayStarted, PaperPass, PassOrder, TillOpen
 from firmware.gate.passes import add_months, last_valid_day
 from firmware.gate.staff import Role, StaffMember, hash_pin, save_staff
 from firmware.trust import certify, load_private_key, raw_public
@@ -220,14 +220,17 @@ def test_a_second_validate_of_the_same_sale_records_nothing_twice(desk: Desk) ->
     desk.touch(Action("desk_tariff", "normal"))
     desk.touch(Action("desk_no_voucher"))
     desk.touch(Action("desk_payment", "cash"))
-    sale = desk.kiosk.ui.desk
-    event_again = (sale.nonce, sale.tariff)
+    nonce = desk.kiosk.ui.desk.nonce
     desk.touch(Action("desk_validate"))
     # The confirmation posted again (a double tap that reached the reactor twice).
-    from firmware.events import CounterSale
-
     desk.world.loop.handle(CounterSale("number", NUMBERS[STOCK], False, "normal", "cash",
-                                       nonce=event_again[0]))  # fmt: skip
+                                       nonce=nonce))  # fmt: skip
+    assert len(desk.records(kinds.SALE)) == 1
+    # A new confirmation page (a new nonce) for the same pass: refused, it is sold.
+    desk.world.loop.handle(CounterSale("number", NUMBERS[STOCK], False, "normal", "cash",
+                                       nonce="another"))  # fmt: skip
+    desk.settle()
+    assert desk.kiosk.ui.desk.refusal.code == "not_in_stock"
     assert len(desk.records(kinds.SALE)) == 1
 
 
@@ -243,11 +246,9 @@ def test_renewal_window_edges(desk: Desk, serial: str, renewable: bool) -> None:
     assert ("renew" in view.actions) is renewable
     if not renewable:
         assert view.renewal_refused == "renewal_too_early"
-        assert desk.shows("Renewal possible from {date} (less than 3 months left).",
-                          date=desk.kiosk.ui and _date(desk, view.renewal_from))  # fmt: skip
+        opens = _date(desk, view.renewal_from)
+        assert desk.shows("Renewal possible from {date} (less than 3 months left).", date=opens)
         # Forced past the screen, the counter refuses too, and records nothing.
-        from firmware.events import CounterSale
-
         desk.world.loop.handle(CounterSale("number", NUMBERS[serial], True, "normal", "cash"))
         desk.settle()
         assert desk.page is Page.REFUSED and desk.kiosk.ui.desk.refusal.code == (
@@ -403,8 +404,6 @@ def test_each_role_is_offered_exactly_its_functions(desk: Desk, who, function, a
 
 @pytest.mark.parametrize("who", [("Lea", "3333"), ("Anne", "1111")])
 def test_a_role_without_the_function_is_refused_by_the_counter_too(desk: Desk, who) -> None:
-    from firmware.events import PassOrder, TillOpen
-
     desk.log_in(*who)
     for event in (TillOpen(100), PassOrder(5, "single")):
         desk.world.loop.handle(event)
@@ -441,8 +440,6 @@ def test_a_gates_staff_menu_opens_the_counter_for_a_cashier(make_desk) -> None:
 
 
 def test_a_pass_in_another_museums_stock_is_not_offered_for_sale_nor_sold(desk: Desk) -> None:
-    from firmware.events import CounterSale
-
     desk.log_in("Anne", "1111")
     desk.type_number(OTHER_STOCK)
     assert "sell" not in desk.counter_pass().actions
@@ -489,8 +486,6 @@ def test_a_voucher_larger_than_the_price_is_refused_on_the_screen(desk: Desk) ->
 
 
 def test_an_absurd_or_negative_amount_is_refused_with_its_reason(desk: Desk) -> None:
-    from firmware.events import CounterSale, TillOpen
-
     desk.log_in("Marc", "2222")
     desk.world.loop.handle(TillOpen(10**12))
     desk.settle()
@@ -528,6 +523,32 @@ def test_a_printer_out_of_paper_keeps_the_sale_and_the_receipt_can_be_reprinted(
     desk.touch(Action("desk_reprint"))
     assert desk.shows("Receipt printed.") and b"119.00" in fresh.output
     assert len(desk.records(kinds.REPRINT)) == 1
+
+
+def test_a_full_disk_refuses_the_sale_with_a_message_and_sells_nothing(desk: Desk) -> None:
+    desk.log_in("Anne", "1111")
+    desk.type_number(STOCK)
+    journal = desk.world.journal
+    pages = journal.db.execute_sql("PRAGMA page_count").fetchone()[0]
+    journal.db.execute_sql(f"PRAGMA max_page_count = {pages}")
+    for _ in range(200):  # fill the last free pages with paper-pass refusals, until one fails
+        desk.world.loop.handle(PaperPass("4711"))
+        if not desk.world.gate.recorder.ok:
+            break
+    assert not desk.world.gate.recorder.ok
+    desk.settle()
+    desk.advance(10)  # the refusal's page gives way to the desk's home
+    desk.type_number(STOCK)
+    desk.touch(Action("desk_action", "sell"))
+    desk.touch(Action("desk_tariff", "normal"))
+    desk.touch(Action("desk_no_voucher"))
+    desk.touch(Action("desk_payment", "cash"))
+    desk.touch(Action("desk_validate"))
+    assert desk.page is Page.REFUSED and desk.kiosk.ui.desk.refusal.code == "not_stored"
+    assert desk.records(kinds.SALE) == []
+    journal.db.execute_sql(f"PRAGMA max_page_count = {pages * 100}")
+    desk.touch(Action("back"))
+    assert desk.page is Page.HOME
 
 
 def test_a_tap_at_the_desk_before_anyone_logs_in_records_nothing(desk: Desk) -> None:

@@ -88,6 +88,7 @@ REFUSALS = {
     "bad_quantity": N_("Order from 1 to 1000 passes."),
     "unknown_pass_type": N_("This pass type cannot be ordered."),
     "device": N_("The printer or TSE settings are wrong: see the log."),
+    "not_stored": N_("This counter cannot record right now: nothing was sold. See the status."),
 }
 OTHER_REFUSAL = N_("This was refused.")
 SALES_BLOCKED = N_("Sales are blocked: the tariffs from the central office are missing, "

@@ -60,6 +60,7 @@ from firmware.gate.reactor import Reactor
 from firmware.gate.staff import ENTRIES, StaffMember
 from firmware.gate.timekeeping import Timekeeper
 from firmware.gate.views import Views
+from firmware.journal.database import StorageError
 from firmware.journal.journal import Journal
 from firmware.store.store import PassStore
 from firmware.sync.keys import gate_key
@@ -74,9 +75,12 @@ class CounterDesk:
 
     def __init__(self, reactor: Reactor, *, settings: Settings, time: Timekeeper,
                  store: PassStore, journal: Journal, admissions: Admissions, views: Views,
-                 member: Callable[[], StaffMember | None], desk_mode: bool) -> None:  # fmt: skip
+                 member: Callable[[], StaffMember | None], desk_mode: bool,
+                 stored: list[Callable[[int], None]] | None = None) -> None:  # fmt: skip
         self._settings, self._time, self._store = settings, time, store
         self._journal, self._admissions, self._views = journal, admissions, views
+        # Told the last seq after the counter journaled (the Recorder's listeners: sync pumps).
+        self._stored = stored if stored is not None else []
         self._member = member
         self._counter: Counter | None = None
         # Whose stock a pass is in: the list and the hub's deltas say so (PassRecord.stock_of).
@@ -125,8 +129,13 @@ class CounterDesk:
             log.warning("counter request %s refused: nobody logged in", type(event).__name__)
             self._refuse("login_first", "log in at the counter first")
             return
+        before = self._journal.last_seq
         try:
             handle(member, event)
+        except StorageError as exc:
+            # Nothing was committed, so nothing was sold: the cashier must know at once.
+            log.error("counter: %s refused: %s", type(event).__name__, exc)
+            self._refuse("not_stored", str(exc))
         except (CounterRefused, TariffsUnavailable) as exc:
             log.info("counter: %s refused for %s: %s", type(event).__name__, member.name, exc)
             self._refuse(exc.code, str(exc))
@@ -136,6 +145,9 @@ class CounterDesk:
         except DeviceError as exc:
             log.error("counter: %s", exc)
             self._refuse("device", str(exc))
+        if (last := self._journal.last_seq) != before:
+            for listener in self._stored:
+                listener(last)
 
     def _refuse(self, code: str, message: str) -> None:
         self._views.publish(CounterRefusal(code, message))
