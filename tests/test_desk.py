@@ -529,6 +529,26 @@ def test_a_printer_out_of_paper_keeps_the_sale_and_the_receipt_can_be_reprinted(
     assert len(desk.records(kinds.REPRINT)) == 1
 
 
+class Unplugged(Dummy):
+    def _raw(self, msg: bytes) -> None:
+        raise OSError(19, "No such device")
+
+
+def test_an_unplugged_printer_keeps_the_sale_says_so_and_offers_a_reprint(desk: Desk) -> None:
+    counter = desk.world.gate.counter.counter()
+    counter.printer = ReceiptPrinter(Unplugged(), desk.world.gate.settings.zone, check_paper=False)
+    desk.log_in("Anne", "1111")
+    desk.type_number(STOCK)
+    desk.touch(Action("desk_action", "sell"))
+    desk.touch(Action("desk_tariff", "normal"))
+    desk.touch(Action("desk_no_voucher"))
+    desk.touch(Action("desk_payment", "card"))
+    desk.touch(Action("desk_validate"))
+    assert desk.kiosk.ui.desk.done.printed == "printer_error"
+    assert desk.shows("No receipt: the printer failed. The sale is recorded; reprint it.")
+    assert desk.kiosk.button_at(Action("desk_reprint")) and len(desk.records(kinds.SALE)) == 1
+
+
 def test_a_full_disk_refuses_the_sale_with_a_message_and_sells_nothing(desk: Desk) -> None:
     desk.log_in("Anne", "1111")
     desk.type_number(STOCK)
