@@ -79,6 +79,10 @@ screenshots: $(STAMP)
 	# The same layout on a 1280×800 panel: everything larger, nothing moved about.
 	$(BIN)/portique screenshot --screen children --lang de --size 1280x800 --out docs/screens/children-de-1280x800.png
 	$(BIN)/portique screenshot --screen staff_refused --lang fr --size 1280x800 --out docs/screens/staff_refused-fr-1280x800.png
+	for screen in desk_home desk_pass desk_category desk_payment desk_done desk_till desk_statistics; do \
+		$(BIN)/portique screenshot --screen $$screen --lang en --out docs/screens/$$screen-en.png; \
+	done
+	$(BIN)/portique screenshot --screen desk_payment --lang fr --out docs/screens/desk_payment-fr.png
 	# The office's web console, photographed by headless chromium over a sample hub.
 	$(BIN)/python tests/console_screenshots.py docs/screens
 

@@ -26,6 +26,7 @@ from firmware.config import Settings
 from firmware.datalock import DataDirLock
 from firmware.events import DisplayFailed, PersonPassed, ScannerRead, Shutdown
 from firmware.gate.admissions import Admissions
+from firmware.gate.counter_desk import CounterDesk
 from firmware.gate.culture import Culture
 from firmware.gate.desk import StaffDesk
 from firmware.gate.hardware import GateHardware, HardwareError, make_pin_factory
@@ -86,6 +87,7 @@ class Gate:
     desk: StaffDesk
     culture: Culture
     passplus: PassPlus
+    counter: CounterDesk | None = None
     sync: SyncLink | None = None
     sync_client: SyncClient | None = None
     lock: DataDirLock | None = None
@@ -178,7 +180,9 @@ def _assemble(settings: Settings, reactor: Reactor, clock: FlooredClock, journal
     where = (settings.gate.museum, settings.gate.gate)
     data_dir, gpio = settings.gate.data_dir, settings.gpio
     views = Views()
-    outputs = Outputs(reactor, hardware, gpio.relay_pulse_ms / 1000)  # safe state first at stop
+    desk_mode = settings.gate.mode == "desk"
+    outputs = Outputs(reactor, hardware, gpio.relay_pulse_ms / 1000,  # safe state first at stop
+                      drive_relay=not desk_mode)  # fmt: skip
     time = Timekeeper(reactor, clock, settings.zone, journal)
     recorder = Recorder(journal, outputs)
     health = DeviceHealth(reactor)
@@ -189,7 +193,7 @@ def _assemble(settings: Settings, reactor: Reactor, clock: FlooredClock, journal
     admissions = Admissions(
         reactor, where=where, rules=settings.rules, time=time, lists=lists, store=store,
         journal=journal, recorder=recorder, outputs=outputs, passages=passages, views=views,
-        children_choice_s=settings.display.children_prompt_timeout_s,
+        children_choice_s=settings.display.children_prompt_timeout_s, taps=not desk_mode,
     )  # fmt: skip
     status = StatusCollector(reactor, time, where)
     release = ReleaseNotices(reactor, data_dir / RELEASE_FILE)
@@ -214,9 +218,15 @@ def _assemble(settings: Settings, reactor: Reactor, clock: FlooredClock, journal
         publish=views.publish, operator=lambda: desk.member.name if desk.member else None,
         answer_timeout_s=settings.passculture.answer_timeout_s,
     )  # fmt: skip
+    counter = CounterDesk(
+        reactor, settings=settings, time=time, store=store, journal=journal,
+        admissions=admissions, views=views, member=lambda: desk.member, desk_mode=desk_mode,
+        stored=recorder.on_stored,
+    )  # fmt: skip
     reactor.register(Shutdown, _stop_on_shutdown(reactor))
     return Gate(settings, reactor, journal, store, hardware, clock, views, time, recorder,
-                health, lists, passages, admissions, status, desk, culture, passplus)  # fmt: skip
+                health, lists, passages, admissions, status, desk, culture, passplus,
+                counter)  # fmt: skip
 
 
 def _stop_on_shutdown(reactor: Reactor) -> Callable[[Shutdown, float], None]:
@@ -421,7 +431,7 @@ def start_display(gate: Gate) -> Kiosk | None:
         from firmware.display.kiosk import Kiosk
 
         kiosk = Kiosk(settings.display, settings.gate.language, settings.zone, loop.post,
-                      gate.clock.source)  # fmt: skip
+                      gate.clock.source, mode=settings.gate.mode)  # fmt: skip
     except Exception as exc:  # pygame missing or broken: the gate must still admit
         loop.post(DisplayFailed(f"display could not start: {exc}"))
         return None

@@ -48,6 +48,9 @@ class GateSettings:
     # The central office's public key for access codes (install.sh puts it here);
     # without it every code is refused, on the kiosk as by `portique provision`.
     office_key: Path = Path("/etc/portique/office.pub")
+    # "gate": a turnstile with a relay; "desk": the museum's counter (reader and touch
+    # screen, no relay): a tap looks the pass up for the cashier, it never admits by itself.
+    mode: str = one_of(("gate", "desk"), "gate")
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,28 @@ class DisplaySettings:
     # "information" stay offered (a person's pace: at least 20 s).
     refusal_actions_s: float = within(20, 600, 30.0)
     # Staff see a large warning when the pass list is older than this.
+
+
+@dataclass(frozen=True)
+class CounterSettings:
+    """The counter's tariffs, receipt printer and TSE (``firmware/counter/devices.py``)."""
+
+    # The office's signed tariffs; missing, unsigned or expired, they block sales, never entries.
+    tariffs: Path = Path("/var/lib/portique/tariffs.json")
+    printer: str = one_of(("none", "usb", "serial", "network", "file"), "none")
+    # usb: "04b8:0202" (vendor:product), serial: "/dev/ttyUSB0",
+    # network: "192.168.1.50:9100", file: "/dev/usb/lp0"
+    printer_target: str = ""
+    printer_checks_paper: bool = True
+    receipt_language: str = one_of(("fr", "de", "en"), "fr")
+    museum_name: str = ""
+    tse: str = one_of(("none", "fiskaly"), "none")
+    fiskaly_url: str = "https://kassensichv-middleware.fiskaly.com"
+    fiskaly_tss_id: str = ""
+    fiskaly_client_id: str = ""
+    # A file holding "api_key:api_secret", readable by the service user only.
+    fiskaly_credentials: Path = Path("/etc/portique/fiskaly.secret")
+    tse_timeout_s: float = within(0.5, 60, 5.0)
 
 
 @dataclass(frozen=True)
@@ -206,6 +231,7 @@ class Settings:
     lists: ListsSettings = field(default_factory=ListsSettings)
     display: DisplaySettings = field(default_factory=DisplaySettings)
     status: StatusSettings = field(default_factory=StatusSettings)
+    counter: CounterSettings = field(default_factory=CounterSettings)
     sync: SyncSettings | None = None  # no [sync] section: the gate runs alone and keeps its journal
     passculture: PassCultureSettings = field(default_factory=PassCultureSettings)
     scanner: ScannerSettings = field(default_factory=ScannerSettings)
@@ -228,6 +254,7 @@ _SECTION_CLASSES = {
     "lists": ListsSettings,
     "display": DisplaySettings,
     "status": StatusSettings,
+    "counter": CounterSettings,
     "sync": SyncSettings,
     "passculture": PassCultureSettings,
     "scanner": ScannerSettings,
@@ -270,6 +297,7 @@ def from_dict(data: dict[str, Any], source: str = "<dict>", base: Path | None = 
             f"{source}: [scanner] mode = {settings.scanner.mode!r} needs a "
             "device (e.g. /dev/input/by-id/usb-...-event-kbd or /dev/ttyACM0)"
         )
+    _check_counter(source, settings.counter)
     return settings
 
 
@@ -362,6 +390,20 @@ def _check_topic_ids(source: str, gate: GateSettings) -> None:
     if gate.museum == BROADCAST_ID:
         raise ConfigError(
             f"{source}: [gate] museum = {BROADCAST_ID!r} is reserved for messages to every gate"
+        )
+
+
+def _check_counter(source: str, counter: CounterSettings) -> None:
+    if counter.printer != "none" and not counter.printer_target:
+        raise ConfigError(
+            f"{source}: [counter] printer = {counter.printer!r} needs printer_target "
+            "(usb: vendor:product such as 04b8:0202, serial or file: a device path, "
+            "network: host:port)"
+        )
+    if counter.tse == "fiskaly" and not (counter.fiskaly_tss_id and counter.fiskaly_client_id):
+        raise ConfigError(
+            f"{source}: [counter] tse = 'fiskaly' needs fiskaly_tss_id and fiskaly_client_id "
+            "(the UUIDs of the TSS set up in fiskaly's dashboard)"
         )
 
 

@@ -148,6 +148,91 @@ class StatusRequest:
     """Staff ask for the gate's data and device status."""
 
 
+# -- the counter (firmware/gate/counter_desk.py): sales, renewals, the till --------
+
+
+@dataclass(frozen=True)
+class CounterLookup:
+    """The cashier typed a pass number (``credential_kind`` "number") or asks again."""
+
+    credential_kind: str  # "chip" or "number"
+    credential: str
+
+
+@dataclass(frozen=True)
+class CounterSale:
+    """Sell (``renewal`` False) or renew the pass with what the cashier chose.
+
+    ``nonce`` is made when the confirmation is shown: a second tap on "validate"
+    carries the same one and records nothing twice.
+    """
+
+    credential_kind: str
+    credential: str
+    renewal: bool
+    tariff: str
+    payment: str
+    category: str | None = None
+    category_confirmed: bool = False
+    voucher_cents: int = 0
+    immediate_entry: bool = False
+    nonce: str = ""
+
+
+@dataclass(frozen=True)
+class CounterEntry:
+    """Record an entry for the pass at the counter, with the children the cashier counted."""
+
+    credential_kind: str
+    credential: str
+    children: int = 0
+
+
+@dataclass(frozen=True)
+class ReceiptReprint:
+    """Print the receipt of journal record ``seq`` again (a duplicate)."""
+
+    seq: int
+
+
+@dataclass(frozen=True)
+class TillRequest:
+    """Where the till stands."""
+
+
+@dataclass(frozen=True)
+class TillOpen:
+    float_cents: int
+
+
+@dataclass(frozen=True)
+class TillClose:
+    counted_cents: int
+
+
+@dataclass(frozen=True)
+class PeriodClose:
+    """Close the day (the Z report), the month or the year."""
+
+    period: str
+
+
+@dataclass(frozen=True)
+class StatisticsRequest:
+    period: str  # "day", "week" or "month"
+
+
+@dataclass(frozen=True)
+class OrderFormRequest:
+    """The pass types that may be ordered."""
+
+
+@dataclass(frozen=True)
+class PassOrder:
+    quantity: int
+    pass_type: str
+
+
 # -- sync: posted by the MQTT client thread (firmware/sync/client.py) ----------
 #
 # Messages from the hub arrive here already checked for form and signature;

@@ -203,7 +203,10 @@ def test_unknown_section_is_refused_with_did_you_mean(tmp_path: Path) -> None:
     assert str(path) in message
     assert "unknown section [gat]" in message
     assert "did you mean 'gate'?" in message
-    assert "allowed: display, gate, gpio, lists, passculture, reader, rules, scanner" in message
+    assert (
+        "allowed: counter, display, gate, gpio, lists, passculture, reader, rules, scanner"
+        in message
+    )
 
 
 def test_unknown_key_is_refused_with_did_you_mean(tmp_path: Path) -> None:
@@ -219,7 +222,7 @@ def test_unknown_key_without_close_match_lists_the_allowed_keys(tmp_path: Path) 
     assert str(path) in message
     assert "key 'colour' in [gate]" in message
     assert "did you mean" not in message
-    assert "allowed: data_dir, gate, language, museum, office_key, timezone" in message
+    assert "allowed: data_dir, gate, language, mode, museum, office_key, timezone" in message
 
 
 def test_office_key_is_a_path_taken_from_the_files_folder(tmp_path: Path) -> None:
@@ -234,7 +237,10 @@ def test_top_level_key_outside_any_section_is_refused(tmp_path: Path) -> None:
     path, message = load_error(tmp_path, 'museum = "X"\n')
     assert str(path) in message
     assert "unknown section [museum]" in message
-    assert "allowed: display, gate, gpio, lists, passculture, reader, rules, scanner" in message
+    assert (
+        "allowed: counter, display, gate, gpio, lists, passculture, reader, rules, scanner"
+        in message
+    )
 
 
 @pytest.mark.parametrize("text", ["gate = 3\n", '[[gate]]\nmuseum = "X"\n'])

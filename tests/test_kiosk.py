@@ -635,7 +635,16 @@ def test_a_code_typed_on_the_screen_opens_a_technician_session(coded: Screenful,
     assert coded.screen is Screen.STAFF_MENU
     session = coded.kiosk.ui.state.session
     assert (session.name, session.role) == ("technician", "technician")
-    assert session.functions == {"entries", "figures", "status"}  # as Stock
+    assert session.functions == {
+        "entries",
+        "figures",
+        "status",
+        "sales",
+        "renewals",
+        "statistics",
+        "pass_orders",
+        "cash_register",
+    }  # as Stock
     assert coded.shows("Technician")
     assert access_records(coded) == [("access_code", True, "staff_session", "technician")]
     coded.touch(Action("menu", "status"))

@@ -168,7 +168,9 @@ def test_login_with_the_right_pin_opens_a_session_with_the_roles_functions(
 ) -> None:
     session = staffed.login("Marie", "1234")
     assert session == StaffSession("Marie", "controle", frozenset({"entries", "status"}))
-    assert staffed.login("Jonas", "5678").functions == {"entries", "figures", "status"}
+    # Caisse (seed): entries, sales, renewals, statistics; the gate's figures and status too.
+    assert staffed.login("Jonas", "5678").functions == {
+        "entries", "figures", "status", "sales", "renewals", "statistics"}  # fmt: skip
 
 
 def test_third_wrong_pin_locks_that_account_and_refuses_even_its_right_pin(

@@ -8,14 +8,13 @@ receipt. TSE backends: ``none`` (France, Switzerland) and ``fiskaly``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from escpos import printer as escpos_printer
 from escpos.escpos import Escpos
 
 from firmware.clock import Clock
+from firmware.config import CounterSettings
 from firmware.counter.fiskaly import FiskalyTse
 from firmware.counter.receipt import ReceiptPrinter
 from firmware.counter.tse import NoTse, Tse
@@ -26,27 +25,6 @@ TSES = ("none", "fiskaly")
 
 class DeviceError(Exception):
     """A printer or TSE setting that cannot work; the message names the key and the fix."""
-
-
-@dataclass(frozen=True)
-class CounterSettings:
-    """The ``[counter]`` table; ``firmware/config.py`` checks types, this module the values."""
-
-    tariffs: Path = Path("/var/lib/portique/tariffs.json")
-    printer: str = "none"
-    # usb: "04b8:0202" (vendor:product), serial: "/dev/ttyUSB0",
-    # network: "192.168.1.50:9100", file: "/dev/usb/lp0"
-    printer_target: str = ""
-    printer_checks_paper: bool = True
-    receipt_language: str = "fr"
-    museum_name: str = ""
-    tse: str = "none"
-    fiskaly_url: str = "https://kassensichv-middleware.fiskaly.com"
-    fiskaly_tss_id: str = ""
-    fiskaly_client_id: str = ""
-    # A file holding "api_key:api_secret", readable by the service user only.
-    fiskaly_credentials: Path = Path("/etc/portique/fiskaly.secret")
-    tse_timeout_s: float = 5.0
 
 
 def make_escpos(kind: str, target: str) -> Escpos | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from firmware.gate.staff import Role
+from firmware.gate.staff import FUNCTIONS, Role
 
 
 class Function(StrEnum):
@@ -49,3 +49,8 @@ def require(role: Role, function: Function) -> None:
     """Raise NotPermitted unless ``role`` may use ``function``."""
     if not may(role, function):
         raise NotPermitted(f"the role {role} may not use {function}: log in as a role that may")
+
+
+def session_functions(role: Role) -> frozenset[str]:
+    """What a session of ``role`` may do on the screen: the gate's functions and the counter's."""
+    return FUNCTIONS[role] | {str(function) for function in PERMISSIONS.get(role, ())}

@@ -30,6 +30,8 @@ import pygame
 
 from firmware.clock import Clock
 from firmware.config import DisplaySettings
+from firmware.display import desk_screens  # noqa: F401 - registers the counter's pages
+from firmware.display.desk_ui import DeskUi
 from firmware.display.draw import Fonts, Painter
 from firmware.display.frame import MIN_TOUCH_MM, smallest_target_mm
 from firmware.display.screens import Context, buttons, layout
@@ -78,10 +80,11 @@ class Kiosk:
         zone: ZoneInfo,
         post: Callable[[object], None],
         clock: Clock,
+        mode: str = "gate",
     ) -> None:
         self.settings = settings
         self.post = post
-        self.ui = Ui(settings, language, post, clock)
+        self.ui: Ui = DeskUi(settings, language, post, clock, desk_mode=mode == "desk")
         self.context = Context(settings.width, settings.height, zone)
         self._views: queue.Queue[object] = queue.Queue()
         self._stop = threading.Event()

@@ -14,9 +14,12 @@ from zoneinfo import ZoneInfo
 
 from firmware.clock import ManualClock
 from firmware.config import DisplaySettings
+from firmware.counter.roles import session_functions
+from firmware.display.desk_ui import DeskUi
 from firmware.display.ui import Action, Ui
 from firmware.gate.culture import CultureOutcome
 from firmware.gate.figures import Figures
+from firmware.gate.staff import Role
 from firmware.gate.views import (
     AccessCodeRefused,
     LoginRefused,
@@ -33,8 +36,8 @@ NOW = datetime(2026, 6, 1, 14, 20, tzinfo=ZONE).timestamp()
 MONO = 5000.0
 FAMILY = "04A1B2C3D4E507"
 CONTROLE = StaffSession("Marie", "controle", frozenset({"entries", "status"}))
-CAISSE = StaffSession("Jonas", "caisse", frozenset({"entries", "figures", "status"}))
-TECHNICIAN = StaffSession("technician", "technician", frozenset({"entries", "figures", "status"}))
+CAISSE = StaffSession("Jonas", "caisse", session_functions(Role.CAISSE))
+TECHNICIAN = StaffSession("technician", "technician", session_functions(Role.TECHNICIAN))
 # A code as the office issues it (the sample's signature is not a real one).
 CODE = (
     "7GSA6GMDPLLDJ6DAI4OJVVHJKV5FGKHX3MLH7Q6DLZGBMJ7W5IK5BNI2LWVZ"
@@ -195,7 +198,7 @@ MAIN = ("idle", "children", "go_ahead", "refused", "staff_menu", "figures", "sta
 def sample_ui(name: str, language: str, settings: DisplaySettings | None = None) -> Ui:
     """A ``Ui`` on the sample ``name``, in ``language``, at the sample moment."""
     clock = ManualClock(wall=NOW, monotonic=MONO)
-    ui = Ui(settings or DisplaySettings(), language, lambda _event: None, clock)
+    ui = DeskUi(settings or DisplaySettings(), language, lambda _event: None, clock)
     SAMPLES[name](ui)
     ui.state.language = language
     ui.state.now = MONO

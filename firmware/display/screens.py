@@ -46,6 +46,11 @@ from firmware.display.ui import (
 )
 from firmware.gate.staff import FIGURES
 
+# The counter's functions (firmware/counter/roles.py) that open its pages from the menu.
+COUNTER_FUNCTIONS = frozenset({"sales", "renewals", "statistics", "pass_orders", "cash_register"})
+# The counter's pages: firmware/display/desk_screens.py puts its layouts here when imported
+# (it builds on this module's helpers, so this module cannot import it).
+DESK_PAGES: dict[str, Callable[[UiState, Words, Context], list[object]]] = {}
 TOP = 64  # the bar with the staff and language buttons
 
 
@@ -65,6 +70,11 @@ def layout(state: UiState, ctx: Context) -> list[object]:
     t = words(state.language)
     frame = Frame.of(ctx.width, ctx.height)
     base = Context(frame.width, frame.height, ctx.zone)
+    if state.screen is Screen.DESK or (
+        state.screen is Screen.IDLE and state.desk is not None and state.desk.desk_mode
+    ):
+        page = DESK_PAGES["desk" if state.screen is Screen.DESK else "idle"]
+        return frame.scale([*_top_bar(state, t, base), *page(state, t, base)])
     return frame.scale([*_top_bar(state, t, base), *_SCREENS[state.screen](state, t, base)])
 
 
@@ -491,13 +501,19 @@ def _staff_menu(s: UiState, t: Words, ctx: Context) -> list[object]:
     ]
     if FIGURES in s.session.functions:
         entries.append(("figures", N_("Today's figures"), "person"))
+    if COUNTER_FUNCTIONS & s.session.functions:  # the counter's pages, for the roles that sell
+        entries.append(("counter", N_("Counter: sales, till, orders"), "card"))
     entries.append(("status", N_("Data and sync status"), "info"))
     col_w = (w - 60) // 2
+    rows = -(-len(entries) // 2)
+    step = min(96, (ctx.height - TOP - 16 - (100 if s.status and s.status.stale else 0)) // rows)
     items: list[object] = []
     for index, (target, label, icon) in enumerate(entries):
         x = 20 + (index % 2) * (col_w + 20)
-        y = TOP + 16 + (index // 2) * 96
-        items.append(Button(Rect(x, y, col_w, 84), t._(label), Action("menu", target), icon=icon))
+        y = TOP + 16 + (index // 2) * step
+        items.append(
+            Button(Rect(x, y, col_w, step - 12), t._(label), Action("menu", target), icon=icon)
+        )
     status = s.status
     if status is not None and status.stale:
         items += _notice(Rect(20, ctx.height - 100, w - 40, 88), _stale_text(t, status), 22)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pygame
 
 from firmware.config import DisplaySettings
+from firmware.display import desk_samples, desk_screens  # noqa: F401 - the counter's pages
 from firmware.display.draw import Fonts, Painter
 from firmware.display.samples import SAMPLES, ZONE, sample_ui
 from firmware.display.screens import Context, layout

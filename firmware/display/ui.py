@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from firmware import access
 from firmware.clock import Clock
@@ -68,6 +69,7 @@ class Screen(StrEnum):
     STATUS = "status"
     CULTURE = culture_ui.CULTURE  # the pass Culture keypad (firmware/display/culture_ui.py)
     CULTURE_RESULT = culture_ui.CULTURE_RESULT
+    DESK = "desk"  # the counter's pages (firmware/display/desk_ui.py)
 
 
 RESULT_SCREENS = (Screen.ADMITTED, Screen.REFUSED, Screen.CULTURE_RESULT)
@@ -118,6 +120,7 @@ class UiState:
     figures: Figures | None = None
     status: StatusView | None = None
     culture: CultureInput = field(default_factory=CultureInput)
+    desk: Any = None  # the counter's own state (desk_ui.DeskState) when the screen has one
 
     @property
     def staff(self) -> bool:

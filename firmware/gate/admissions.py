@@ -93,6 +93,7 @@ class Admissions:
         passages: Passages,
         views: Views,
         children_choice_s: float,
+        taps: bool = True,
     ) -> None:
         self._reactor = reactor
         self.museum, self.gate = where
@@ -108,7 +109,8 @@ class Admissions:
         # Told the outcome of every visitor's tap (the staff desk ends its screens then).
         self.after_tap: list[Callable[[Outcome], None]] = []
         self.last_outcome: Outcome | None = None
-        reactor.register(CardTapped, self._on_tap)
+        if taps:  # at a counter desk a tap is a look-up for the cashier (counter_desk.py)
+            reactor.register(CardTapped, self._on_tap)
         reactor.register(ChildrenChosen, self._on_children_chosen)
 
     # -- what the decision needs --------------------------------------------------

@@ -28,6 +28,7 @@ from typing import Any
 from firmware import access_state
 from firmware.access import AccessCodeError
 from firmware.access_state import Door
+from firmware.counter.roles import session_functions
 from firmware.events import (
     AccessCodeEntered,
     FiguresRequest,
@@ -194,7 +195,8 @@ class StaffDesk:
         if ends_in is not None:
             session = self._session
             self._reactor.schedule(ends_in, lambda _t: self._code_expired(session))
-        self._views.publish(StaffSession(member.name, member.role.value, member.functions))
+        functions = session_functions(member.role)
+        self._views.publish(StaffSession(member.name, member.role.value, functions))
 
     def logout(self, why: str) -> None:
         if self.member is not None:
@@ -217,7 +219,7 @@ class StaffDesk:
                  *self.scope, self.refusal_actions_s)  # fmt: skip
         self._reactor.schedule(self.refusal_actions_s, lambda _t: self._scope_over(session))
         self._views.publish(StaffSession(member.name, member.role.value,
-                                         member.functions, self.scope))  # fmt: skip
+                                         session_functions(member.role), self.scope))  # fmt: skip
 
     def _scope_over(self, session: int) -> None:
         if self.member is not None and session == self._session:
@@ -251,7 +253,7 @@ class StaffDesk:
         After a visitor's refused tap only that credential may be acted on.
         """
         member = self.member
-        refused = member is None or function not in member.functions
+        refused = member is None or function not in session_functions(member.role)
         if not refused and self.scope is not None and credential != self.scope:
             refused = True
             log.warning("staff function %s refused: only %s %s may be acted on now", what,
@@ -260,7 +262,9 @@ class StaffDesk:
             who = f"{member.name} ({member.role})" if member else "nobody logged in"
             log.warning("staff function %s refused: %s", what, who)
             self._views.publish(
-                StaffSession(member.name, member.role.value, member.functions, self.scope)
+                StaffSession(
+                    member.name, member.role.value, session_functions(member.role), self.scope
+                )
                 if member
                 else StaffSession()
             )

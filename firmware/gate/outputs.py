@@ -14,15 +14,22 @@ BEEP_S = 0.3
 
 
 class Outputs:
-    def __init__(self, reactor: Reactor, hardware: GateHardware, relay_pulse_s: float) -> None:
+    def __init__(self, reactor: Reactor, hardware: GateHardware, relay_pulse_s: float,
+                 drive_relay: bool = True) -> None:  # fmt: skip
         self._reactor, self.hardware, self.relay_pulse_s = reactor, hardware, relay_pulse_s
+        # A counter desk ([gate] mode = "desk") has no turnstile: an entry it records
+        # lights the green LED only; the relay pin stays in its safe state.
+        self.drive_relay = drive_relay
         self._relay_off_at = 0.0
         self._fault = False
         reactor.on_stop(lambda _eventtime: hardware.safe())
 
     def open_for(self, persons: int) -> None:
         """Energise the relay for one pulse length per person walking through."""
-        self.hardware.open_gate()
+        if self.drive_relay:
+            self.hardware.open_gate()
+        else:
+            self.hardware.green.on()
         # A second grant during a pulse extends it; the earlier timer then does nothing.
         open_s = self.relay_pulse_s * persons
         self._relay_off_at = max(self._relay_off_at, self._reactor.monotonic() + open_s)
