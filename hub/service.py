@@ -264,15 +264,16 @@ class HubService:
         if missing:
             self.publish.deltas(missing, museum, gate)
         self._send_newer_list(museum, gate, body)
-        self._send_release()
+        self._send_release(museum, gate)
 
-    def _send_release(self) -> None:
-        # Again at each hello: a notice stored while the broker was away, or a broker
-        # that lost its retained messages. A gate takes the same notice twice silently.
+    def _send_release(self, museum: str, gate: str) -> None:
+        # Again at each hello, to that gate only (a broadcast per hello would reach every
+        # gate each time one reconnects): a notice stored while the broker was away, or
+        # a broker that lost its retained messages. The same notice twice is taken silently.
         notice = latest_notice(self.m)
         if notice is not None:
-            self.publish.release(body_of(notice.version, notice.day, notice.notes,
-                                         notice.issued_at))  # fmt: skip
+            body = body_of(notice.version, notice.day, notice.notes, notice.issued_at)
+            self.publish.release(body, museum, gate)
 
     def _send_newer_list(self, museum: str, gate: str, hello: dict[str, Any]) -> None:
         r = self.m.list_release

@@ -45,6 +45,8 @@ def publish(hub: Hub, version: str, notes: str = "faster gates", at: float | Non
 def test_a_gate_reports_its_software_version_and_the_hub_keeps_it(make_gate, hub: Hub) -> None:
     gate = make_gate()
     assert software_of(hub.m, "M1") == {("M1", "G1"): SOFTWARE_VERSION}
+    listed = run_hub_cli("gate", "list", "--data", str(hub.dir))
+    assert "M1/G1  key" in listed.stdout and f"software {SOFTWARE_VERSION}" in listed.stdout
     assert health(gate)["software_version"] == SOFTWARE_VERSION
     hub.wait(lambda: hub.m.progress.get().status is not None, 60, "a status stored")
     assert json.loads(hub.m.progress.get().status)["software_version"] == SOFTWARE_VERSION
@@ -78,11 +80,17 @@ def test_a_gate_that_connects_later_gets_the_retained_notice(make_gate, hub: Hub
 
 
 def test_a_notice_stored_while_the_broker_was_away_arrives_at_the_next_hello(
-    make_gate, hub: Hub, logs: LogWatch
+    make_gate, hub: Hub, broker, logs: LogWatch
 ) -> None:
     publish_release(hub.m, "99.1.0", "2026-12-01", "", time.time(), "office")  # never sent
+    spy = Spy(broker.port, subscribe="portique/v1/#")
     gate = make_gate()
     wait_until(lambda: health(gate)["release_version"] == "99.1.0", "the notice sent at hello")
+    topics = lambda: [topic for topic, _ in spy.heard if topic.endswith("/release")]  # noqa: E731
+    wait_until(lambda: topics(), "the spy heard the notice")
+    # To that gate alone: a broadcast at every hello would reach every gate each time.
+    assert set(topics()) == {"portique/v1/M1/G1/down/release"}
+    spy.close()
 
 
 def test_a_notice_of_the_version_the_gate_runs_says_nothing_to_do(
