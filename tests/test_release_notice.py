@@ -272,3 +272,24 @@ def test_portique_hub_release_publish_refuses_a_bad_version_and_sends_nothing(
     assert "is not a software version" in done.stderr and "nothing was stored" in done.stderr
     assert "Traceback" not in done.stderr
     assert latest_notice(hub.m) is None
+
+
+# -- the staff's status screen ----------------------------------------------------------------
+
+
+def status_screen_texts(world: World, language: str = "en") -> list[str]:
+    from firmware.display.screens import Context, layout
+    from firmware.display.ui import Screen, UiState
+    from firmware.gate.views import StatusView
+
+    view = StatusView.from_health(world.gate.status.health(), world.clock.wall())
+    state = UiState(screen=Screen.STATUS, language=language, status=view)
+    items = layout(state, Context(800, 480, world.gate.settings.zone))
+    return [str(getattr(item, "text", "")) for item in items]
+
+
+def test_staff_see_the_newer_version_on_the_status_screen(world: World) -> None:
+    assert f"version {SOFTWARE_VERSION}" in status_screen_texts(world)
+    world.loop.handle(ReleaseReceived(1_000.0, "99.0.0", "2026-12-01", "notes"))
+    assert f"{SOFTWARE_VERSION}; new: 99.0.0" in status_screen_texts(world)
+    assert f"{SOFTWARE_VERSION} ; nouvelle : 99.0.0" in status_screen_texts(world, "fr")
