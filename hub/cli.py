@@ -65,6 +65,27 @@ def _parser() -> argparse.ArgumentParser:
 
     run = _command(sub, "run", _cmd_run, "run the hub until SIGTERM", broker=True)
     run.add_argument("--beacon-s", type=float, default=60.0, help="time beacon interval")
+    # Several workers: each its own client id (and, on the reference broker, its own
+    # account: the broker names sessions after accounts). docs/operations.md.
+    run.add_argument(
+        "--client-id",
+        default="portique-hub",
+        help="this worker's MQTT client id, one per worker (default %(default)s)",
+    )
+    run.add_argument(
+        "--session-expiry-s",
+        type=int,
+        default=3600,
+        help="how long the broker keeps this worker's messages while it is "
+        "away (default %(default)s)",
+    )
+    run.add_argument(
+        "--gap-grace-s",
+        type=float,
+        default=0.0,
+        help="ask a gate to resend only once a hole lasted this long; with "
+        "several workers, 2 (default %(default)s)",
+    )
     run.add_argument("-v", "--verbose", action="store_true")
 
     export = _command(sub, "export", _cmd_export, "entries of a museum as CSV")
@@ -105,6 +126,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     orders_list = _command(orders, "list", _cmd_orders_list, "pass orders and their state")
     orders_list.add_argument("--museum", help="one museum (default: every museum)")
+    ship = _command(orders, "ship", _cmd_orders, "record the serials shipped for an order")
+    ship.add_argument("order", help="the order's id (its first 8 characters are enough)")
+    ship.add_argument("--serials", nargs="+", required=True, metavar="SERIAL")
+    deliver = _command(orders, "deliver", _cmd_orders,
+                       "the museum received an order: its serials become its stock on every "
+                       "gate", broker=True)  # fmt: skip
+    deliver.add_argument("order")
 
     lists = sub.add_parser("list", help="list files").add_subparsers(dest="list_command",
                                                                       required=True)  # fmt: skip
@@ -138,6 +166,13 @@ def _parser() -> argparse.ArgumentParser:
     sell.add_argument("serial")
     sell.add_argument("--pass-number", required=True)
     sell.add_argument("--type", dest="pass_type", required=True)
+    renew = _command(passes, "renew", _cmd_pass, "renew a pass (office side), with its dates",
+                     broker=True)  # fmt: skip
+    renew.add_argument("serial")
+    renew.add_argument("--immediate-entry", action="store_true",
+                       help="the new year starts today (the days left are added to its end); "
+                       "without it the holder keeps the current year and the new one starts at "
+                       "the first entry after it")  # fmt: skip
 
     code = _command(
         sub,
@@ -305,7 +340,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from hub.service import HubService, HubSettings
 
     settings = HubSettings(args.data, database_url(args.data, args.db), _broker(args),
-                           beacon_interval_s=args.beacon_s)  # fmt: skip
+                           beacon_interval_s=args.beacon_s, client_id=args.client_id,
+                           session_expiry_s=args.session_expiry_s,
+                           gap_grace_s=args.gap_grace_s)  # fmt: skip
     try:
         service = HubService(settings)
     except (OSError, TrustError) as exc:
@@ -391,9 +428,36 @@ def _cmd_orders_list(args: argparse.Namespace) -> int:
 
     for order in pass_orders(_models(args), args.museum):
         print(
-            f"{order['day']}  {order['museum']}/{order['gate']}  {order['quantity']} x "
-            f"{order['pass_type']}  by {order['by']}  {order['state']}  ({order['order']})"
+            f"{order['order'][:8]}  {order['day']}  {order['museum']}/{order['gate']}  "
+            f"{order['quantity']} x {order['pass_type']}  by {order['by']}  {order['state']}"
+            + (f"  serials {' '.join(order['serials'])}" if order["serials"] else "")
         )
+    return 0
+
+
+def _cmd_orders(args: argparse.Namespace) -> int:
+    from hub import actions, orders
+
+    m = _models(args)
+    try:
+        if args.orders_command == "ship":
+            order = orders.ship(m, args.order, args.serials, time.time())
+            deltas = []
+        else:
+            order, deltas = orders.deliver(m, args.order, time.time())
+    except actions.ActionRefused as exc:
+        print(f"portique-hub: order {args.order}: {exc}; nothing was stored",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    if deltas:
+        try:
+            actions.send_deltas(_broker(args), args.data, time.time, deltas)
+        except OSError as exc:  # stored: the gates get them at their next hello
+            print(f"portique-hub: broker unreachable ({exc}); the gates receive the "
+                  "stock at their next connection", file=sys.stderr)  # fmt: skip
+    print(f"order {order.order[:8]} of {order.museum}: {order.state}, "
+          f"{len(order.serials)} serials")  # fmt: skip
+    return 0
 
 
 def _cmd_passculture_export(args: argparse.Namespace) -> int:
@@ -479,6 +543,10 @@ def _cmd_pass(args: argparse.Namespace) -> int:
             item = actions.block_pass(m, args.serial, time.time())
         elif args.pass_command == "unblock":
             item = actions.unblock_pass(m, args.serial, time.time())
+        elif args.pass_command == "renew":
+            from hub.renewals import renew_pass
+
+            item = renew_pass(m, args.serial, args.immediate_entry, time.time())
         else:
             item = actions.sell_pass(m, args.serial, args.pass_number, args.pass_type,
                                      time.time())  # fmt: skip
@@ -486,7 +554,13 @@ def _cmd_pass(args: argparse.Namespace) -> int:
         print(f"portique-hub: pass {args.serial}: {exc}; nothing was stored or sent",
               file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
-    actions.send_deltas(_broker(args), args.data, time.time, [item])
+    try:
+        actions.send_deltas(_broker(args), args.data, time.time, [item])
+    except OSError as exc:  # stored: every gate asks for it at its next hello
+        print(f"portique-hub: pass {item['serial']}: {args.pass_command} stored as delta "
+              f"{item['dseq']}, but the broker is unreachable ({exc}); the gates receive it "
+              "at their next connection", file=sys.stderr)  # fmt: skip
+        return 1
     print(f"pass {item['serial']}: {args.pass_command} sent to every gate as delta {item['dseq']}")
     return 0
 

@@ -157,10 +157,16 @@ def day_figures(m: HubModels, museum: str | None, first: date, last: date) -> li
     for museum_, day, count, children in admitted:
         at(museum_, day).entries, at(museum_, day).children = count, children or 0
     # A pass admitted at two gates of a museum on one day is billed once: the gates
-    # each flag their own first entry billable, only the hub sees them together.
+    # each flag their own first entry billable, only the hub sees them together. The
+    # pass is its printed number (a chip read and a typed number are the same pass), and
+    # the gates' flags are not asked, as in the entries export (hub/export.py).
     billable = (
-        e.select(e.museum, e.day, peewee.fn.COUNT(e.credential.distinct()))
-        .where(*where, e.admitted == True, e.billable == True)  # noqa: E712
+        e.select(
+            e.museum,
+            e.day,
+            peewee.fn.COUNT(peewee.fn.COALESCE(e.pass_number, e.credential).distinct()),
+        )
+        .where(*where, e.admitted == True)  # noqa: E712
         .group_by(e.museum, e.day)
         .tuples()
     )
