@@ -41,7 +41,7 @@ from hub.models import HubModels, open_hub, register_gate
 from hub.passculture.handler import PassCultureHandler
 from hub.publish import Broker, Publisher, next_command
 from hub.rawbatch import RawIngest
-from hub.releases import body_of, latest_notice, note_software
+from hub.releases import body_of, latest_notice, note_software, tables
 
 log = logging.getLogger("portique.hub")
 
@@ -74,6 +74,7 @@ class HubService:
         self.signer = HubSigner.load(settings.data_dir)
         self.m: HubModels = open_hub(settings.db_url)
         self.ingest = Ingest(self.m, now, settings.gap_grace_s)
+        tables(self.m)  # release notices and gates' versions: made at start, not mid-message
         self.raw = RawIngest(self.m, self.ingest)  # batch2: acknowledged raw, unpacked after
         self._unpack_due = True  # raw batches a crashed worker left are unpacked at start
         self.client = settings.broker.worker_client(settings.client_id)
@@ -349,8 +350,8 @@ class HubService:
                 raise ProtocolError("replayed", "hello is not newer than the last one")
             progress.hello_sent_at = body["sent_at"]
             progress.save()
-        if "software_version" in body:
-            note_software(self.m, museum, gate, body["software_version"], self.now())
+            if "software_version" in body:
+                note_software(self.m, museum, gate, body["software_version"], self.now())
         epoch = body.get("epoch")  # absent: a gate of the format before journal epochs
         journal = self.ingest.reported(museum, gate, epoch, body["last_seq"])
         if journal.contiguous_seq and journal.contiguous_seq > body["acked_seq"]:
