@@ -318,8 +318,11 @@ def _cmd_gate_add(args: argparse.Namespace) -> int:
 def _cmd_gate_list(args: argparse.Namespace) -> int:
     import json
 
+    from hub.releases import software_of
+
     m = _models(args)
     j = m.incarnation
+    software = software_of(m, None)
     for key in m.gate_key.select().order_by(m.gate_key.museum, m.gate_key.gate):
         p = m.progress.get_or_none(m.progress.museum == key.museum, m.progress.gate == key.gate)
         status = json.loads(p.status) if p and p.status else {}
@@ -333,6 +336,7 @@ def _cmd_gate_list(args: argparse.Namespace) -> int:
             f"  stored 1..{current.contiguous_seq if current else 0}"
             f"  {'online' if p and p.online else 'offline'}"
             f"  backlog {status.get('backlog', '?')}  list {status.get('list_version', '?')}"
+            f"  software {software.get((key.museum, key.gate), '?')}"
         )
         for old in journals[1:]:
             since = time.strftime("%Y-%m-%d %H:%M", time.localtime(old.first_seen_at))

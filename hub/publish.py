@@ -103,12 +103,14 @@ class Publisher:
         body = {"type": "beacon", "museum": ANY, "gate": ANY, "issued_at": self.now()}
         self._send(broadcast_topic("beacon"), body, retain=True)
 
-    def release(self, body: dict[str, Any]) -> mqtt.MQTTMessageInfo:
-        """The office's release notice, retained: a gate hears it at its next connection.
+    def release(self, body: dict[str, Any], museum: str = ANY,
+                gate: str = ANY) -> mqtt.MQTTMessageInfo:  # fmt: skip
+        """The office's release notice: to every gate retained (a gate hears it at its next
+        connection), or to one gate (after its hello) without troubling the others.
 
         Its ``release`` type signs it in the ``release-notice`` domain (``seal``).
         """
-        return self._send(broadcast_topic("release"), body, retain=True)
+        return self._send(_target(museum, gate, "release"), body, retain=museum == ANY)
 
     def list_file(self, data: bytes, version: int, museum: str = ANY, gate: str = ANY,
                   missing: list[int] | None = None) -> mqtt.MQTTMessageInfo:  # fmt: skip

@@ -31,9 +31,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from firmware.protocol import access_codes as access
-from firmware.protocol.messages import ROOT, ProtocolError, parse_topic, unseal
+from firmware.protocol.messages import ROOT, ProtocolError, parse_topic, unseal, unseal_batch
 from firmware.protocol.signing import key_id, read_public_key, unb64, verify_signature
-from firmware.sync.protocol import unseal_batch
 from hub.activations import deltas_after
 from hub.concurrency import writing
 from hub.ingest import BatchRefused, Ingest
@@ -43,7 +42,7 @@ from hub.passculture.handler import PassCultureHandler
 from hub.passplus.handler import PassPlusHandler
 from hub.publish import Broker, Publisher, next_command
 from hub.rawbatch import RawIngest
-from hub.releases import body_of, latest_notice, note_software
+from hub.releases import body_of, latest_notice, note_software, tables
 
 log = logging.getLogger("portique.hub")
 
@@ -76,6 +75,7 @@ class HubService:
         self.signer = HubSigner.load(settings.data_dir)
         self.m: HubModels = open_hub(settings.db_url)
         self.ingest = Ingest(self.m, now, settings.gap_grace_s)
+        tables(self.m)  # release notices and gates' versions: made at start, not mid-message
         self.raw = RawIngest(self.m, self.ingest)  # batch2: acknowledged raw, unpacked after
         self._unpack_due = True  # raw batches a crashed worker left are unpacked at start
         self.client = settings.broker.worker_client(settings.client_id)
@@ -358,8 +358,8 @@ class HubService:
                 raise ProtocolError("replayed", "hello is not newer than the last one")
             progress.hello_sent_at = body["sent_at"]
             progress.save()
-        if "software_version" in body:
-            note_software(self.m, museum, gate, body["software_version"], self.now())
+            if "software_version" in body:
+                note_software(self.m, museum, gate, body["software_version"], self.now())
         epoch = body.get("epoch")  # absent: a gate of the format before journal epochs
         journal = self.ingest.reported(museum, gate, epoch, body["last_seq"])
         if journal.contiguous_seq and journal.contiguous_seq > body["acked_seq"]:
@@ -371,15 +371,16 @@ class HubService:
         if missing:
             self.publish.deltas(missing, museum, gate)
         self._send_newer_list(museum, gate, body)
-        self._send_release()
+        self._send_release(museum, gate)
 
-    def _send_release(self) -> None:
-        # Again at each hello: a notice stored while the broker was away, or a broker
-        # that lost its retained messages. A gate takes the same notice twice silently.
+    def _send_release(self, museum: str, gate: str) -> None:
+        # Again at each hello, to that gate only (a broadcast per hello would reach every
+        # gate each time one reconnects): a notice stored while the broker was away, or
+        # a broker that lost its retained messages. The same notice twice is taken silently.
         notice = latest_notice(self.m)
         if notice is not None:
-            self.publish.release(body_of(notice.version, notice.day, notice.notes,
-                                         notice.issued_at))  # fmt: skip
+            body = body_of(notice.version, notice.day, notice.notes, notice.issued_at)
+            self.publish.release(body, museum, gate)
 
     def _send_newer_list(self, museum: str, gate: str, hello: dict[str, Any]) -> None:
         r = self.m.list_release

@@ -216,3 +216,15 @@ def test_another_museums_quarantined_record_is_not_shown(hub_folder: HubFolder,
     page = client_of("anna").get("/problems").get_data(as_text=True)
     assert "Quarantined record" not in page and "04DD0000000005" not in page
     assert "04DD0000000005" in client_of("office").get("/problems").get_data(as_text=True)
+
+
+def test_a_shipped_order_shows_its_state_and_how_many_serials(ledgers: HubFolder,
+                                                              client_of: Any) -> None:  # fmt: skip
+    from hub.orders import list_orders, ship
+
+    order = next(o for o in list_orders(ledgers.m, "M1"))
+    ship(ledgers.m, order.order, ["04A1000000000A", "04A1000000000B"], DAY_WALL + 3600)
+    page = client_of("anna").get("/orders").get_data(as_text=True)
+    assert "shipped · 2 serials" in page
+    french = client_of("anna").get("/orders?lang=fr").get_data(as_text=True)
+    assert "expédiée · 2 numéros de série" in french

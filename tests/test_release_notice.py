@@ -45,6 +45,8 @@ def publish(hub: Hub, version: str, notes: str = "faster gates", at: float | Non
 def test_a_gate_reports_its_software_version_and_the_hub_keeps_it(make_gate, hub: Hub) -> None:
     gate = make_gate()
     assert software_of(hub.m, "M1") == {("M1", "G1"): SOFTWARE_VERSION}
+    listed = run_hub_cli("gate", "list", "--data", str(hub.dir))
+    assert "M1/G1  key" in listed.stdout and f"software {SOFTWARE_VERSION}" in listed.stdout
     assert health(gate)["software_version"] == SOFTWARE_VERSION
     hub.wait(lambda: hub.m.progress.get().status is not None, 60, "a status stored")
     assert json.loads(hub.m.progress.get().status)["software_version"] == SOFTWARE_VERSION
@@ -78,11 +80,17 @@ def test_a_gate_that_connects_later_gets_the_retained_notice(make_gate, hub: Hub
 
 
 def test_a_notice_stored_while_the_broker_was_away_arrives_at_the_next_hello(
-    make_gate, hub: Hub, logs: LogWatch
+    make_gate, hub: Hub, broker, logs: LogWatch
 ) -> None:
     publish_release(hub.m, "99.1.0", "2026-12-01", "", time.time(), "office")  # never sent
+    spy = Spy(broker.port, subscribe="portique/v1/#")
     gate = make_gate()
     wait_until(lambda: health(gate)["release_version"] == "99.1.0", "the notice sent at hello")
+    topics = lambda: [topic for topic, _ in spy.heard if topic.endswith("/release")]  # noqa: E731
+    wait_until(lambda: topics(), "the spy heard the notice")
+    # To that gate alone: a broadcast at every hello would reach every gate each time.
+    assert set(topics()) == {"portique/v1/M1/G1/down/release"}
+    spy.close()
 
 
 def test_a_notice_of_the_version_the_gate_runs_says_nothing_to_do(
@@ -264,3 +272,24 @@ def test_portique_hub_release_publish_refuses_a_bad_version_and_sends_nothing(
     assert "is not a software version" in done.stderr and "nothing was stored" in done.stderr
     assert "Traceback" not in done.stderr
     assert latest_notice(hub.m) is None
+
+
+# -- the staff's status screen ----------------------------------------------------------------
+
+
+def status_screen_texts(world: World, language: str = "en") -> list[str]:
+    from firmware.display.screens import Context, layout
+    from firmware.display.ui import Screen, UiState
+    from firmware.gate.views import StatusView
+
+    view = StatusView.from_health(world.gate.status.health(), world.clock.wall())
+    state = UiState(screen=Screen.STATUS, language=language, status=view)
+    items = layout(state, Context(800, 480, world.gate.settings.zone))
+    return [str(getattr(item, "text", "")) for item in items]
+
+
+def test_staff_see_the_newer_version_on_the_status_screen(world: World) -> None:
+    assert f"version {SOFTWARE_VERSION}" in status_screen_texts(world)
+    world.loop.handle(ReleaseReceived(1_000.0, "99.0.0", "2026-12-01", "notes"))
+    assert f"{SOFTWARE_VERSION}; new: 99.0.0" in status_screen_texts(world)
+    assert f"{SOFTWARE_VERSION} ; nouvelle : 99.0.0" in status_screen_texts(world, "fr")

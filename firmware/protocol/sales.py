@@ -9,7 +9,8 @@ from __future__ import annotations
 from firmware.counter.closures import chain_problems, closure_problems
 from firmware.counter.money import format_cents
 from firmware.counter.records import MONEY_KINDS, PASS_ORDER
+from firmware.counter.rules import renewal_refusal, renewed
 from firmware.counter.stats import statistics
 
 __all__ = ["MONEY_KINDS", "PASS_ORDER", "chain_problems", "closure_problems", "format_cents",
-           "statistics"]  # fmt: skip
+           "renewal_refusal", "renewed", "statistics"]  # fmt: skip
