@@ -16,9 +16,8 @@ import json
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from firmware.counter.rules import renewal_refusal, renewed
-from firmware.gate.passes import PassRecord, PassState, PassType
 from firmware.protocol import listfile as fmt
+from firmware.protocol.sales import PassRecord, PassState, PassType, renewal_refusal, renewed
 from hub.actions import ActionRefused, check_serial
 from hub.activations import new_delta
 from hub.models import HubModels
