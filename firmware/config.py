@@ -136,6 +136,9 @@ class SyncSettings:
     root_key: Path | None = None
     keepalive_s: int = within(5, 3600, 30)
     batch_records: int = within(1, 5000, 200)
+    # 2: a signed header and compact records (docs/protocol.md, Throughput), which a hub
+    # of this release reads; 1: the earlier format, for a hub not yet upgraded.
+    batch_format: int = within(1, 2, 2)
     max_in_flight: int = within(1, 64, 4)
     ack_timeout_s: float = within(1, 3600, 30.0)
     status_interval_s: float = within(1, 3600, 60.0)

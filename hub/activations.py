@@ -15,6 +15,7 @@ from typing import Any
 import peewee
 
 from firmware.protocol.messages import ANY, ProtocolError, validate
+from hub.concurrency import lock_deltas
 from hub.models import HubModels
 
 Report = Callable[[str, str, str, int | None, str], None]
@@ -100,6 +101,8 @@ def new_delta(m: HubModels, now: float, *, kind: str, serial: str, state: str,
 
     Raises BadDelta, storing nothing, for an item the gates would refuse.
     """
+    # Gap-free across hub workers: the next number is taken under a lock held to commit.
+    lock_deltas(m.db)
     last = m.delta.select(peewee.fn.MAX(m.delta.dseq)).scalar() or 0
     item = {
         "dseq": last + 1, "kind": kind, "serial": serial, "state": state,

@@ -65,6 +65,27 @@ def _parser() -> argparse.ArgumentParser:
 
     run = _command(sub, "run", _cmd_run, "run the hub until SIGTERM", broker=True)
     run.add_argument("--beacon-s", type=float, default=60.0, help="time beacon interval")
+    # Several workers: each its own client id (and, on the reference broker, its own
+    # account: the broker names sessions after accounts). docs/operations.md.
+    run.add_argument(
+        "--client-id",
+        default="portique-hub",
+        help="this worker's MQTT client id, one per worker (default %(default)s)",
+    )
+    run.add_argument(
+        "--session-expiry-s",
+        type=int,
+        default=3600,
+        help="how long the broker keeps this worker's messages while it is "
+        "away (default %(default)s)",
+    )
+    run.add_argument(
+        "--gap-grace-s",
+        type=float,
+        default=0.0,
+        help="ask a gate to resend only once a hole lasted this long; with "
+        "several workers, 2 (default %(default)s)",
+    )
     run.add_argument("-v", "--verbose", action="store_true")
 
     export = _command(sub, "export", _cmd_export, "entries of a museum as CSV")
@@ -122,6 +143,16 @@ def _parser() -> argparse.ArgumentParser:
     publish.add_argument("--allow-demo-keys", action="store_true",
                          help="accept a list signed with the demonstration keys")  # fmt: skip
     _target_options(publish)
+
+    release = sub.add_parser("release", help="the office's release notices").add_subparsers(
+        dest="release_command", required=True
+    )
+    notice = _command(release, "publish", _cmd_release_publish,
+                      "tell every gate a new version is available", broker=True)  # fmt: skip
+    notice.add_argument("version", help="the version released, e.g. 1.4.0")
+    notice.add_argument("--date", default=date.today().isoformat(),
+                        help="the release's date, YYYY-MM-DD (default: today)")  # fmt: skip
+    notice.add_argument("--notes", default="", help="what changed, for staff (1000 characters)")
 
     passes = sub.add_parser("pass", help="pass changes for every gate").add_subparsers(
         dest="pass_command", required=True
@@ -305,7 +336,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from hub.service import HubService, HubSettings
 
     settings = HubSettings(args.data, database_url(args.data, args.db), _broker(args),
-                           beacon_interval_s=args.beacon_s)  # fmt: skip
+                           beacon_interval_s=args.beacon_s, client_id=args.client_id,
+                           session_expiry_s=args.session_expiry_s,
+                           gap_grace_s=args.gap_grace_s)  # fmt: skip
     try:
         service = HubService(settings)
     except (OSError, TrustError) as exc:
@@ -471,6 +504,29 @@ def _cmd_list_publish(args: argparse.Namespace) -> int:
         f"list version {release.version} ({release.size} bytes) published to "
         f"{'every gate' if args.museum == '*' else f'{args.museum}/{args.gate}'}"
     )
+    return 0
+
+
+def _cmd_release_publish(args: argparse.Namespace) -> int:
+    import getpass
+
+    from hub.actions import ActionRefused
+    from hub.releases import publish_release, send_release
+
+    try:
+        body = publish_release(_models(args), args.version, args.date, args.notes, time.time(),
+                               f"{getpass.getuser()} (command line)")  # fmt: skip
+    except ActionRefused as exc:
+        print(f"portique-hub: release {args.version}: {exc}; nothing was stored or sent",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    try:
+        send_release(_broker(args), args.data, time.time, body)
+    except OSError as exc:
+        print(f"release notice {body['version']} stored; the broker is away ({exc}): the hub "
+              "sends it when a gate next connects")  # fmt: skip
+        return 0
+    print(f"release notice {body['version']} of {body['date']} sent to every gate")
     return 0
 
 

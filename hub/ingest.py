@@ -8,7 +8,9 @@ either check goes to quarantine (kept, reported, never acknowledged), so
 the gate's genuine record with that seq is stored when it comes. Records
 beyond a hole are kept (they are evidence and billing) but not acknowledged
 until the hole is filled; the caller asks the gate to resend from the hole.
-Runs on the hub's worker thread only.
+Runs on a hub worker's thread; several workers (processes) may store batches
+of the same gate at once: each batch holds its journal's row locked while it
+is stored (hub/concurrency.py), so the second waits for the first.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from firmware.protocol.record import COLUMNS, LEGACY_EPOCH, record_hash
 from hub.activations import activation_delta
+from hub.concurrency import locked, writing
 from hub.models import HubModels
 from hub.sales import ingest_money
 
@@ -55,21 +58,25 @@ def check_batch(museum: str, gate: str, body: dict[str, Any]) -> None:
 
 
 class Ingest:
-    def __init__(self, models: HubModels, now: Any) -> None:
+    def __init__(self, models: HubModels, now: Any, gap_grace_s: float = 0.0) -> None:
         self.m, self.now = models, now
+        # Several workers may store a gate's batches out of order, which looks like a hole
+        # for a moment: ask for a resend only once a hole has lasted this long.
+        self.gap_grace_s = gap_grace_s
 
     def batch(self, museum: str, gate: str, body: dict[str, Any]) -> BatchResult:
         check_batch(museum, gate, body)
         records = body["records"]
-        with self.m.db.atomic():
-            journal = self.incarnation(museum, gate, body.get("epoch"))
+        with writing(self.m.db):
+            journal = self.incarnation(museum, gate, body.get("epoch"))  # locked till commit
             new, duplicates, walk = self._store(journal, records)
             set_apart = self._advance(journal, walk, records[-1]["seq"])
             result = BatchResult(journal.contiguous_seq, journal.contiguous_hash, len(new),
                                  duplicates, body.get("epoch"))  # fmt: skip
             if journal.highest_seq > journal.contiguous_seq:
-                result.resend_from = journal.contiguous_seq + 1
-                self._report_gap(journal)
+                gap_since = self._report_gap(journal)
+                if self.now() - gap_since >= self.gap_grace_s:
+                    result.resend_from = journal.contiguous_seq + 1
             kept = [record for record in new if record["seq"] not in set_apart]
             # Sales and renewals first: a renewal's immediate entry is then the year it made.
             result.deltas += ingest_money(self.m, kept, self.now(), self.report)
@@ -81,15 +88,18 @@ class Ingest:
         return result
 
     def progress(self, museum: str, gate: str) -> Any:
+        """The gate's connection row, locked until the caller's transaction ends."""
         p = self.m.progress
-        row, _ = p.get_or_create(museum=museum, gate=gate)
-        return row
+        row = locked(p.select().where(p.museum == museum, p.gate == gate)).first()
+        # Two workers creating it at once: one gets IntegrityError and handles it again.
+        return row if row is not None else p.create(museum=museum, gate=gate)
 
     def incarnation(self, museum: str, gate: str, epoch: str | None) -> Any:
         """The gate's journal ``epoch`` (None: the legacy one); a new one is reported."""
         epoch = epoch or LEGACY_EPOCH
         j = self.m.incarnation
-        row = j.get_or_none(j.museum == museum, j.gate == gate, j.epoch == epoch)
+        row = locked(j.select().where(j.museum == museum, j.gate == gate,
+                                      j.epoch == epoch)).first()  # fmt: skip
         if row is not None:
             return row
         earlier = list(j.select().where(j.museum == museum, j.gate == gate))
@@ -106,10 +116,11 @@ class Ingest:
 
     def reported(self, museum: str, gate: str, epoch: str | None, last_seq: int) -> Any:
         """Note how far the gate says (hello, status) its journal goes; return its row."""
-        journal = self.incarnation(museum, gate, epoch)
-        if last_seq > journal.reported_seq:
-            journal.reported_seq = last_seq
-            journal.save()
+        with writing(self.m.db):
+            journal = self.incarnation(museum, gate, epoch)
+            if last_seq > journal.reported_seq:
+                journal.reported_seq = last_seq
+                journal.save()
         return journal
 
     def report(self, museum: str, gate: str, kind: str, seq: int | None, detail: str,
@@ -221,16 +232,19 @@ class Ingest:
         self._quarantine(journal, record, "chain_break",
                          "its previous-hash link does not match the record before")  # fmt: skip
 
-    def _report_gap(self, journal: Any) -> None:
+    def _report_gap(self, journal: Any) -> float:
+        """Report the hole after the contiguous mark once; return when it was first seen."""
         p = self.m.problem
         start = journal.contiguous_seq + 1
-        known = p.select().where(p.museum == journal.museum, p.gate == journal.gate,
-                                 p.epoch == journal.epoch, p.kind == "gap", p.seq == start,
-                                 ~p.resolved)  # fmt: skip
-        if not known.exists():
-            self.report(journal.museum, journal.gate, "gap", start,
-                        f"records from {start} are missing; later ones up to "
-                        f"{journal.highest_seq} are stored", journal.epoch)  # fmt: skip
+        known = p.select(p.at).where(p.museum == journal.museum, p.gate == journal.gate,
+                                     p.epoch == journal.epoch, p.kind == "gap", p.seq == start,
+                                     ~p.resolved).first()  # fmt: skip
+        if known is not None:
+            return known.at
+        self.report(journal.museum, journal.gate, "gap", start,
+                    f"records from {start} are missing; later ones up to "
+                    f"{journal.highest_seq} are stored", journal.epoch)  # fmt: skip
+        return self.now()
 
     def _report_tail(self, journal: Any) -> None:
         """An earlier journal of a re-provisioned gate: report what never reached the hub."""

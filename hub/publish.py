@@ -41,6 +41,20 @@ class Broker:
     def client(self, client_id: str, persistent: bool) -> mqtt.Client:
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
                              clean_session=not persistent, protocol=mqtt.MQTTv311)  # fmt: skip
+        return self._configure(client)
+
+    def worker_client(self, client_id: str) -> mqtt.Client:
+        """A hub worker's client: MQTT v5 (shared subscriptions), acknowledging by hand.
+
+        paho acknowledges a QoS 1 message when its callback returns unless told
+        otherwise; the worker calls ``client.ack`` once the message is stored, so
+        the broker keeps (and sends again) what a crashed worker had not stored.
+        """
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                             protocol=mqtt.MQTTv5, manual_ack=True)  # fmt: skip
+        return self._configure(client)
+
+    def _configure(self, client: mqtt.Client) -> mqtt.Client:
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.max_inflight_messages_set(100)
         if self.tls:
@@ -89,6 +103,13 @@ class Publisher:
         body = {"type": "beacon", "museum": ANY, "gate": ANY, "issued_at": self.now()}
         self._send(broadcast_topic("beacon"), body, retain=True)
 
+    def release(self, body: dict[str, Any]) -> mqtt.MQTTMessageInfo:
+        """The office's release notice, retained: a gate hears it at its next connection.
+
+        Its ``release`` type signs it in the ``release-notice`` domain (``seal``).
+        """
+        return self._send(broadcast_topic("release"), body, retain=True)
+
     def list_file(self, data: bytes, version: int, museum: str = ANY, gate: str = ANY,
                   missing: list[int] | None = None) -> mqtt.MQTTMessageInfo:  # fmt: skip
         """The manifest, then the chunks (only ``missing`` ones, to resume a transfer)."""
@@ -112,13 +133,13 @@ class Publisher:
 
 def next_command(m: HubModels, museum: str, gate: str) -> int:
     """The next command number for a gate (call inside a transaction)."""
-    name = f"cmd:{museum}/{gate}"
-    row = m.counter.get_or_none(m.counter.name == name)
-    value = (row.value if row else 0) + 1
-    m.counter.insert(name=name, value=value).on_conflict(
-        conflict_target=[m.counter.name], update={m.counter.value: value}
-    ).execute()
-    return value
+    # One statement that adds one and says the result: two hub workers asking at once
+    # get two numbers (a read, then a write, could give both the same).
+    c = m.counter
+    query = c.insert(name=f"cmd:{museum}/{gate}", value=1).on_conflict(
+        conflict_target=[c.name], update={c.value: c.value + 1}
+    )
+    return m.db.execute(query.returning(c.value)).fetchone()[0]
 
 
 def _json(body: dict[str, Any]) -> bytes:

@@ -98,8 +98,16 @@ class Hub:
         row = query.order_by(j.first_seen_at.desc(), j.id.desc()).first()
         return row.contiguous_seq if row else 0
 
+    def unpacked(self) -> None:
+        """Until every batch acknowledged raw (batch2) is unpacked into entries."""
+        from hub.rawbatch import bind_raw
+
+        r = bind_raw(self.m.db)
+        wait_until(lambda: not r.select().where(~r.unpacked).exists(), "raw batches unpacked")
+
     def seqs(self, museum: str, gate: str, epoch: str | None = None) -> list[int]:
         """Stored sequence numbers (of every journal, or of ``epoch``) in the order stored."""
+        self.unpacked()
         e = self.m.entry
         query = e.select(e.seq).where(e.museum == museum, e.gate == gate).order_by(e.id)
         if epoch is not None:
@@ -107,6 +115,7 @@ class Hub:
         return [seq for (seq,) in query.tuples()]
 
     def problems(self) -> list[tuple[str, int | None]]:
+        self.unpacked()
         p = self.m.problem
         return [(row.kind, row.seq) for row in p.select().order_by(p.id)]
 

@@ -34,14 +34,18 @@ def tap(gate: SyncGate, serial: str) -> None:
 
 
 @both_databases
-def test_every_stored_record_rehashes_to_what_the_gate_signed(hub: Hub, make_gate) -> None:
-    gate = make_gate()
+@pytest.mark.parametrize("batch_format", [1, 2])  # a gate of the earlier format, and of today's
+def test_every_stored_record_rehashes_to_what_the_gate_signed(
+    hub: Hub, make_gate, batch_format: int
+) -> None:
+    gate = make_gate(batch_format=batch_format)
     # Taps on the system clock: wall and monotonic times with microseconds, which a
     # 4-byte float would round by minutes; admitted, activated, refused, unknown.
     for serial in (ACTIVE, SOLD, EXPIRED, FAMILY, "DEADBEEF", ACTIVE):
         tap(gate, serial)
     last = gate.fill(200)
     gate.wait_acked(last)
+    hub.unpacked()
     e = hub.m.entry
     rows = list(e.select().where(e.museum == "M1", e.gate == "G1").order_by(e.seq))
     assert len(rows) == last

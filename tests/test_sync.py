@@ -10,12 +10,14 @@ from datetime import date, datetime
 from pathlib import Path
 
 import jsonschema
+import pytest
 from conftest import ACTIVE, DEMO_KEYS, SOLD
 from pgserver import both_databases
 from syncworld import Hub, LogWatch, Mosquitto, Spy, SyncGate, wait_until
 
 from firmware.demo import write_demo, write_demo_list
 from firmware.events import CardTapped, ListReceived
+from firmware.protocol.record import COLUMNS
 from firmware.sync.protocol import parse_topic, schema
 from hub.activations import new_delta
 from hub.export import export_entries
@@ -32,10 +34,11 @@ def publisher(hub_: Hub, spy: Spy) -> Publisher:
 
 
 @both_databases
+@pytest.mark.parametrize("batch_format", [1, 2])  # a gate of the earlier format, and of today's
 def test_taps_reach_the_hub_once_and_the_gate_stores_the_acknowledgement(
-    hub: Hub, make_gate
+    hub: Hub, make_gate, batch_format: int
 ) -> None:
-    gate = make_gate()
+    gate = make_gate(batch_format=batch_format)
     tap(gate, ACTIVE)
     last = tap(gate, SOLD)
     gate.wait_acked(last)
@@ -52,6 +55,7 @@ def test_the_hub_exports_entries_of_two_gates_as_csv(hub: Hub, make_gate) -> Non
     tap(two, SOLD)
     hub.wait_stored("M1", "G1", 1)
     hub.wait_stored("M1", "G2", 1)
+    hub.unpacked()  # acknowledged raw (batch2), then unpacked into the rows exports read
     out = io.StringIO()
     today = date.today()
     assert export_entries(hub.m, "M1", today, today, out) == 2
@@ -203,11 +207,12 @@ def test_the_hub_asks_for_records_again_and_the_gate_resends_them(
     spy.close()
 
 
+@pytest.mark.parametrize("batch_format", [1, 2])
 def test_every_message_on_the_wire_fits_its_json_schema(
-    hub: Hub, broker: Mosquitto, make_gate
+    hub: Hub, broker: Mosquitto, make_gate, batch_format: int
 ) -> None:
     spy = Spy(broker.port, subscribe="portique/v1/#")
-    gate = make_gate()
+    gate = make_gate(batch_format=batch_format)
     tap(gate, SOLD)  # batch, ack, deltas
     gate.wait_acked(1)
     publisher(hub, spy).list_file(b"y" * 70_000, version=2).wait_for_publish()
@@ -216,13 +221,22 @@ def test_every_message_on_the_wire_fits_its_json_schema(
     names = set()
     for topic, payload in spy.heard:
         name = parse_topic(topic).name.replace("list/", "list_")
+        if name == "batch2":  # the signed header, a newline, the records as arrays
+            payload, records = payload.split(b"\n", 1)
+            header = json.loads(payload)["body"]
+            rows = [dict(zip(COLUMNS, row, strict=True)) for row in json.loads(records)]
+            jsonschema.validate({**{k: header[k] for k in ("museum", "gate", "epoch",
+                                    "sent_at", "first_seq", "last_seq")}, "type": "batch",
+                                 "records": rows}, schema("batch"))  # fmt: skip
+            assert rows[-1]["hash"] == header["last_hash"]
         document = json.loads(payload)
         if name != "list_chunk":
             jsonschema.validate(document, schema("envelope"))
             document = document["body"]
         jsonschema.validate(document, schema(name))
         names.add(name)
-    assert {"batch", "status", "hello", "ack", "deltas", "beacon", "list_manifest",
+    batch = "batch2" if batch_format == 2 else "batch"
+    assert {batch, "status", "hello", "ack", "deltas", "beacon", "list_manifest",
             "list_chunk"} <= names  # fmt: skip
     spy.close()
 

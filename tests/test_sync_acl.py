@@ -9,6 +9,7 @@ client certificate instead of a password.
 from __future__ import annotations
 
 import ipaddress
+import signal
 import socket
 import ssl
 import subprocess
@@ -39,8 +40,8 @@ def reference_lines(*keys: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-ACCOUNTS = {"hub": "hub-secret", "hub-cli": "cli-secret", "hub-console": "console-secret",
-            "M1/G1": "g1-secret",
+ACCOUNTS = {"hub": "hub-secret", "hub-2": "hub2-secret", "hub-cli": "cli-secret",
+            "hub-console": "console-secret", "M1/G1": "g1-secret",
             "M1/G2": "g2-secret", "M1/G3": "g3-secret"}  # fmt: skip
 
 
@@ -153,6 +154,39 @@ def test_no_account_can_take_the_hubs_client_id_and_kick_it_off(
             intruder.close()
         gate.stop()
         hub.stop()
+
+
+def test_two_hub_workers_with_their_own_accounts_share_the_gates_messages(
+    tmp_path: Path, secured: Mosquitto, make_settings
+) -> None:
+    from test_hub_workers import handled, wait_listening, worker
+
+    hub = Hub(tmp_path / "hub", secured.port)  # its folder and database; workers run it
+    settings = make_settings(
+        gate={"data_dir": str(tmp_path / "G1")},
+        sync=sync_section(secured, hub, username="M1/G1", batch_records=10,
+                          password_file=str(credentials(tmp_path, "M1/G1"))),
+    )  # fmt: skip
+    gate = SyncGate(settings)
+    hub.register("M1", "G1", settings.gate.data_dir)
+    logs = {name: tmp_path / f"{name}.log" for name in ("hub", "hub-2")}
+    workers = [worker(hub, secured, name, log, "--username", name, "--password-file",
+                      str(credentials(tmp_path, name))) for name, log in logs.items()]  # fmt: skip
+    try:
+        wait_listening(*logs.values())
+        gate.start()
+        gate.fill(300)
+        gate.wait_acked(300)
+    finally:
+        for process in workers:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=WAIT_S)
+        gate.stop()
+    # Each worker's account may read the gates' messages, and neither knocked the other
+    # off (one session per account): both handled some, every record is stored once.
+    assert all(handled(log) > 0 for log in logs.values())
+    assert not any("broker refused" in log.read_text() for log in logs.values())
+    assert hub.seqs("M1", "G1") and sorted(hub.seqs("M1", "G1")) == list(range(1, 301))
 
 
 # -- client certificates ------------------------------------------------------------------

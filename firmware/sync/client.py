@@ -31,10 +31,12 @@ from firmware.events import (
     BeaconReceived,
     DeltasReceived,
     ListReceived,
+    ReleaseReceived,
     ResendRequested,
     SyncConnected,
     SyncDisconnected,
 )
+from firmware.protocol.record import COLUMNS
 from firmware.sync.listfetch import ListAssembly
 from firmware.sync.protocol import (
     WILL_N,
@@ -46,6 +48,7 @@ from firmware.sync.protocol import (
     parse_json,
     parse_topic,
     seal,
+    seal_batch,
     unseal,
     validate,
 )
@@ -120,7 +123,9 @@ class SyncClient:
             "command": lambda b: ResendRequested(b["from_seq"], b["n"]),
             "deltas": lambda b: DeltasReceived(tuple(b["items"])),
             "beacon": lambda b: BeaconReceived(b["issued_at"]),
-        }
+            "release": lambda b: ReleaseReceived(b["issued_at"], b["version"], b["date"],
+                                                 b["notes"]),
+        }  # fmt: skip
 
     def topic(self, name: str, direction: str = "up") -> str:
         return gate_topic(self.museum, self.gate, direction, name)
@@ -154,7 +159,10 @@ class SyncClient:
         body = {"type": "batch", "museum": self.museum, "gate": self.gate, "epoch": epoch,
                 "first_seq": records[0]["seq"], "last_seq": records[-1]["seq"],
                 "records": records}  # fmt: skip
-        self._outgoing.put((self.topic("batch"), body, False))
+        if self.settings.batch_format == 2:  # a signed header, the records as arrays after it
+            body["type"] = "batch2"
+            body["records"] = [[r[name] for name in COLUMNS] for r in records]
+        self._outgoing.put((self.topic(body["type"]), body, False))
 
     def send_status(self, status: dict[str, Any]) -> None:
         self._outgoing.put((self.topic("status"), {"type": "status", **status}, True))
@@ -187,6 +195,9 @@ class SyncClient:
                 "sent_at": self.clock.now().wall, "session": self._session, "n": n}  # fmt: skip
 
     def _seal(self, body: dict[str, Any]) -> bytes:
+        if body["type"] == "batch2":
+            header = {name: value for name, value in body.items() if name != "records"}
+            return seal_batch(header, body["records"], self.key, self.key_id)
         return seal(body, self.key, self.key_id)
 
     # -- paho's thread ------------------------------------------------------------

@@ -12,6 +12,7 @@ what the documentation shows is what the code accepts.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import fastjsonschema
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from firmware import strictjson
+from firmware.protocol.record import COLUMNS
 from firmware.trust import b64, sign, signing_input, unb64
 
 ROOT = "portique/v1"
@@ -30,8 +32,11 @@ BROADCAST = "all"  # the topic level of messages to every gate (config reserves 
 ANY = "*"  # the museum and gate of a body addressed to every gate
 
 # Gate to hub (under <root>/<museum>/<gate>/up/) and hub to gate (.../down/).
-UP = ("batch", "status", "hello", "enrol", "passculture_validate")
-DOWN = ("ack", "command", "deltas", "beacon", "list/manifest", "list/chunk", "passculture_answer")
+# batch2: the batch format of docs/protocol.md's "Throughput" (a signed header, the
+# records after it); batch stays accepted for gates of the earlier format.
+UP = ("batch", "status", "hello", "enrol", "passculture_validate", "batch2")
+DOWN = ("ack", "command", "deltas", "beacon", "list/manifest", "list/chunk", "passculture_answer",
+        "release")  # fmt: skip
 # The last will's counter: the last word of a session, above any status it sent.
 WILL_N = 2**31 - 1
 
@@ -101,7 +106,11 @@ def validate(name: str, document: object) -> None:
 
 
 def domain_of(body_type: str) -> str:
-    """Who signs a body of this type: a gate (what goes up) or the hub (what comes down)."""
+    """The signature domain of a body of this type: a gate's message (what goes up), the
+    office's release notice, or another hub message (what comes down)."""
+    if body_type == "release":
+        # A document of its own type: no hub message's signature passes as a notice.
+        return "release-notice"
     return "gate-message" if body_type in UP else "hub-message"
 
 
@@ -157,6 +166,41 @@ def unseal(payload: bytes, expected: str, limit: int) -> Sealed:
     except Exception as exc:  # TrustError: the pattern let through a bad padding
         raise ProtocolError("malformed", str(exc)) from None
     return Sealed(body, document["signer"], signature, document.get("cert"))
+
+
+_PREV_HASH, _HASH = COLUMNS.index("prev_hash"), COLUMNS.index("hash")
+
+
+def seal_batch(header: dict[str, Any], records: list[list[Any]], key: Ed25519PrivateKey,
+               signer: str) -> bytes:  # fmt: skip
+    """A batch2 message: the signed header, a newline, the records as a compact array.
+
+    Only the header is signed (a few hundred bytes, not the whole batch): it
+    names the records' SHA-256 and the hash chain's ends, which bind them.
+    """
+    data = json.dumps(records, separators=(",", ":"), ensure_ascii=False).encode()
+    header = {**header, "type": "batch2", "prev_hash": records[0][_PREV_HASH],
+              "last_hash": records[-1][_HASH],
+              "records_sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
+    return seal(header, key, signer) + b"\n" + data
+
+
+def unseal_batch(payload: bytes, limit: int) -> tuple[Sealed, bytes]:
+    """Split a batch2 message: its parsed header (signature not checked yet), the records' bytes.
+
+    Raises ProtocolError; the records' bytes are checked against the header's
+    hash here, and parsed only later (hub/rawbatch.py), off the path of the
+    acknowledgement.
+    """
+    if len(payload) > limit:
+        raise ProtocolError("oversized", f"{len(payload)} bytes, more than the {limit} allowed")
+    head, newline, data = payload.partition(b"\n")
+    if not newline:
+        raise ProtocolError("malformed", "batch2: no records after the signed header")
+    sealed = unseal(head, "batch2", limit)
+    if hashlib.sha256(data).hexdigest() != sealed.body["records_sha256"]:
+        raise ProtocolError("bad_records", "batch2: the records do not match the header's hash")
+    return sealed, data
 
 
 def addressed_to(body: dict[str, Any], museum: str, gate: str) -> bool:
