@@ -24,9 +24,10 @@ from firmware.sync.protocol import (
     schema,
     seal,
     unseal,
+    unseal_batch,
     validate,
 )
 
 __all__ = ["ANY", "BROADCAST", "DOWN", "ROOT", "UP", "WILL_N", "ProtocolError", "Sealed", "Topic",
            "addressed_to", "broadcast_topic", "gate_topic", "parse_json", "parse_topic", "schema",
-           "seal", "unseal", "validate"]  # fmt: skip
+           "seal", "unseal", "unseal_batch", "validate"]  # fmt: skip
