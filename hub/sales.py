@@ -153,6 +153,7 @@ def sale_delta(m: HubModels, record: dict[str, Any], now: float) -> dict[str, An
         kind = "stock" if state == "stock" else "renewal"
     stock_of = record["museum"] if state == "stock" else None
     activated_on, expires_on = detail.get("activated_on"), detail.get("expires_on")
+    _check_year(record, state, activated_on, expires_on)
     if kind == "renewal" and state == "sold" and expires_on is None:
         # An expired pass renewed for its next entry: the delta keeps the year that ran
         # out, so a gate that activated that year sees the renewal follow it (sold, after
@@ -163,6 +164,31 @@ def sale_delta(m: HubModels, record: dict[str, Any], now: float) -> dict[str, An
                      pass_number=record["pass_number"], activated_on=activated_on,
                      expires_on=expires_on, origin_museum=record["museum"],
                      origin_gate=record["gate"], stock_of=stock_of)  # fmt: skip
+
+
+# A counter sells, renews or restores one year at most, plus the days a renewal with
+# immediate entry carries over (less than the 3-month window): 366 + 92 days.
+_LONGEST_YEAR_DAYS = 366 + 92
+_STATES = {"sale": ("sold", "active"), "renewal": ("sold", "active"),
+           "cancellation": ("stock", "sold", "active")}  # fmt: skip
+
+
+def _check_year(record: dict[str, Any], state: str, activated_on: Any, expires_on: Any) -> None:
+    """BadDelta for what no counter records: a block, or a year longer than one can be.
+
+    A sale record is the word of a registered gate; it still may not block a pass on
+    every gate or hand out a ten-year pass.
+    """
+    if state not in _STATES[record["kind"]]:
+        raise BadDelta(f"a {record['kind']} cannot leave the pass {state}")
+    if state != "active":
+        return
+    try:
+        days = (date.fromisoformat(expires_on) - date.fromisoformat(activated_on)).days
+    except (TypeError, ValueError):
+        raise BadDelta("an active pass needs its activation and expiry dates") from None
+    if not 0 <= days <= _LONGEST_YEAR_DAYS:
+        raise BadDelta(f"a year of {days} days from {activated_on} is not one a counter sells")
 
 
 def ingest_money(m: HubModels, records: list[dict[str, Any]], now: float,

@@ -203,11 +203,14 @@ def test_a_renewal_reaches_other_gates_with_its_dates_and_no_paid_day_is_lost(
     assert [p.kind for p in m.problem.select()] == []  # the immediate entry is no conflict
 
 
-def test_a_renewal_at_exactly_three_months_is_refused_and_sends_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("immediate", [True, False])
+def test_a_renewal_at_exactly_three_months_is_refused_and_sends_nothing(
+    tmp_path: Path, immediate: bool
+) -> None:
     listed = make_pass(PassState.ACTIVE, TODAY - timedelta(days=273), TODAY + timedelta(days=92))
     journal, counter = desk(tmp_path)
     with pytest.raises(CounterRefused) as refused:
-        counter.renew(ANNE, listed, Basket("normal", "cash"))
+        counter.renew(ANNE, listed, Basket("normal", "cash", immediate_entry=immediate))
     assert refused.value.code == "renewal_too_early"
     assert Outbox(journal).records(0, 10) == []
     journal.close()
@@ -366,3 +369,36 @@ def test_the_desk_that_renewed_with_immediate_entry_keeps_the_new_year_once_the_
                              expires_on=date.fromisoformat(row.expires_on))  # fmt: skip
     seen = merge(mine, hub_view(remote, listed, True), True)
     assert seen.activated_on == TODAY and seen.expires_on > listed.expires_on
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"state": "blocked"}, "cannot leave the pass blocked"),
+        (
+            {"state": "active", "activated_on": "2026-05-28", "expires_on": "2036-05-27"},
+            "is not one a counter sells",
+        ),
+        ({"state": "active", "activated_on": None, "expires_on": None}, "needs its activation"),
+    ],
+)
+def test_a_sale_record_that_would_block_a_pass_or_sell_ten_years_is_reported_not_passed_on(
+    tmp_path: Path, change: dict, why: str
+) -> None:
+    import json
+
+    from firmware.protocol.record import record_hash
+
+    journal, counter = desk(tmp_path)
+    counter.sell(ANNE, make_pass(serial="01020305", number="222"), "M1", Basket("normal", "cash"))
+    body = batch(journal)
+    journal.close()
+    record = body["records"][0]
+    forged = dict(record, detail=json.dumps(json.loads(record["detail"]) | change))
+    forged["hash"] = record_hash(forged)
+    m = hub_models(tmp_path, None)
+    result = Ingest(m, lambda: T0).batch("M1", "desk1", {**body, "records": [forged]})
+    assert result.deltas == [] and m.delta.select().count() == 0
+    [problem] = list(m.problem.select())
+    assert problem.kind == "bad_sale" and why in problem.detail
+    assert ledger(m).select().count() == 1  # the money was taken: the ledger keeps it

@@ -11,6 +11,9 @@ from firmware.counter.money import format_cents
 from firmware.counter.records import MONEY_KINDS, PASS_ORDER
 from firmware.counter.rules import renewal_refusal, renewed
 from firmware.counter.stats import statistics
+from firmware.gate.passes import PassRecord, PassState, PassType
 
-__all__ = ["MONEY_KINDS", "PASS_ORDER", "chain_problems", "closure_problems", "format_cents",
-           "renewal_refusal", "renewed", "statistics"]  # fmt: skip
+# The renewal rule and the pass record it reads: the office renews by the counter's rule.
+__all__ = ["MONEY_KINDS", "PASS_ORDER", "PassRecord", "PassState", "PassType", "chain_problems",
+           "closure_problems", "format_cents", "renewal_refusal", "renewed",
+           "statistics"]  # fmt: skip
