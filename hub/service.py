@@ -347,8 +347,10 @@ class HubService:
                 raise ProtocolError("replayed", "hello is not newer than the last one")
             progress.hello_sent_at = body["sent_at"]
             progress.save()
-        epoch = body.get("epoch")  # absent: a gate of the format before journal epochs
-        journal = self.ingest.reported(museum, gate, epoch, body["last_seq"])
+            # In the same transaction: a conflict with another worker here rolls back the
+            # hello's mark too, so handling it again does not take it for a replay.
+            epoch = body.get("epoch")  # absent: a gate of the format before journal epochs
+            journal = self.ingest.reported(museum, gate, epoch, body["last_seq"])
         if journal.contiguous_seq and journal.contiguous_seq > body["acked_seq"]:
             self.publish.ack(museum, gate, journal.contiguous_seq, journal.contiguous_hash, epoch)
         if body["acked_seq"] > journal.contiguous_seq:
