@@ -35,7 +35,7 @@ from firmware.protocol.messages import ROOT, ProtocolError, parse_topic, unseal
 from firmware.protocol.signing import key_id, read_public_key, unb64, verify_signature
 from firmware.sync.protocol import unseal_batch
 from hub.activations import deltas_after
-from hub.concurrency import writing
+from hub.concurrency import relaxed_commit, writing
 from hub.ingest import BatchRefused, Ingest
 from hub.keys import OFFICE_PUBLIC, HubSigner
 from hub.models import HubModels, open_hub, register_gate
@@ -314,6 +314,7 @@ class HubService:
 
     def _on_status(self, museum: str, gate: str, body: dict[str, Any]) -> None:
         with writing(self.m.db):  # the gate's row stays locked to the end (hub/concurrency.py)
+            relaxed_commit(self.m.db)
             self._store_status(museum, gate, body)
 
     def _store_status(self, museum: str, gate: str, body: dict[str, Any]) -> None:
@@ -342,6 +343,7 @@ class HubService:
     def _on_hello(self, museum: str, gate: str, body: dict[str, Any]) -> None:
         """A gate (re)connected: send what it misses and ask for what we miss."""
         with writing(self.m.db):  # the gate's row stays locked to the end (hub/concurrency.py)
+            relaxed_commit(self.m.db)
             progress = self.ingest.progress(museum, gate)
             if body["sent_at"] <= progress.hello_sent_at:
                 raise ProtocolError("replayed", "hello is not newer than the last one")
