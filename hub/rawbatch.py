@@ -29,8 +29,8 @@ from typing import Any
 
 import peewee
 
+from firmware.protocol.messages import ProtocolError, parse_json, validate
 from firmware.protocol.record import COLUMNS
-from firmware.sync.protocol import ProtocolError, parse_json, validate
 from hub.concurrency import writing
 from hub.ingest import BatchRefused, BatchResult, Ingest
 from hub.models import HubModels

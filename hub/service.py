@@ -31,9 +31,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from firmware.protocol import access_codes as access
-from firmware.protocol.messages import ROOT, ProtocolError, parse_topic, unseal
+from firmware.protocol.messages import ROOT, ProtocolError, parse_topic, unseal, unseal_batch
 from firmware.protocol.signing import key_id, read_public_key, unb64, verify_signature
-from firmware.sync.protocol import unseal_batch
 from hub.activations import deltas_after
 from hub.concurrency import relaxed_commit, writing
 from hub.ingest import BatchRefused, Ingest
