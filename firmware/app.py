@@ -34,6 +34,7 @@ from firmware.gate.outputs import Outputs
 from firmware.gate.passages import Passages
 from firmware.gate.reactor import Reactor
 from firmware.gate.recorder import Recorder
+from firmware.gate.release import RELEASE_FILE, ReleaseNotices
 from firmware.gate.snapshot import StatusCollector
 from firmware.gate.timekeeping import Timekeeper
 from firmware.gate.views import Views
@@ -185,7 +186,8 @@ def _assemble(settings: Settings, reactor: Reactor, clock: FlooredClock, journal
         children_prompt_s=settings.display.children_prompt_timeout_s,
     )  # fmt: skip
     status = StatusCollector(reactor, time, where)
-    status.add([time, recorder, health, lists, passages, admissions])
+    release = ReleaseNotices(reactor, data_dir / RELEASE_FILE)
+    status.add([time, recorder, health, lists, passages, admissions, release])
     runtime_dir, textfile = settings.status.runtime_dir, settings.status.textfile
     status.on_status = lambda document: status_file.write(runtime_dir, document, textfile)
     desk = StaffDesk(

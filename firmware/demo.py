@@ -14,6 +14,7 @@ from pathlib import Path
 
 from firmware.gate.passes import add_months, last_valid_day
 
+DEMO_MUSEUM = "DEMO"  # the museum of provisioning/simulation.toml
 TYPES = (("solo", 1, 5), ("duo", 2, 5), ("family", 2, 5), ("single", 1, 0))
 
 # serial, pass number, what the README says happens when it is tapped
@@ -61,9 +62,11 @@ def write_demo(out_dir: Path, today: date, filler: int = 2000, seed: int = 7) ->
     with open(passes_path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(("serial", "pass_number", "id_number", "pass_type", "state",
-                         "activated_on", "expires_on"))  # fmt: skip
-        writer.writerows(_named_rows(today))
-        writer.writerows(filler_rows(today, filler, seed))
+                         "activated_on", "expires_on", "stock_of"))  # fmt: skip
+        # The stock pass is in the simulated museum's stock: its desk may sell it.
+        writer.writerows([*row, DEMO_MUSEUM if row[4] == "stock" else ""]
+                         for row in _named_rows(today))  # fmt: skip
+        writer.writerows([*row, ""] for row in filler_rows(today, filler, seed))
     return passes_path, types_path
 
 

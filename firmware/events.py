@@ -202,6 +202,16 @@ class BeaconReceived:
 
 
 @dataclass(frozen=True)
+class ReleaseReceived:
+    """The office's release notice, its signature checked: version, date and notes."""
+
+    issued_at: float
+    version: str
+    date: str
+    notes: str
+
+
+@dataclass(frozen=True)
 class ListReceived:
     """A complete list file, reassembled and matching its signed manifest's SHA-256."""
 

@@ -151,6 +151,8 @@ METRICS: dict[str, Metric] = {
     "refusals": Metric("refusals", "counter", "refusals since the daemon started, by reason",
                        "reason"),
     "list_refusals": Metric("list_refusals", "counter", "list files refused, by check", "check"),
+    "update_available": Metric("update_available", "gauge", "1 when the office's release notice "
+                               "names a version newer than the one the gate runs"),
 }  # fmt: skip
 # The counters the gate keeps (status key, Prometheus name, help), as the hub's status has them.
 COUNTERS = tuple((key, m.name, m.help) for key, m in METRICS.items()
@@ -158,7 +160,9 @@ COUNTERS = tuple((key, m.name, m.help) for key, m in METRICS.items()
 # Status keys that are words, not numbers: Prometheus has the figure they explain;
 # `portique status` and status.json have the words.
 EXPLAINS = {"reader_detail": "reader_up", "journal_detail": "journal_ok",
-            "display_detail": "display_up"}  # fmt: skip
+            "display_detail": "display_up", "software_version": "update_available",
+            "release_version": "update_available", "release_date": "update_available",
+            "release_notes": "update_available"}  # fmt: skip
 # The collector's own keys that are labels or bookkeeping, not figures.
 _OWN = ("museum", "gate", "pid")
 
@@ -246,8 +250,23 @@ def human(document: dict[str, Any], now: float) -> str:
         ("passages", f"{document.get('unexpected_passages', 0)} without an entry granted"),
         ("failures", f"display {document.get('display_failures', 0)}, reader reconnected "
          f"{document.get('reader_reconnects', 0)} time(s)"),
+        ("software", _software(document)),
     ]  # fmt: skip
     return "\n".join(f"{name:<10} {value}" for name, value in rows)
+
+
+def _software(document: dict[str, Any]) -> str:
+    running = document.get("software_version", "unknown")
+    release = document.get("release_version")
+    if not release:
+        return f"version {running}; no release notice from the office"
+    if document.get("update_available"):
+        notes = document.get("release_notes") or ""
+        return (
+            f"version {running}; NEW VERSION {release} of {document.get('release_date')} "
+            f"is available" + (f": {notes}" if notes else "")
+        )
+    return f"version {running}, up to date (the office's latest is {release})"
 
 
 def _display(document: dict[str, Any]) -> str:

@@ -37,7 +37,8 @@ from firmware.durable import atomic_write
 PURPOSES = ("list", "hub", "tariffs")  # tariffs: the counter's prices (firmware/counter)
 
 # Every kind of signed document; each is its own signature domain. ``release-notice``
-# is reserved for a document the office will sign later.
+# is the office's "a new version is available", signed by the hub's key and carried to
+# gates as the ``release`` message (``firmware/gate/release.py``).
 DOMAINS = (
     "root", "certificate", "revocations", "list", "hub-message", "gate-message",
     "access-code", "release-notice", "tariffs",

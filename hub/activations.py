@@ -23,14 +23,33 @@ Report = Callable[[str, str, str, int | None, str], None]
 
 def activation_delta(m: HubModels, record: dict[str, Any], now: float,
                      report: Report) -> dict[str, Any] | None:  # fmt: skip
-    """Merge one activation record; return the delta to broadcast if it now stands."""
+    """Merge one activation record; return the delta to broadcast if it now stands.
+
+    A pass typed by its printed number is resolved to its chip serial first
+    (``hub/passmap.py``): gates know passes by serial.
+    """
     a = m.activation
     serial, day = record["credential"], record["day"]
-    current = a.get_or_none(a.serial == serial)
-    if current is not None:
-        if (current.museum, current.gate, current.seq) == (record["museum"], record["gate"],
-                                                           record["seq"]):  # fmt: skip
+    if record["credential_kind"] != "chip":
+        from hub.passmap import serial_for_number
+
+        serial = serial_for_number(m, record["pass_number"] or record["credential"])
+        if serial is None:
+            report(record["museum"], record["gate"], "unknown_number", record["seq"],
+                   f"pass number {record['credential']} was activated by hand, but no pass "
+                   "the hub knows has that number; not passed on to the gates")  # fmt: skip
             return None
+    current = a.get_or_none(a.serial == serial)
+    if current is not None and current.expires_on is not None and day > current.expires_on:
+        current.delete_instance()  # the first entry of a renewed pass's new year: no conflict
+        current = None
+    if current is not None:
+        here = (current.museum, current.gate)
+        if here == (record["museum"], record["gate"]) and current.seq in (
+            record["seq"],
+            record.get("refers_to"),
+        ):
+            return None  # already merged, or the entry a renewal's immediate entry made
         earlier = (day, record["wall"]) < (current.activated_on, current.wall)
         winner = "this one" if earlier else f"{current.museum}/{current.gate} seq {current.seq}"
         report(record["museum"], record["gate"], "activation_conflict", record["seq"],

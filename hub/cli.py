@@ -126,6 +126,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     orders_list = _command(orders, "list", _cmd_orders_list, "pass orders and their state")
     orders_list.add_argument("--museum", help="one museum (default: every museum)")
+    ship = _command(orders, "ship", _cmd_orders, "record the serials shipped for an order")
+    ship.add_argument("order", help="the order's id (its first 8 characters are enough)")
+    ship.add_argument("--serials", nargs="+", required=True, metavar="SERIAL")
+    deliver = _command(orders, "deliver", _cmd_orders,
+                       "the museum received an order: its serials become its stock on every "
+                       "gate", broker=True)  # fmt: skip
+    deliver.add_argument("order")
 
     lists = sub.add_parser("list", help="list files").add_subparsers(dest="list_command",
                                                                       required=True)  # fmt: skip
@@ -136,6 +143,16 @@ def _parser() -> argparse.ArgumentParser:
     publish.add_argument("--allow-demo-keys", action="store_true",
                          help="accept a list signed with the demonstration keys")  # fmt: skip
     _target_options(publish)
+
+    release = sub.add_parser("release", help="the office's release notices").add_subparsers(
+        dest="release_command", required=True
+    )
+    notice = _command(release, "publish", _cmd_release_publish,
+                      "tell every gate a new version is available", broker=True)  # fmt: skip
+    notice.add_argument("version", help="the version released, e.g. 1.4.0")
+    notice.add_argument("--date", default=date.today().isoformat(),
+                        help="the release's date, YYYY-MM-DD (default: today)")  # fmt: skip
+    notice.add_argument("--notes", default="", help="what changed, for staff (1000 characters)")
 
     passes = sub.add_parser("pass", help="pass changes for every gate").add_subparsers(
         dest="pass_command", required=True
@@ -149,6 +166,13 @@ def _parser() -> argparse.ArgumentParser:
     sell.add_argument("serial")
     sell.add_argument("--pass-number", required=True)
     sell.add_argument("--type", dest="pass_type", required=True)
+    renew = _command(passes, "renew", _cmd_pass, "renew a pass (office side), with its dates",
+                     broker=True)  # fmt: skip
+    renew.add_argument("serial")
+    renew.add_argument("--immediate-entry", action="store_true",
+                       help="the new year starts today (the days left are added to its end); "
+                       "without it the holder keeps the current year and the new one starts at "
+                       "the first entry after it")  # fmt: skip
 
     code = _command(
         sub,
@@ -400,9 +424,36 @@ def _cmd_orders_list(args: argparse.Namespace) -> int:
 
     for order in pass_orders(_models(args), args.museum):
         print(
-            f"{order['day']}  {order['museum']}/{order['gate']}  {order['quantity']} x "
-            f"{order['pass_type']}  by {order['by']}  {order['state']}  ({order['order']})"
+            f"{order['order'][:8]}  {order['day']}  {order['museum']}/{order['gate']}  "
+            f"{order['quantity']} x {order['pass_type']}  by {order['by']}  {order['state']}"
+            + (f"  serials {' '.join(order['serials'])}" if order["serials"] else "")
         )
+    return 0
+
+
+def _cmd_orders(args: argparse.Namespace) -> int:
+    from hub import actions, orders
+
+    m = _models(args)
+    try:
+        if args.orders_command == "ship":
+            order = orders.ship(m, args.order, args.serials, time.time())
+            deltas = []
+        else:
+            order, deltas = orders.deliver(m, args.order, time.time())
+    except actions.ActionRefused as exc:
+        print(f"portique-hub: order {args.order}: {exc}; nothing was stored",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    if deltas:
+        try:
+            actions.send_deltas(_broker(args), args.data, time.time, deltas)
+        except OSError as exc:  # stored: the gates get them at their next hello
+            print(f"portique-hub: broker unreachable ({exc}); the gates receive the "
+                  "stock at their next connection", file=sys.stderr)  # fmt: skip
+    print(f"order {order.order[:8]} of {order.museum}: {order.state}, "
+          f"{len(order.serials)} serials")  # fmt: skip
+    return 0
 
 
 def _cmd_passculture_export(args: argparse.Namespace) -> int:
@@ -456,6 +507,29 @@ def _cmd_list_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_release_publish(args: argparse.Namespace) -> int:
+    import getpass
+
+    from hub.actions import ActionRefused
+    from hub.releases import publish_release, send_release
+
+    try:
+        body = publish_release(_models(args), args.version, args.date, args.notes, time.time(),
+                               f"{getpass.getuser()} (command line)")  # fmt: skip
+    except ActionRefused as exc:
+        print(f"portique-hub: release {args.version}: {exc}; nothing was stored or sent",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    try:
+        send_release(_broker(args), args.data, time.time, body)
+    except OSError as exc:
+        print(f"release notice {body['version']} stored; the broker is away ({exc}): the hub "
+              "sends it when a gate next connects")  # fmt: skip
+        return 0
+    print(f"release notice {body['version']} of {body['date']} sent to every gate")
+    return 0
+
+
 def _cmd_pass(args: argparse.Namespace) -> int:
     from hub import actions
 
@@ -465,6 +539,10 @@ def _cmd_pass(args: argparse.Namespace) -> int:
             item = actions.block_pass(m, args.serial, time.time())
         elif args.pass_command == "unblock":
             item = actions.unblock_pass(m, args.serial, time.time())
+        elif args.pass_command == "renew":
+            from hub.renewals import renew_pass
+
+            item = renew_pass(m, args.serial, args.immediate_entry, time.time())
         else:
             item = actions.sell_pass(m, args.serial, args.pass_number, args.pass_type,
                                      time.time())  # fmt: skip
@@ -472,7 +550,13 @@ def _cmd_pass(args: argparse.Namespace) -> int:
         print(f"portique-hub: pass {args.serial}: {exc}; nothing was stored or sent",
               file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
-    actions.send_deltas(_broker(args), args.data, time.time, [item])
+    try:
+        actions.send_deltas(_broker(args), args.data, time.time, [item])
+    except OSError as exc:  # stored: every gate asks for it at its next hello
+        print(f"portique-hub: pass {item['serial']}: {args.pass_command} stored as delta "
+              f"{item['dseq']}, but the broker is unreachable ({exc}); the gates receive it "
+              "at their next connection", file=sys.stderr)  # fmt: skip
+        return 1
     print(f"pass {item['serial']}: {args.pass_command} sent to every gate as delta {item['dseq']}")
     return 0
 

@@ -5,6 +5,13 @@ the pass number, accompanying children, whether it is billable (one entry
 per pass per museum and day), whether staff forced it, and the operator;
 gate, journal epoch and sequence number say where to find the record.
 
+The hub decides what is billable, not the gates: each gate flags the first
+entry of a pass it saw that day, but two gates of one museum (or a gate that
+was offline) cannot know of each other's. Here the first admission of a pass
+(by its printed number, whether read from the chip or typed) at a museum on
+a day, in time order across all its gates, is billable; every other one is
+not, whatever its gate's flag says.
+
 Only verified records are exported: a record's hash is checked before it is
 stored (flawed ones are quarantined), and it appears here once the chain up
 to it is complete (seq within its journal's acknowledged range), so a record
@@ -37,9 +44,15 @@ def export_entries(m: HubModels, museum: str, first: date, last: date, out: IO[s
     writer = csv.writer(out)
     writer.writerow(HEADER)
     count = 0
+    day, billed = "", set()  # the passes already billed at this museum on ``day``
     for row in query.iterator():
-        writer.writerow((row.day, row.pass_number or row.credential, row.children,
-                         int(row.billable), int(row.reason == "forced"), row.operator or "",
-                         row.gate, row.seq, row.epoch))  # fmt: skip
+        if row.day != day:
+            day, billed = row.day, set()  # rows come in day order
+        number = row.pass_number or row.credential
+        billable = number not in billed
+        billed.add(number)
+        writer.writerow((row.day, number, row.children, int(billable),
+                         int(row.reason == "forced"), row.operator or "", row.gate, row.seq,
+                         row.epoch))  # fmt: skip
         count += 1
     return count

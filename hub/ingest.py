@@ -23,10 +23,12 @@ from firmware.protocol.record import COLUMNS, LEGACY_EPOCH, record_hash
 from hub.activations import activation_delta
 from hub.concurrency import locked, writing
 from hub.models import HubModels
+from hub.sales import ingest_money
 
 log = logging.getLogger("portique.hub")
 
 _ENTRY_COLUMNS = (*COLUMNS, "epoch", "received_at")
+_TYPED = ("chip", "number")  # a pass read from its chip or typed by its printed number
 
 
 class BatchRefused(Exception):
@@ -75,10 +77,11 @@ class Ingest:
                 gap_since = self._report_gap(journal)
                 if self.now() - gap_since >= self.gap_grace_s:
                     result.resend_from = journal.contiguous_seq + 1
-            for record in new:
-                if record["seq"] in set_apart:
-                    continue
-                if record["reason"] == "activated" and record["credential_kind"] == "chip":
+            kept = [record for record in new if record["seq"] not in set_apart]
+            # Sales and renewals first: a renewal's immediate entry is then the year it made.
+            result.deltas += ingest_money(self.m, kept, self.now(), self.report)
+            for record in kept:
+                if record["reason"] == "activated" and record["credential_kind"] in _TYPED:
                     delta = activation_delta(self.m, record, self.now(), self.report)
                     if delta is not None:
                         result.deltas.append(delta)

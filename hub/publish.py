@@ -103,6 +103,13 @@ class Publisher:
         body = {"type": "beacon", "museum": ANY, "gate": ANY, "issued_at": self.now()}
         self._send(broadcast_topic("beacon"), body, retain=True)
 
+    def release(self, body: dict[str, Any]) -> mqtt.MQTTMessageInfo:
+        """The office's release notice, retained: a gate hears it at its next connection.
+
+        Its ``release`` type signs it in the ``release-notice`` domain (``seal``).
+        """
+        return self._send(broadcast_topic("release"), body, retain=True)
+
     def list_file(self, data: bytes, version: int, museum: str = ANY, gate: str = ANY,
                   missing: list[int] | None = None) -> mqtt.MQTTMessageInfo:  # fmt: skip
         """The manifest, then the chunks (only ``missing`` ones, to resume a transfer)."""

@@ -15,12 +15,13 @@ from __future__ import annotations
 import csv
 import json
 from datetime import date
+from types import SimpleNamespace
 from typing import IO, Any
 
 import peewee
 
-from firmware.protocol.sales import MONEY_KINDS, PASS_ORDER, format_cents
-from hub.activations import new_delta
+from firmware.protocol.sales import MONEY_KINDS, format_cents
+from hub.activations import BadDelta, new_delta
 from hub.models import HubModels, bound_model
 
 HEADER = ("date", "pass", "tariff", "price", "voucher", "payment", "seller", "gate",
@@ -122,19 +123,10 @@ def export_sales(m: HubModels, museum: str, first: date, last: date, out: IO[str
 
 
 def pass_orders(m: HubModels, museum: str | None = None) -> list[dict[str, Any]]:
-    """The pass orders the counters recorded (state ``received``), oldest first."""
-    e = m.entry
-    query = e.select().where(e.kind == PASS_ORDER)
-    if museum:
-        query = query.where(e.museum == museum)
-    found = []
-    for row in query.order_by(e.wall).iterator():
-        detail = json.loads(row.detail or "{}")
-        found.append({"museum": row.museum, "gate": row.gate, "seq": row.seq, "day": row.day,
-                      "quantity": detail.get("quantity"), "pass_type": detail.get("pass_type"),
-                      "order": detail.get("order"), "by": row.operator,
-                      "state": "received"})  # fmt: skip
-    return found
+    """The pass orders the counters recorded, with their state (``hub/orders.py``)."""
+    from hub.orders import list_orders
+
+    return [order.as_dict() for order in list_orders(m, museum)]
 
 
 def sale_delta(m: HubModels, record: dict[str, Any], now: float) -> dict[str, Any] | None:
@@ -142,8 +134,12 @@ def sale_delta(m: HubModels, record: dict[str, Any], now: float) -> dict[str, An
 
     It carries the pass's state and dates after the record (for a renewal kept
     within the current year: sold, with that year's dates), so no gate starts
-    a new year early and the holder loses no day. For ingest to call on each
-    new money record, inside its transaction; None for any other record.
+    a new year early and the holder loses no day. A renewal (and the
+    cancellation of one) is a ``renewal`` delta: gates let it outrank the year
+    their list knows. A cancelled sale puts the pass back into the museum's
+    stock (a ``stock`` delta). For ingest to call on each new money record,
+    inside its transaction; None for any other record. BadDelta if gates would
+    refuse it.
     """
     if record.get("kind") not in MONEY_KINDS:
         return None
@@ -152,10 +148,65 @@ def sale_delta(m: HubModels, record: dict[str, Any], now: float) -> dict[str, An
         state = str(detail["state"])
     except (ValueError, KeyError, TypeError):
         return None
-    return new_delta(m, now, kind="sale", serial=record["credential"], state=state,
-                     pass_number=record["pass_number"], activated_on=detail.get("activated_on"),
-                     expires_on=detail.get("expires_on"), origin_museum=record["museum"],
-                     origin_gate=record["gate"])  # fmt: skip
+    kind = {"sale": "sale", "renewal": "renewal"}.get(record["kind"])
+    if kind is None:  # a cancellation: restores the state before the sale or renewal
+        kind = "stock" if state == "stock" else "renewal"
+    stock_of = record["museum"] if state == "stock" else None
+    activated_on, expires_on = detail.get("activated_on"), detail.get("expires_on")
+    if kind == "renewal" and state == "sold" and expires_on is None:
+        # An expired pass renewed for its next entry: the delta keeps the year that ran
+        # out, so a gate that activated that year sees the renewal follow it (sold, after
+        # its end: the next entry starts the new year) rather than keep its own record.
+        before = detail.get("before") or {}
+        activated_on, expires_on = before.get("activated_on"), before.get("expires_on")
+    return new_delta(m, now, kind=kind, serial=record["credential"], state=state,
+                     pass_number=record["pass_number"], activated_on=activated_on,
+                     expires_on=expires_on, origin_museum=record["museum"],
+                     origin_gate=record["gate"], stock_of=stock_of)  # fmt: skip
+
+
+def ingest_money(m: HubModels, records: list[dict[str, Any]], now: float,
+                 report: Any) -> list[dict[str, Any]]:  # fmt: skip
+    """Enter a batch's new money records in the ledger and return the deltas they make.
+
+    Called by ingest inside the batch's transaction, with records stored for
+    the first time only (a re-sent batch brings none), so each sale reaches the
+    ledger and the gates once; the ledger's unique key makes sure of it anyway.
+    """
+    table, deltas = None, []
+    for record in records:
+        if record.get("kind") not in MONEY_KINDS:
+            continue
+        table = table or ledger(m)
+        values = _row(SimpleNamespace(**record))
+        if values is None:
+            report(record["museum"], record["gate"], "bad_sale", record["seq"],
+                   f"{record['kind']} record is not a counter's sale: not in the "
+                   "ledger")  # fmt: skip
+            continue
+        table.insert(**values).on_conflict_ignore().execute()
+        try:
+            delta = sale_delta(m, record, now)
+        except BadDelta as exc:
+            report(record["museum"], record["gate"], "bad_sale", record["seq"],
+                   f"pass {record['credential']}: {exc}; not passed on to the gates")  # fmt: skip
+            continue
+        if delta is not None:
+            deltas.append(delta)
+            _stand(m, record, delta)
+    return deltas
+
+
+def _stand(m: HubModels, record: dict[str, Any], delta: dict[str, Any]) -> None:
+    """A renewal (or its cancellation) with dates is the year that stands for the pass."""
+    if delta["kind"] != "renewal" or delta["state"] != "active":
+        return
+    a = m.activation
+    a.delete().where(a.serial == delta["serial"]).execute()
+    a.create(serial=delta["serial"], pass_number=delta["pass_number"],
+             activated_on=delta["activated_on"], expires_on=delta["expires_on"],
+             wall=record["wall"], museum=record["museum"], gate=record["gate"],
+             seq=record["seq"])  # fmt: skip
 
 
 def closures(m: HubModels, museum: str) -> list[tuple[dict[str, Any], list[str]]]:

@@ -41,6 +41,7 @@ from hub.models import HubModels, open_hub, register_gate
 from hub.passculture.handler import PassCultureHandler
 from hub.publish import Broker, Publisher, next_command
 from hub.rawbatch import RawIngest
+from hub.releases import body_of, latest_notice, note_software
 
 log = logging.getLogger("portique.hub")
 
@@ -336,6 +337,8 @@ class HubService:
             )
         progress.online = body["online"]
         progress.save()
+        if "software_version" in body:  # older gates do not say
+            note_software(self.m, museum, gate, body["software_version"], self.now())
         if "epoch" in body:  # how far the journal goes (the last will names none)
             self.ingest.reported(museum, gate, body["epoch"], body["last_seq"])
 
@@ -348,6 +351,8 @@ class HubService:
                 raise ProtocolError("replayed", "hello is not newer than the last one")
             progress.hello_sent_at = body["sent_at"]
             progress.save()
+            if "software_version" in body:
+                note_software(self.m, museum, gate, body["software_version"], self.now())
             # In the same transaction: a conflict with another worker here rolls back the
             # hello's mark too, so handling it again does not take it for a replay.
             epoch = body.get("epoch")  # absent: a gate of the format before journal epochs
@@ -361,6 +366,15 @@ class HubService:
         if missing:
             self.publish.deltas(missing, museum, gate)
         self._send_newer_list(museum, gate, body)
+        self._send_release()
+
+    def _send_release(self) -> None:
+        # Again at each hello: a notice stored while the broker was away, or a broker
+        # that lost its retained messages. A gate takes the same notice twice silently.
+        notice = latest_notice(self.m)
+        if notice is not None:
+            self.publish.release(body_of(notice.version, notice.day, notice.notes,
+                                         notice.issued_at))  # fmt: skip
 
     def _send_newer_list(self, museum: str, gate: str, hello: dict[str, Any]) -> None:
         r = self.m.list_release

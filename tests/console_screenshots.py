@@ -17,13 +17,16 @@ from pathlib import Path
 
 from consoleworld import DAY_WALL, SERIAL_M1, Clock, console_settings, journal_records
 from consoleworld import make_hub_folder as make_folder
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from test_console_ledgers import counter_day
 
 from hub.console.serve import Serving, make_server
 from hub.ingest import Ingest
+from hub.releases import publish_release
 
 PAGES = [
     ("gates", "/gates", "en"),
@@ -31,6 +34,8 @@ PAGES = [
     ("billing", "/billing?museum=M1&month=2026-10", "de"),
     ("pass", f"/passes/{SERIAL_M1}", "en"),
     ("problems", "/problems", "en"),
+    ("software", "/software", "en"),
+    ("sales", "/sales?museum=M1&from=2026-10-21&to=2026-11-03", "fr"),
 ]
 
 
@@ -59,7 +64,7 @@ def status(museum: str, gate: str, seen: float, **changes: object) -> dict[str, 
             "list_age_s": 5400.0, "backlog": 0, "last_seq": 40, "last_ack_seq": 40,
             "last_ack_at": seen, "reader_up": True, "reader_detail": "pn532 on ttyAMA0",
             "journal_ok": True, "time_trusted": True, "broker_connected": True,
-            **changes}  # fmt: skip
+            "software_version": "1.4.0", **changes}  # fmt: skip
 
 
 def main(out: Path) -> None:
@@ -76,13 +81,32 @@ def main(out: Path) -> None:
         p = folder.m.progress
         states = {("M1", "G1"): status("M1", "G1", now - 20),
                   ("M1", "G2"): status("M1", "G2", now - 3 * 3600, online=False, backlog=12),
-                  ("M1", "G3"): status("M1", "G3", now - 15, list_version=2, list_age_s=9e5),
+                  ("M1", "G3"): status("M1", "G3", now - 15, list_version=2, list_age_s=9e5,
+                                       software_version="1.3.2"),
                   ("M2", "G1"): status("M2", "G1", now - 40, reader_up=False,
                                        reader_detail="no answer from the reader")}  # fmt: skip
         for (museum, gate), body in states.items():
             row, _ = p.get_or_create(museum=museum, gate=gate)
             row.status, row.online, row.seen_at = json.dumps(body), body["online"], body["sent_at"]
             row.save()
+        publish_release(folder.m, "1.3.0", "2026-09-15", "Faster list updates.", now - 90 * 86400,
+                        "office")  # fmt: skip
+        publish_release(folder.m, "1.4.0", "2026-10-28", "The reader recovers by itself after "
+                        "a power glitch; receipts show the TSE's QR code.", now - 86400,
+                        "office")  # fmt: skip
+        desk = Ed25519PrivateKey.generate()
+        register_gate(folder.m, "M1", "desk1", raw_public(desk.public_key()), DAY_WALL)
+        Ingest(folder.m, lambda: DAY_WALL).batch(
+            "M1", "desk1", counter_day(Path(tmp), "M1", desk, "01020304")
+        )
+        forged = journal_records(
+            Path(tmp) / "forged.sqlite",
+            "M1",
+            "G2",
+            [{"credential": "04DD0000000005", "pass_number": "100005"}],
+        )
+        forged["records"][0]["children"] = 5  # changed after the gate hashed it: quarantined
+        Ingest(folder.m, lambda: now - 600).batch("M1", "G2", forged)
         server = make_server(console_settings(folder, 1, refresh_s=10), "127.0.0.1", 0,
                              Clock(now))  # fmt: skip
         serving = Serving(server).start()

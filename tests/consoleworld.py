@@ -82,19 +82,20 @@ class HubFolder:
     m: HubModels
     cm: ConsoleModels
     office_key: Path
+    db_url: str | None = None  # a PostgreSQL database; None: hub.sqlite in ``dir``
 
     @property
     def url(self) -> str:
-        return database_url(self.dir, None)
+        return database_url(self.dir, self.db_url)
 
 
-def make_hub_folder(directory: Path) -> HubFolder:
+def make_hub_folder(directory: Path, db_url: str | None = None) -> HubFolder:
     """A hub with gates M1/G1, M1/G2, M2/G1, a day of entries at each, problems at both."""
     # The demonstration root: the lists the tests publish are signed under it.
     init_keys(directory, time.time(), DEMO_KEYS / "root.key")
     office = generate_private_key(directory / "office.key")
     write_public_key(office, directory / OFFICE_PUBLIC)
-    m = open_hub(database_url(directory, None))
+    m = open_hub(database_url(directory, db_url))
     for museum, gate in (("M1", "G1"), ("M1", "G2"), ("M2", "G1")):
         key = generate_private_key(directory / f"{museum}-{gate}.key")
         register_gate(m, museum, gate, raw_public(key.public_key()), DAY_WALL)
@@ -114,7 +115,7 @@ def make_hub_folder(directory: Path) -> HubFolder:
     cm = open_console(m)
     for name, (role, museum) in PEOPLE.items():
         add_user(cm, name, role, museum, PASSWORD, DAY_WALL)
-    return HubFolder(directory, m, cm, directory / "office.key")
+    return HubFolder(directory, m, cm, directory / "office.key", db_url)
 
 
 def console_settings(folder: HubFolder, broker_port: int, **overrides: Any) -> ConsoleSettings:
@@ -152,12 +153,34 @@ def hub_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
+@pytest.fixture(scope="session")
+def pg_hub_template(tmp_path_factory: pytest.TempPathFactory,
+                    postgres_server: Any) -> tuple[Path, str]:  # fmt: skip
+    """The same world on PostgreSQL, made once: a template database each test copies."""
+    directory = tmp_path_factory.mktemp("console-pg") / "hub"
+    name = postgres_server.create_database()
+    make_hub_folder(directory, postgres_server.url(name)).m.db.close()
+    return directory, name
+
+
 @pytest.fixture
-def hub_folder(tmp_path: Path, hub_template: Path) -> HubFolder:
+def hub_folder(tmp_path: Path, db_kind: str, request: pytest.FixtureRequest) -> Iterator[HubFolder]:
+    """The console's world on SQLite, or on PostgreSQL where the test says (``db_kind``)."""
     directory = tmp_path / "hub"
-    shutil.copytree(hub_template, directory)
-    m = open_hub(database_url(directory, None))
-    return HubFolder(directory, m, open_console(m), directory / "office.key")
+    if db_kind == "sqlite":
+        shutil.copytree(request.getfixturevalue("hub_template"), directory)
+        m = open_hub(database_url(directory, None))
+        yield HubFolder(directory, m, open_console(m), directory / "office.key")
+        m.db.close()
+        return
+    server = request.getfixturevalue("postgres_server")
+    template, template_db = request.getfixturevalue("pg_hub_template")
+    shutil.copytree(template, directory)
+    name = server.create_database(template=template_db)
+    m = open_hub(server.url(name))
+    yield HubFolder(directory, m, open_console(m), directory / "office.key", server.url(name))
+    m.db.close()
+    server.drop_database(name)
 
 
 @pytest.fixture

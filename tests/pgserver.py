@@ -75,12 +75,14 @@ class PostgresServer:
     def url(self, database: str) -> str:
         return f"postgresql://portique@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self) -> str:
+    def create_database(self, template: str | None = None) -> str:
+        """A new database, empty or a copy of ``template`` (which nobody may be connected to)."""
         import psycopg
 
         name = f"hub_{os.getpid()}_{next(self._names)}"
+        copy = f' TEMPLATE "{template}"' if template else ""
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"{copy}')
         return name
 
     def drop_database(self, name: str) -> None:

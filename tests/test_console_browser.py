@@ -27,6 +27,7 @@ from test_provision import provision
 
 from firmware.events import CardTapped
 from firmware.trust import generate_private_key, write_public_key
+from firmware.version import SOFTWARE_VERSION
 from hub.console.app import ConsoleSettings
 from hub.console.auth import add_user
 from hub.console.models import open_console
@@ -189,3 +190,73 @@ def test_a_museum_manager_issues_an_access_code_and_a_technician_provisions_with
     wait_until(lambda: g.get_or_none(g.museum == "M1", g.gate == "G1") is not None, "enrolled")
     browser.get(f"{console.url}/codes")
     assert "yes, gate enrolled" in browser.find_element(By.ID, "codes").text
+
+
+def test_the_office_announces_a_new_version_and_the_gate_shows_it_to_staff(
+    browser: webdriver.Chrome, console: Console, make_gate: Callable[..., SyncGate], hub: Hub
+) -> None:
+    gate = make_gate("G1")
+    log_in(browser, console, "office")
+    browser.get(f"{console.url}/software")
+    assert browser.find_element(By.ID, "software-M1-G1").text.split()[1] == SOFTWARE_VERSION
+    browser.find_element(By.ID, "release-version").send_keys("99.0.0")
+    date_box = browser.find_element(By.ID, "release-date")
+    browser.execute_script("arguments[0].value = '2026-12-01'", date_box)  # the date picker
+    browser.find_element(By.ID, "release-notes").send_keys("the reader recovers faster")
+    browser.find_element(By.ID, "publish-release").click()
+    flash = WebDriverWait(browser, WAIT_S).until(
+        ec.presence_of_element_located((By.CLASS_NAME, "flash"))
+    )
+    assert "Release notice 99.0.0 sent to every gate." in flash.text
+    seen = lambda: gate.on_loop(lambda: gate.gate.status.health())  # noqa: E731
+    wait_until(lambda: seen()["update_available"], "the gate holds the notice")
+    assert seen()["release_notes"] == "the reader recovers faster"
+    browser.get(f"{console.url}/gates")
+    assert "99.0.0 is available" in browser.find_element(By.ID, "gate-M1-G1").text
+
+
+def test_a_museum_manager_resolves_a_quarantined_record_with_a_note(
+    browser: webdriver.Chrome, console: Console, hub: Hub, tmp_path: Path
+) -> None:
+    from consoleworld import journal_records
+
+    from hub.ingest import Ingest
+
+    body = journal_records(tmp_path / "forged.sqlite", "M1", "G1",
+                           [{"credential": "04DD0000000005"}])  # fmt: skip
+    body["records"][0]["children"] = 5  # changed after the gate hashed it
+    Ingest(hub.m, time.time).batch("M1", "G1", body)
+    log_in(browser, console, "anna")
+    browser.get(f"{console.url}/problems")
+    row = browser.find_element(By.XPATH, "//tr[.//summary]")
+    row.find_element(By.TAG_NAME, "summary").click()  # the evidence, folded by default
+    assert "04DD0000000005" in row.find_element(By.TAG_NAME, "details").text
+    row.find_element(By.NAME, "note").send_keys("gate's SD card replaced")
+    row.find_element(By.XPATH, ".//button").click()
+    WebDriverWait(browser, WAIT_S).until(lambda b: "04DD0000000005" not in b.page_source)
+    browser.get(f"{console.url}/problems?resolved=1")
+    assert "gate's SD card replaced" in browser.find_element(By.ID, "problems").text
+
+
+def test_a_museum_manager_exports_the_counters_sales_as_csv(
+    browser: webdriver.Chrome, console: Console, hub: Hub, tmp_path: Path, downloads: Path
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from test_console_ledgers import counter_day
+
+    from firmware.trust import raw_public
+    from hub.ingest import Ingest
+    from hub.models import register_gate
+
+    key = Ed25519PrivateKey.generate()
+    register_gate(hub.m, "M1", "desk1", raw_public(key.public_key()), time.time())
+    Ingest(hub.m, time.time).batch("M1", "desk1", counter_day(tmp_path, "M1", key, "01020304"))
+    log_in(browser, console, "anna")
+    browser.get(f"{console.url}/sales?from=2026-11-01&to=2026-11-30")
+    assert browser.find_element(By.ID, "sales-total").text == "79.00"
+    browser.find_element(By.ID, "sales-export").click()
+    exported = downloads / "sales-M1-2026-11-01-2026-11-30.csv"
+    wait_until(lambda: exported.exists() and exported.stat().st_size > 0, "the CSV downloaded")
+    with open(exported, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["kind"] for row in rows] == ["sale", "sale", "cancellation"]

@@ -7,12 +7,16 @@ from typing import Any
 
 import pytest
 from consoleworld import Clock, HubFolder
+from pgserver import both_databases
 
 from firmware.sync.protocol import ProtocolError, seal
 from firmware.trust import key_id, load_private_key, raw_public
 from hub.console.queries import SILENT_S
 from hub.publish import Broker
 from hub.service import HubService, HubSettings
+
+# Every test on SQLite and on PostgreSQL: the console reads either as the hub does.
+pytestmark = both_databases
 
 
 def send_status(folder: HubFolder, museum: str, gate: str, sent_at: float,

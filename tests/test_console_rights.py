@@ -12,6 +12,10 @@ from typing import Any
 import pytest
 from consoleworld import DAY, PEOPLE, SERIAL_M1, audit_rows, csrf_token, log_in
 from flask import Flask
+from pgserver import both_databases
+
+# Every test on SQLite and on PostgreSQL: the console reads either as the hub does.
+pytestmark = both_databases
 
 ALL = {"admin", "manager", "viewer"}
 PUBLIC = "public"
@@ -39,6 +43,14 @@ RIGHTS: dict[tuple[str, str], Any] = {
     ("console.problems", "GET"): ALL,
     ("console.resolve", "POST"): {"admin", "manager"},
     ("console.audit_log", "GET"): {"admin", "manager"},
+    ("console.software", "GET"): ALL,
+    ("console.publish_release", "POST"): {"admin"},
+    ("console.sales", "GET"): ALL,
+    ("console.sales_csv", "GET"): ALL,
+    ("console.closures", "GET"): ALL,
+    ("console.orders", "GET"): ALL,
+    ("console.passculture", "GET"): ALL,
+    ("console.passculture_csv", "GET"): ALL,
 }
 
 # A concrete request for each route: the URL and, for a form, its fields (own museum).
@@ -66,6 +78,14 @@ REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
     "console.problems": ("/problems", {}),
     "console.resolve": ("/problems/{m1_problem}/resolve", {"note": "checked the cable"}),
     "console.audit_log": ("/audit", {}),
+    "console.software": ("/software", {}),
+    "console.publish_release": ("/software", {"version": "9.9.9", "date": DAY, "notes": "x"}),
+    "console.sales": ("/sales?museum=M1", {}),
+    "console.sales_csv": (f"/sales.csv?museum=M1&from={DAY}&to={DAY}", {}),
+    "console.closures": ("/closures?museum=M1", {}),
+    "console.orders": ("/orders?museum=M1", {}),
+    "console.passculture": ("/passculture?museum=M1", {}),
+    "console.passculture_csv": (f"/passculture.csv?museum=M1&from={DAY}&to={DAY}", {}),
 }
 ROLE_OF = {"admin": "office", "manager": "anna", "viewer": "victor"}
 
@@ -151,6 +171,13 @@ M2_READS = [
     "/lists?museum=M2",
     "/codes?museum=M2",
     "/problems?museum=M2",
+    "/software?museum=M2",
+    "/sales?museum=M2",
+    f"/sales.csv?museum=M2&from={DAY}&to={DAY}",
+    "/closures?museum=M2",
+    "/orders?museum=M2",
+    "/passculture?museum=M2",
+    f"/passculture.csv?museum=M2&from={DAY}&to={DAY}",
 ]
 
 
@@ -202,7 +229,8 @@ def test_a_museum_manager_cannot_resolve_another_museums_problem(
 def test_pages_of_a_museum_show_nothing_of_another_museum(client_of: Any) -> None:
     client = client_of("anna")
     for url in ("/gates", "/entries", "/billing?month=2026-11", "/lists", "/problems",
-                f"/passes/{SERIAL_M1}", "/audit"):  # fmt: skip
+                f"/passes/{SERIAL_M1}", "/audit", "/software", f"/sales?from={DAY}&to={DAY}",
+                "/closures", "/orders", f"/passculture?from={DAY}&to={DAY}"):  # fmt: skip
         page = client.get(url).get_data(as_text=True)
         assert "M2/" not in page and ">M2<" not in page, url
 
@@ -216,5 +244,6 @@ def test_a_pass_history_shows_every_museum_to_the_office_and_one_museum_to_its_m
     assert "M1/G1" in manager and "M2/G1" not in manager
 
 
-def test_every_role_in_the_table_has_an_account_in_the_world() -> None:
+def test_every_role_in_the_table_has_an_account_in_the_world(hub_folder: Any) -> None:
     assert {role for role, _ in PEOPLE.values()} == ALL
+    assert {user.role for user in hub_folder.cm.user.select()} == ALL

@@ -196,18 +196,28 @@ def plan_renewal(
         raise refusal
     assert record is not None and record.expires_on is not None
     priced = price(tariffs, record.pass_type.code, basket)
+    state, activated_on, expires_on = renewed(record, today, basket.immediate_entry)
+    return Plan("renewal", record, priced, basket.immediate_entry, state, activated_on,
+                expires_on)  # fmt: skip
+
+
+def renewed(record: PassRecord, today: date,
+            immediate_entry: bool) -> tuple[PassState, date | None, date | None]:  # fmt: skip
+    """The state and dates of ``record`` renewed ``today`` (the counter's and the office's).
+
+    Call after ``renewal_refusal`` said yes (the pass has an expiry date).
+    """
+    assert record.expires_on is not None
     running = today <= record.expires_on
-    if basket.immediate_entry:
+    if immediate_entry:
         # Days still paid for (after today, which both years cover) go onto the new year.
         left = (record.expires_on - today).days if running else 0
-        return Plan("renewal", record, priced, True, PassState.ACTIVE, today,
-                    last_valid_day(today) + timedelta(days=left))  # fmt: skip
+        return PassState.ACTIVE, today, last_valid_day(today) + timedelta(days=left)
     if running:
         # Sold again with the current year's dates: the gate admits under them and
         # activates the new year at the first entry after them.
-        return Plan("renewal", record, priced, False, PassState.SOLD, record.activated_on,
-                    record.expires_on)  # fmt: skip
-    return Plan("renewal", record, priced, False, PassState.SOLD, None, None)
+        return PassState.SOLD, record.activated_on, record.expires_on
+    return PassState.SOLD, None, None
 
 
 def actions(

@@ -69,6 +69,8 @@ def _status(stale: bool) -> StatusView:
         sync=SyncStatus(broker_connected=False, backlog=312, last_ack_seq=922,
                         last_ack_wall=NOW - 9 * 86400) if stale else
         SyncStatus(broker_connected=True, backlog=0, last_ack_seq=1234, last_ack_wall=NOW - 40),
+        software_version="1.2.0", release_version="1.3.0", release_date="2026-05-28",
+        update_available=not stale,
     )  # fmt: skip
 
 

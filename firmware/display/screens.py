@@ -761,8 +761,17 @@ def _status(s: UiState, t: Words, ctx: Context) -> list[object]:
             ),
         ),
     ]
+    if not st.stale:  # the stale-data warning needs the room, and matters more
+        rows.append((t._("Software"), _software(t, st)))
     step = min(38, (ctx.height - y - 8) // len(rows))
     return items + _rows(Rect(24, y, w - 48, 0), rows, step)
+
+
+def _software(t: Words, st) -> str:  # noqa: ANN001 - a StatusView
+    """The version the gate runs and, from the office's release notice, whether a newer exists."""
+    if st.update_available:
+        return t._("{running}; new: {new}", running=st.software_version, new=st.release_version)
+    return t._("version {running}", running=st.software_version)
 
 
 _SCREENS: dict[Screen, Callable[[UiState, Words, Context], list[object]]] = {

@@ -35,6 +35,9 @@ class PassRecord(NamedTuple):
     state: PassState
     activated_on: date | None = None
     expires_on: date | None = None  # the last valid day, inclusive
+    # The museum whose stock a pass in state stock is in (the list's museum table or
+    # a delivery delta); None when the hub did not say (sold passes, older lists).
+    stock_of: str | None = None
 
 
 def add_months(day: date, months: int) -> date:

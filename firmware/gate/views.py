@@ -146,6 +146,12 @@ class StatusView:
     unexpected_passages: int = 0
     display_failures: int = 0
     reader_reconnects: int = 0
+    software_version: str = ""
+    # The office's release notice (firmware/gate/release.py): None until one arrived.
+    release_version: str | None = None
+    release_date: str | None = None
+    release_notes: str | None = None
+    update_available: bool = False
 
     @classmethod
     def from_health(cls, health: Mapping[str, Any], wall: float) -> StatusView:
@@ -172,6 +178,11 @@ class StatusView:
             unexpected_passages=health["unexpected_passages"],
             display_failures=health["display_failures"],
             reader_reconnects=health["reader_reconnects"],
+            software_version=health["software_version"],
+            release_version=health["release_version"],
+            release_date=health["release_date"],
+            release_notes=health["release_notes"],
+            update_available=health["update_available"],
             sync=SyncStatus(
                 broker_connected=health["broker_connected"],
                 backlog=health["backlog"],

@@ -85,6 +85,8 @@ class RemotePass(peewee.Model):
     dseq = peewee.IntegerField()  # the hub's delta that said so
     origin_museum = peewee.CharField(null=True)
     origin_gate = peewee.CharField(null=True)
+    stock_of = peewee.CharField(null=True)  # whose stock (state stock), from a delivery
+    kind = peewee.CharField(null=True)  # the delta's kind: a renewal outranks the list's year
 
     class Meta:
         table_name = "remote_pass"
@@ -124,4 +126,19 @@ def bind_models(db: peewee.Database) -> Models:
         [models.record, models.local_pass, models.setting, models.ack, models.remote_pass],
         safe=True,
     )
+    _add_columns(db, models.remote_pass)
     return models
+
+
+def _add_columns(db: peewee.Database, model: type[peewee.Model]) -> None:
+    """Add the columns a journal file written by an older firmware lacks (nullable ones only).
+
+    ``remote_pass`` gained ``stock_of`` and ``kind``; its rows are the hub's word and
+    carry on as they were, the new columns empty.
+    """
+    table = model._meta.table_name
+    present = {column.name for column in db.get_columns(table)}
+    for field in model._meta.fields.values():
+        if field.column_name not in present and field.null:
+            db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{field.column_name}" '
+                           f"{field.field_type}")  # fmt: skip

@@ -40,7 +40,8 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS overlay_number ON overlay (pass_number)",
 )
 INCOMING = "incoming.tmp"  # a list being checked: only this copy is verified and used
-_OVERLAY_COLUMNS = "serial, pass_number, id_number, pass_type, state, activated_on, expires_on"
+_OVERLAY_COLUMNS = ("serial, pass_number, id_number, pass_type, state, activated_on, expires_on,"
+                    " stock_of")  # fmt: skip
 
 
 class ListManager:
@@ -54,6 +55,9 @@ class ListManager:
         try:
             for statement in _SCHEMA:
                 self.db.execute_sql(statement)
+            if "stock_of" not in {c.name for c in self.db.get_columns("overlay")}:
+                # List deltas of format 3 say whose stock a pass is in (older state files).
+                self.db.execute_sql("ALTER TABLE overlay ADD COLUMN stock_of TEXT")
         except peewee.DatabaseError as exc:
             self.db.close()
             raise describe(exc, path, "list state") from None
@@ -192,7 +196,7 @@ class ListManager:
         with self.db.atomic():
             self.db.connection().executemany(
                 f"INSERT OR REPLACE INTO overlay ({_OVERLAY_COLUMNS}, version) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(*row, header.version) for row in rows],
             )
             self._set_state(header)
@@ -249,7 +253,7 @@ class ListManager:
                 path.unlink(missing_ok=True)
 
     def _record(self, row: tuple) -> PassRecord:
-        serial, number, id_number, type_code, state, activated, expires = row
+        serial, number, id_number, type_code, state, activated, expires, stock_of = row
         return PassRecord(
             serial=serial,
             pass_number=number,
@@ -258,6 +262,7 @@ class ListManager:
             state=PassState(state),
             activated_on=date.fromisoformat(activated) if activated else None,
             expires_on=date.fromisoformat(expires) if expires else None,
+            stock_of=stock_of if state == PassState.STOCK else None,
         )
 
     def close(self) -> None:

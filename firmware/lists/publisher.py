@@ -63,12 +63,15 @@ def build_snapshot(
     expires_at: float,
     signer: Signer,
 ) -> bytes:
-    """A signed snapshot of every pass in ``rows``."""
-    payload = fmt.encode_records(rows, types)
+    """A signed snapshot of every pass in ``rows`` (format 3: with whose stock each is in)."""
+    rows = list(rows)
+    museums = fmt.museum_table(rows)
+    payload = fmt.encode_records(rows, types, museums)
     count = len(payload) // fmt.RECORD.size
     signed = fmt.metadata(
-        "snapshot", version, None, issued_at, expires_at, payload, types, signer.key_id, count
-    )
+        "snapshot", version, None, issued_at, expires_at, payload, types, signer.key_id, count,
+        museums,
+    )  # fmt: skip
     return fmt.assemble(signed, signer.key.sign(fmt.signed_bytes(signed)), signer.extras(), payload)
 
 

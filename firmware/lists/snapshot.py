@@ -15,7 +15,6 @@ from pathlib import Path
 from firmware.gate.passes import PassRecord, PassType
 from firmware.lists import format as fmt
 
-_SIZE = fmt.RECORD.size
 # Every FENCE-th key is kept in memory: 16,000 short keys (under 1 MB) for a million passes.
 FENCE = 64
 _NUMBER_AT = fmt.KEY_SIZE  # the pass number follows the 11-byte serial key
@@ -25,15 +24,17 @@ class Snapshot:
     def __init__(self, path: Path, header: fmt.Header) -> None:
         self.path = path
         self.header = header
-        self.count = header.payload_length // _SIZE
+        self._size = size = header.record_size  # 41 bytes in format 2, 43 in format 3
+        self.count = header.payload_length // size
         self._start = header.payload_offset
         types = header.types
         self._types = [types[code] for code in sorted(types)]
+        self._museums = header.museums
         with open(path, "rb") as handle:
             self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         self._fence = [
             self._map[offset : offset + fmt.KEY_SIZE]
-            for offset in range(self._start, self._start + self.count * _SIZE, FENCE * _SIZE)
+            for offset in range(self._start, self._start + self.count * size, FENCE * size)
         ]
 
     def close(self) -> None:
@@ -49,11 +50,12 @@ class Snapshot:
         block = bisect.bisect_right(self._fence, key) - 1
         if block < 0:
             return None
-        data, start = self._map, self._start + block * FENCE * _SIZE
-        end = min(start + FENCE * _SIZE, self._start + self.count * _SIZE)
+        size = self._size
+        data, start = self._map, self._start + block * FENCE * size
+        end = min(start + FENCE * size, self._start + self.count * size)
         while (found := data.find(key, start, end)) != -1:
-            if (found - self._start) % _SIZE == 0:
-                return fmt.decode_record(data[found : found + _SIZE], self._types)
+            if (found - self._start) % size == 0:
+                return fmt.decode_record(data[found : found + size], self._types, self._museums)
             start = found + 1  # the bytes matched inside another field: look further
         return None
 
@@ -63,11 +65,13 @@ class Snapshot:
         if not encoded or len(encoded) > 12:
             return None
         field = encoded.ljust(12, b"\0")
-        data, position, end = self._map, self._start, self._start + self.count * _SIZE
+        size = self._size
+        data, position, end = self._map, self._start, self._start + self.count * size
         while (found := data.find(field, position, end)) != -1:
             record_start = found - _NUMBER_AT
-            if (record_start - self._start) % _SIZE == 0:
-                return fmt.decode_record(data[record_start : record_start + _SIZE], self._types)
+            if (record_start - self._start) % size == 0:
+                return fmt.decode_record(data[record_start : record_start + size], self._types,
+                                         self._museums)  # fmt: skip
             position = found + 1
         return None
 

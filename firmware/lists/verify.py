@@ -123,7 +123,7 @@ def _check_length(path: Path, header: fmt.Header, max_payload_bytes: int) -> Non
         raise ListRejected(
             "too_large", f"payload has {actual} bytes, more than its signed {header.payload_length}"
         )
-    if header.kind == "snapshot" and header.payload_length % fmt.RECORD.size:
+    if header.kind == "snapshot" and header.payload_length % header.record_size:
         raise ListRejected("malformed", "snapshot payload is not a whole number of records")
 
 

@@ -10,7 +10,8 @@
 - ``listfile``: the signed pass-list file's header;
 - ``sales``: the counter's sale records, money and closures as the hub reads them;
 - ``passculture``: pass Culture booking codes;
-- ``time``: the injected clock both ends read.
+- ``time``: the injected clock both ends read;
+- ``version``: the software version and how versions compare (release notices).
 
 The hub imports nothing else from ``firmware`` (a test checks it). Some of
 these modules re-export what still lives beside its gate-side user

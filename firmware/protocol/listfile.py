@@ -6,8 +6,16 @@ is the name the hub imports them by.
 
 from __future__ import annotations
 
-from firmware.lists.format import MAGIC, MAX_HEADER_BYTES, Header, ListFormatError, read_header
+from firmware.lists.format import (
+    MAGIC,
+    MAX_HEADER_BYTES,
+    Header,
+    ListFormatError,
+    find_number_serial,
+    find_serial,
+    read_header,
+)
 from firmware.lists.verify import ListRejected, verify_file
 
-__all__ = ["MAGIC", "MAX_HEADER_BYTES", "Header", "ListFormatError", "ListRejected", "read_header",
-           "verify_file"]  # fmt: skip
+__all__ = ["MAGIC", "MAX_HEADER_BYTES", "Header", "ListFormatError", "ListRejected",
+           "find_number_serial", "find_serial", "read_header", "verify_file"]  # fmt: skip

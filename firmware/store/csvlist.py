@@ -1,6 +1,7 @@
 """Reading pass lists from CSV, the format the central office exports.
 
 ``passes.csv``: serial,pass_number,id_number,pass_type,state,activated_on,expires_on
+                and optionally stock_of (the museum whose stock a pass in state stock is in)
 ``types.csv``:  code,persons,children
 
 Every row is checked; a bad row is refused with the file, line and column.
@@ -9,6 +10,7 @@ Every row is checked; a bad row is refused with the file, line and column.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -21,7 +23,8 @@ PASS_COLUMNS = (
 )  # fmt: skip
 TYPE_COLUMNS = ("code", "persons", "children")
 
-PassRow = tuple[str, str, str, str, str, str | None, str | None]
+PassRow = tuple[str, str, str, str, str, str | None, str | None, str | None]
+_MUSEUM = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")  # a museum id, as in the sync topics
 
 
 class ListError(Exception):
@@ -67,8 +70,14 @@ def _check_pass(path: Path, line: int, row: dict[str, str], types: dict[str, Pas
     number = row["pass_number"].strip()
     if not number:
         raise ListError(f"{where}: empty pass_number")
+    owner = (row.get("stock_of") or "").strip() or None
+    if owner is not None and not _MUSEUM.match(owner):
+        raise ListError(f"{where}: stock_of {owner!r} is not a museum id (letters, digits, _ . -)")
+    if owner is not None and row["state"] != PassState.STOCK:
+        raise ListError(f"{where}: stock_of names a museum, but the pass is {row['state']}, "
+                        "not in stock")  # fmt: skip
     return (serial, number, row["id_number"].strip(), row["pass_type"], row["state"],
-            activated, expires)  # fmt: skip
+            activated, expires, owner)  # fmt: skip
 
 
 def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
@@ -84,7 +93,7 @@ def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str,
                             f"expected {','.join(columns)}")  # fmt: skip
         try:
             for row in reader:
-                if None in row.values():
+                if any(row[c] is None for c in columns):  # an optional last column may go
                     raise ListError(f"{path}:{reader.line_num}: too few fields")
                 yield reader.line_num, row
         except UnicodeDecodeError:

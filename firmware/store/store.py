@@ -25,8 +25,11 @@ from firmware.journal.journal import Journal
 from firmware.lists.manager import ListManager
 
 _COLUMNS = "serial, pass_number, id_number, pass_type, state, activated_on, expires_on"
+# The hub's word also says whose stock a pass is in, and whether a renewal set the dates.
+_EXTRA = {"local_pass": "NULL, NULL", "remote_pass": "stock_of, kind"}
 
-Row = tuple[str, str | None, str | None, str | None, str | None, str | None, str | None]
+Row = tuple[str, str | None, str | None, str | None, str | None, str | None, str | None,
+            str | None, str | None]  # fmt: skip
 
 
 def _earliest(a: PassRecord, b: PassRecord) -> PassRecord:
@@ -35,36 +38,42 @@ def _earliest(a: PassRecord, b: PassRecord) -> PassRecord:
     return a if a.activated_on < b.activated_on else b
 
 
-def hub_view(remote: PassRecord | None, listed: PassRecord | None) -> PassRecord | None:
+def hub_view(remote: PassRecord | None, listed: PassRecord | None,
+             renewed: bool = False) -> PassRecord | None:  # fmt: skip
     """What the hub says of a pass: a sync delta and the list, whichever is stronger.
 
-    A block wins; two activations keep the earliest; otherwise the sync
-    delta, which is newer than the list it was sent after.
+    A block wins; two activations keep the earliest, unless the delta is a
+    renewal (its new year starts later on purpose and must not lose to the
+    year it extends); otherwise the sync delta, which is newer than the list
+    it was sent after.
     """
     if remote is None or listed is None:
         return remote or listed
     for record in (listed, remote):
         if record.state is PassState.BLOCKED:
             return record
+    if renewed:
+        return remote
     if remote.state is PassState.ACTIVE and listed.state is PassState.ACTIVE:
         return _earliest(remote, listed)
     return remote
 
 
-def merge(local: PassRecord | None, listed: PassRecord | None) -> PassRecord | None:
+def merge(local: PassRecord | None, listed: PassRecord | None,
+          renewed: bool = False) -> PassRecord | None:  # fmt: skip
     """The record to decide on when this gate and the hub may disagree.
 
     - a block from the central office always wins;
     - both active (activated here and elsewhere while offline): the earliest
-      activation wins, as at the hub;
-    - the hub says sold or in stock: this gate's activation wins unless the
-      hub's validity runs past it (a renewal sold after our activation).
+      activation wins, as at the hub, unless the hub's record is a renewal;
+    - the hub says sold or in stock, or renewed: this gate's activation wins
+      unless the hub's validity runs past it (a renewal sold after our activation).
     """
     if local is None or listed is None:
         return local or listed
     if listed.state is PassState.BLOCKED:
         return listed
-    if listed.state is PassState.ACTIVE:
+    if listed.state is PassState.ACTIVE and not renewed:
         return _earliest(local, listed)
     if listed.expires_on is None or local.activated_on is None:
         return local
@@ -89,29 +98,37 @@ class PassStore:
     def lookup(self, serial: str) -> PassRecord | None:
         """The pass with chip serial ``serial`` (upper-case hex), or None."""
         listed = self.lists.lookup(serial)
-        local = self._row("local_pass", "serial", serial, listed) if (
+        local = self._row("local_pass", "serial", serial, listed)[0] if (
             serial in self._journal.local_serials
         ) else None  # fmt: skip
-        remote = self._row("remote_pass", "serial", serial, listed) if (
+        remote, renewed = self._row("remote_pass", "serial", serial, listed) if (
             serial in self._journal.remote_serials
-        ) else None  # fmt: skip
-        return merge(local, hub_view(remote, listed))
+        ) else (None, False)  # fmt: skip
+        return merge(local, hub_view(remote, listed, renewed), renewed)
 
     def lookup_number(self, pass_number: str) -> PassRecord | None:
-        """The pass with printed number ``pass_number``, or None."""
-        listed = self.lists.lookup_number(pass_number)
-        local = self._row("local_pass", "pass_number", pass_number, listed)
-        remote = self._row("remote_pass", "pass_number", pass_number, listed)
-        return merge(local, hub_view(remote, listed))
+        """The pass with printed number ``pass_number``, or None.
 
-    def _row(self, table: str, column: str, value: str, listed: PassRecord | None):  # noqa: ANN202
+        The hub's deltas carry the number with the serial, so a pass sold or
+        activated elsewhere is found by its typed number here too.
+        """
+        listed = self.lists.lookup_number(pass_number)
+        local, _ = self._row("local_pass", "pass_number", pass_number, listed)
+        remote, renewed = self._row("remote_pass", "pass_number", pass_number, listed)
+        if listed is None and (found := local or remote) is not None:
+            listed = self.lists.lookup(found.serial)  # a number the list does not carry
+        return merge(local, hub_view(remote, listed, renewed), renewed)
+
+    def _row(self, table: str, column: str, value: str,
+             listed: PassRecord | None) -> tuple[PassRecord | None, bool]:  # fmt: skip
+        """The table's record (None if absent) and whether a renewal set it."""
         row = self._journal.db.execute_sql(
-            f"SELECT {_COLUMNS} FROM {table} WHERE {column} = ?", (value,)
+            f"SELECT {_COLUMNS}, {_EXTRA[table]} FROM {table} WHERE {column} = ?", (value,)
         ).fetchone()
-        return None if row is None else self._record(row, listed)
+        return (None, False) if row is None else (self._record(row, listed), row[-1] == "renewal")
 
     def _record(self, row: Row, listed: PassRecord | None) -> PassRecord:
-        serial, number, id_number, type_code, state, activated, expires = row
+        serial, number, id_number, type_code, state, activated, expires, stock_of, _ = row
 
         def known(value: str | None, fallback: object) -> object:
             # The hub leaves out what it does not know; the list fills it in.
@@ -127,7 +144,9 @@ class PassStore:
             state=PassState(state) if state else (listed.state if listed else PassState.SOLD),
             activated_on=date.fromisoformat(activated) if activated else None,
             expires_on=date.fromisoformat(expires) if expires else None,
-        )
+            stock_of=stock_of if stock_of is not None else (
+                listed.stock_of if listed and state in (None, PassState.STOCK) else None),
+        )  # fmt: skip
 
     def close(self) -> None:
         self.lists.close()

@@ -31,6 +31,7 @@ from firmware.events import (
     BeaconReceived,
     DeltasReceived,
     ListReceived,
+    ReleaseReceived,
     ResendRequested,
     SyncConnected,
     SyncDisconnected,
@@ -122,7 +123,9 @@ class SyncClient:
             "command": lambda b: ResendRequested(b["from_seq"], b["n"]),
             "deltas": lambda b: DeltasReceived(tuple(b["items"])),
             "beacon": lambda b: BeaconReceived(b["issued_at"]),
-        }
+            "release": lambda b: ReleaseReceived(b["issued_at"], b["version"], b["date"],
+                                                 b["notes"]),
+        }  # fmt: skip
 
     def topic(self, name: str, direction: str = "up") -> str:
         return gate_topic(self.museum, self.gate, direction, name)

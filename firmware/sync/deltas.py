@@ -16,7 +16,10 @@ from firmware.journal.journal import Journal
 
 DELTA_SEQ_KEY = "sync.delta_seq"
 _FIELDS = ("pass_number", "id_number", "pass_type", "state", "activated_on", "expires_on",
-           "origin_museum", "origin_gate")  # fmt: skip
+           "origin_museum", "origin_gate", "stock_of", "kind")  # fmt: skip
+# What the hub says outright about a pass (its sale, renewal, or return to a stock):
+# it replaces whatever the gate kept, dates included.
+_STATEMENTS = ("sale", "renewal", "stock")
 
 
 @dataclass(frozen=True)
@@ -31,10 +34,11 @@ def merge_remote(existing: dict[str, Any] | None, item: dict[str, Any]) -> dict[
     """What the gate keeps for a pass after ``item``: the earliest activation wins.
 
     A block stays until a sale re-issues the pass; an activation later than
-    one already known changes nothing (the hub reports such conflicts).
+    one already known changes nothing (the hub reports such conflicts). A sale,
+    renewal or stock delivery states the pass's state and dates: it replaces.
     """
-    new = {name: item[name] for name in _FIELDS}
-    if existing is None or item["kind"] == "sale":
+    new = {name: item.get(name) for name in _FIELDS}
+    if existing is None or item["kind"] in _STATEMENTS:
         return new
     if item["kind"] == "activation":
         if existing["state"] == "blocked":
@@ -62,8 +66,11 @@ def apply_deltas(journal: Journal, items: tuple[dict[str, Any], ...], delta_seq:
                 missing_from = delta_seq + 1
                 break
             delta_seq = item["dseq"]
-            if (item["origin_museum"], item["origin_gate"]) == (museum, gate):
+            mine = (item["origin_museum"], item["origin_gate"]) == (museum, gate)
+            if mine and item["kind"] == "activation":
                 continue  # our own activation, already in local_pass
+            # Our own sale or renewal is kept too: the hub's word that it outranks the
+            # year in our list (our local_pass alone would lose to its earlier activation).
             row = remote.get_or_none(remote.serial == item["serial"])
             existing = {name: getattr(row, name) for name in _FIELDS} if row else None
             merged = merge_remote(existing, item)

@@ -33,6 +33,7 @@ from firmware.journal.database import StorageError
 from firmware.journal.outbox import Outbox
 from firmware.status import COUNTERS
 from firmware.sync.deltas import DELTA_SEQ_KEY, apply_deltas
+from firmware.version import SOFTWARE_VERSION
 
 log = logging.getLogger("portique.sync")
 
@@ -251,6 +252,7 @@ class SyncLink:
             "acked_seq": self.outbox.acked_seq,
             "delta_seq": self.delta_seq,
             "list_version": self._list_version(),
+            "software_version": SOFTWARE_VERSION,
         }
 
     def _list_version(self) -> int:
@@ -286,6 +288,7 @@ class SyncLink:
             # reconnects...) reaches the hub as it reaches status.json and Prometheus.
             "display_up": health["display_up"],
             "counters": {key: health[key] for key, _, _ in COUNTERS},
+            "software_version": health.get("software_version", SOFTWARE_VERSION),
             "health": health,
         }
 

@@ -35,7 +35,8 @@ ANY = "*"  # the museum and gate of a body addressed to every gate
 # batch2: the batch format of docs/protocol.md's "Throughput" (a signed header, the
 # records after it); batch stays accepted for gates of the earlier format.
 UP = ("batch", "status", "hello", "enrol", "passculture_validate", "batch2")
-DOWN = ("ack", "command", "deltas", "beacon", "list/manifest", "list/chunk", "passculture_answer")
+DOWN = ("ack", "command", "deltas", "beacon", "list/manifest", "list/chunk", "passculture_answer",
+        "release")  # fmt: skip
 # The last will's counter: the last word of a session, above any status it sent.
 WILL_N = 2**31 - 1
 
@@ -105,7 +106,11 @@ def validate(name: str, document: object) -> None:
 
 
 def domain_of(body_type: str) -> str:
-    """Who signs a body of this type: a gate (what goes up) or the hub (what comes down)."""
+    """The signature domain of a body of this type: a gate's message (what goes up), the
+    office's release notice, or another hub message (what comes down)."""
+    if body_type == "release":
+        # A document of its own type: no hub message's signature passes as a notice.
+        return "release-notice"
     return "gate-message" if body_type in UP else "hub-message"
 
 

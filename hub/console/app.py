@@ -20,6 +20,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from firmware.protocol.sales import format_cents
 from hub.console import auth
 from hub.console.context import ConsoleSettings, Context, _, context, translations
 from hub.console.models import open_console
@@ -63,6 +64,7 @@ def create_app(settings: ConsoleSettings, now: Callable[[], float] = time.time) 
     _setup_i18n(app)
     _setup_security(app)
     CSRFProtect(app)
+    from hub.console import ledgers, software  # noqa: F401 - their routes join the blueprint
     from hub.console.views import pages
 
     app.register_blueprint(pages)
@@ -93,6 +95,11 @@ def _setup_i18n(app: Flask) -> None:
             "list_expired": _("list out of date"),
         }  # fmt: skip
         return words.get(code, code)
+
+    @app.template_filter("money")
+    def money(cents: int | None) -> str:
+        """Cents as the counters' receipts write them (``format_cents``); a dash for none."""
+        return "—" if cents is None else format_cents(int(cents))
 
     @app.template_filter("when")
     def when(seconds: float) -> str:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 import peewee
 
+from firmware.protocol.version import newer
+from hub import releases as releases_
 from hub.models import HubModels
 
 # Silent longer than three default status intervals: online by its last word, but
@@ -59,6 +61,7 @@ class GateView:
     time_trusted: bool | None
     open_problems: int
     troubles: tuple[str, ...] = field(default=())
+    latest: str | None = None  # the office's newest release, when this gate runs an older one
 
     @property
     def healthy(self) -> bool:
@@ -73,6 +76,8 @@ def gate_views(m: HubModels, museum: str | None, now: float) -> list[GateView]:
     # The newest journal of each gate last, so it is the one kept.
     for row in j.select().where(_in(j.museum, museum)).order_by(j.first_seen_at, j.id):
         journals[(row.museum, row.gate)] = row
+    software = releases_.software_of(m, museum)
+    notice = releases_.latest_notice(m)
     problems = Counter(
         (row.museum, row.gate)
         for row in pr.select(pr.museum, pr.gate).where(~pr.resolved, _in(pr.museum, museum))
@@ -84,13 +89,19 @@ def gate_views(m: HubModels, museum: str | None, now: float) -> list[GateView]:
         seen = row.seen_at if row and row.seen_at else None
         online = bool(row and row.online)
         silent = online and (seen is None or now - seen > SILENT_S)
-        views.append(_gate_view(key, row, journals.get((key.museum, key.gate)), status, online,
-                                silent, seen, problems[(key.museum, key.gate)]))  # fmt: skip
+        view = _gate_view(key, row, journals.get((key.museum, key.gate)), status, online,
+                          silent, seen, problems[(key.museum, key.gate)],
+                          software.get((key.museum, key.gate)))  # fmt: skip
+        if notice is not None and view.software and newer(notice.version, view.software):
+            # Runs an older version than the office's latest notice announced.
+            view = replace(view, troubles=(*view.troubles, "software"), latest=notice.version)
+        views.append(view)
     return views
 
 
 def _gate_view(key: Any, row: Any, journal: Any, status: dict[str, Any], online: bool,
-               silent: bool, seen: float | None, open_problems: int) -> GateView:  # fmt: skip
+               silent: bool, seen: float | None, open_problems: int,
+               software: str | None) -> GateView:  # fmt: skip
     troubles = ["silent"] if silent else []
     if status.get("reader_up") is False:
         troubles.append("reader")
@@ -105,7 +116,7 @@ def _gate_view(key: Any, row: Any, journal: Any, status: dict[str, Any], online:
         epoch=journal.epoch if journal else None,
         stored_seq=journal.contiguous_seq if journal else 0, backlog=status.get("backlog"),
         list_version=status.get("list_version"), list_age_s=status.get("list_age_s"),
-        software=status.get("software_version") or status.get("version"),
+        software=software or status.get("software_version"),
         reader_up=status.get("reader_up"), reader_detail=status.get("reader_detail", ""),
         journal_ok=status.get("journal_ok"), time_trusted=status.get("time_trusted"),
         open_problems=open_problems, troubles=tuple(troubles),
@@ -146,10 +157,16 @@ def day_figures(m: HubModels, museum: str | None, first: date, last: date) -> li
     for museum_, day, count, children in admitted:
         at(museum_, day).entries, at(museum_, day).children = count, children or 0
     # A pass admitted at two gates of a museum on one day is billed once: the gates
-    # each flag their own first entry billable, only the hub sees them together.
+    # each flag their own first entry billable, only the hub sees them together. The
+    # pass is its printed number (a chip read and a typed number are the same pass), and
+    # the gates' flags are not asked, as in the entries export (hub/export.py).
     billable = (
-        e.select(e.museum, e.day, peewee.fn.COUNT(e.credential.distinct()))
-        .where(*where, e.admitted == True, e.billable == True)  # noqa: E712
+        e.select(
+            e.museum,
+            e.day,
+            peewee.fn.COUNT(peewee.fn.COALESCE(e.pass_number, e.credential).distinct()),
+        )
+        .where(*where, e.admitted == True)  # noqa: E712
         .group_by(e.museum, e.day)
         .tuples()
     )
@@ -292,12 +309,13 @@ class ProblemView:
     detail: str
     at: float
     resolved: bool
+    epoch: str | None = None  # the journal the record belongs to
 
 
 def problems(m: HubModels, museum: str | None, resolved: bool) -> list[ProblemView]:
     p = m.problem
     query = (
-        p.select(p.id, p.museum, p.gate, p.kind, p.seq, p.detail, p.at, p.resolved)
+        p.select(p.id, p.museum, p.gate, p.kind, p.seq, p.detail, p.at, p.resolved, p.epoch)
         .where(_in(p.museum, museum), p.resolved == resolved)
         .order_by(p.at.desc())
         .limit(500)
@@ -308,9 +326,187 @@ def problems(m: HubModels, museum: str | None, resolved: bool) -> list[ProblemVi
 def problem(m: HubModels, problem_id: int) -> ProblemView | None:
     p = m.problem
     row = (
-        p.select(p.id, p.museum, p.gate, p.kind, p.seq, p.detail, p.at, p.resolved)
+        p.select(p.id, p.museum, p.gate, p.kind, p.seq, p.detail, p.at, p.resolved, p.epoch)
         .where(p.id == problem_id)
         .tuples()
         .first()
     )
     return ProblemView(*row) if row else None
+
+
+# -- quarantined records ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuarantinedView:
+    """A record the hub set apart (its hash, its chain link): the evidence behind a problem."""
+
+    museum: str
+    gate: str
+    epoch: str
+    seq: int
+    flaw: str  # bad_hash, chain_break, rewritten
+    kind: str
+    wall: float
+    credential: str
+    admitted: bool
+    reason: str
+    hash: str
+    prev_hash: str
+    received_at: float
+
+
+QUARANTINE_FLAWS = ("bad_hash", "chain_break", "rewritten")
+
+
+def quarantined(m: HubModels, rows: list[ProblemView]) -> dict[int, list[QuarantinedView]]:
+    """The quarantined records behind each problem of ``rows`` that set one apart."""
+    q = m.quarantine
+    wanted = [r for r in rows if r.kind in QUARANTINE_FLAWS and r.seq is not None]
+    found: dict[int, list[QuarantinedView]] = {}
+    for problem_ in wanted:
+        query = q.select().where(q.museum == problem_.museum, q.gate == problem_.gate,
+                                 q.seq == problem_.seq, q.flaw == problem_.kind)  # fmt: skip
+        if problem_.epoch is not None:
+            query = query.where(q.epoch == problem_.epoch)
+        found[problem_.id] = [_quarantined(row) for row in query.order_by(q.id).limit(20)]
+    return found
+
+
+def _quarantined(row: Any) -> QuarantinedView:
+    return QuarantinedView(
+        row.museum, row.gate, row.epoch, row.seq, row.flaw, row.kind, row.wall, row.credential,
+        row.admitted, row.reason, row.hash, row.prev_hash, row.received_at,
+    )  # fmt: skip
+
+
+# -- ledgers: sales, closures, pass orders, pass Culture ------------------------------------
+
+
+@dataclass
+class SalesDay:
+    museum: str
+    day: str
+    sales: int = 0
+    renewals: int = 0
+    cancellations: int = 0
+    due_cents: int = 0  # what was paid, cancellations subtracted
+    by_payment: dict[str, int] = field(default_factory=dict)
+
+
+def sales_days(m: HubModels, museum: str | None, first: date, last: date) -> list[SalesDay]:
+    """Per museum and day: sales, renewals, cancellations and takings by payment."""
+    from hub.sales import ledger, update_ledger
+
+    update_ledger(m)  # the hub's own function: copies the counters' new money records
+    s = ledger(m)
+    query = (
+        s.select(s.museum, s.day, s.kind, s.payment, peewee.fn.COUNT(s.id),
+                 peewee.fn.SUM(s.due_cents))
+        .where(_in(s.museum, museum), s.day >= first.isoformat(), s.day <= last.isoformat())
+        .group_by(s.museum, s.day, s.kind, s.payment)
+        .tuples()
+    )  # fmt: skip
+    days: dict[tuple[str, str], SalesDay] = {}
+    for museum_, day, kind, payment, count, due in query:
+        d = days.setdefault((museum_, day), SalesDay(museum_, day))
+        if kind == "sale":
+            d.sales += count
+        elif kind == "renewal":
+            d.renewals += count
+        else:
+            d.cancellations += count
+        d.due_cents += int(due or 0)
+        d.by_payment[payment] = d.by_payment.get(payment, 0) + int(due or 0)
+    return sorted(days.values(), key=lambda d: (d.museum, d.day))
+
+
+def sales_rows(m: HubModels, museum: str | None, first: date, last: date,
+               limit: int = 500) -> list[Any]:  # fmt: skip
+    """The ledger's lines of the period, newest first (the page shows the latest ``limit``)."""
+    from hub.sales import ledger
+
+    s = ledger(m)
+    query = (
+        s.select()
+        .where(_in(s.museum, museum), s.day >= first.isoformat(), s.day <= last.isoformat())
+        .order_by(s.at_us.desc(), s.gate, s.seq.desc())
+        .limit(limit)
+    )
+    return list(query)
+
+
+@dataclass(frozen=True)
+class ClosureView:
+    museum: str
+    gate: str
+    period: str
+    label: str
+    number: int | None
+    net_cents: int | None
+    grand_total_cents: int | None
+    problems: tuple[str, ...]
+
+
+def closure_views(m: HubModels, museum: str | None) -> list[ClosureView]:
+    """Every cash closure (Z report) of the counters, its signature and chain checked."""
+    from hub.sales import closures
+
+    found = []
+    for name in [museum] if museum else museums(m):
+        for document, problems_ in closures(m, name):
+            body = document.get("closure", {}) if document else {}
+            totals = body.get("totals") or {}
+            found.append(ClosureView(
+                name, str(body.get("gate", "")), str(body.get("period", "")),
+                str(body.get("label", "")), body.get("number"), totals.get("net_cents"),
+                body.get("grand_total_cents"), tuple(problems_),
+            ))  # fmt: skip
+    return found
+
+
+def pass_orders(m: HubModels, museum: str | None) -> list[dict[str, Any]]:
+    """Pass orders from the counters, with their state, newest first."""
+    from hub.sales import pass_orders as orders
+
+    return list(reversed(orders(m, museum)))
+
+
+@dataclass(frozen=True)
+class CounterMarkView:
+    museum: str
+    gate: str
+    code: str
+    action: str
+    outcome: str
+    reason: str
+    quantity: int
+    offer: str
+    price_cents: int | None
+    operator: str
+    at: float
+
+
+def countermarks(m: HubModels, museum: str | None, first: date, last: date,
+                 limit: int = 500) -> list[CounterMarkView]:  # fmt: skip
+    """pass Culture counter-marks asked at the museum's gates (every answer), newest first."""
+    from datetime import datetime, time, timedelta
+
+    from hub.passculture.export import PARIS
+    from hub.passculture.models import open_countermarks
+
+    t = open_countermarks(m.db)
+    # Museum-local days, as the reconciliation export counts them.
+    low = datetime.combine(first, time(), PARIS).timestamp() * 1_000_000
+    high = datetime.combine(last + timedelta(days=1), time(), PARIS).timestamp() * 1_000_000
+    query = (
+        t.select()
+        .where(_in(t.museum, museum), t.at_us >= int(low), t.at_us < int(high))
+        .order_by(t.at_us.desc(), t.id.desc())
+        .limit(limit)
+    )
+    return [
+        CounterMarkView(r.museum, r.gate, r.code, r.action, r.outcome, r.reason, r.quantity,
+                        r.offer_name or "", r.price, r.operator or "", r.at_us / 1_000_000)
+        for r in query
+    ]  # fmt: skip

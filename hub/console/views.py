@@ -435,7 +435,8 @@ def problems() -> Any:
     notes: dict[int, list[Any]] = {}
     for note in pn.select().where(pn.problem_id.in_([r.id for r in rows])).order_by(pn.at):
         notes.setdefault(note.problem_id, []).append(note)
-    return render_template("problems.html", problems=rows, notes=notes, resolved=resolved)
+    return render_template("problems.html", problems=rows, notes=notes, resolved=resolved,
+                           quarantined=queries.quarantined(ctx.cm.hub, rows))  # fmt: skip
 
 
 @pages.route("/problems/<int:problem_id>/resolve", methods=["POST"])
