@@ -34,7 +34,7 @@ from firmware.protocol import access_codes as access
 from firmware.protocol.messages import ROOT, ProtocolError, parse_topic, unseal, unseal_batch
 from firmware.protocol.signing import key_id, read_public_key, unb64, verify_signature
 from hub.activations import deltas_after
-from hub.concurrency import writing
+from hub.concurrency import relaxed_commit, writing
 from hub.ingest import BatchRefused, Ingest
 from hub.keys import OFFICE_PUBLIC, HubSigner
 from hub.models import HubModels, open_hub, register_gate
@@ -323,6 +323,7 @@ class HubService:
 
     def _on_status(self, museum: str, gate: str, body: dict[str, Any]) -> None:
         with writing(self.m.db):  # the gate's row stays locked to the end (hub/concurrency.py)
+            relaxed_commit(self.m.db)
             self._store_status(museum, gate, body)
 
     def _store_status(self, museum: str, gate: str, body: dict[str, Any]) -> None:
@@ -353,6 +354,7 @@ class HubService:
     def _on_hello(self, museum: str, gate: str, body: dict[str, Any]) -> None:
         """A gate (re)connected: send what it misses and ask for what we miss."""
         with writing(self.m.db):  # the gate's row stays locked to the end (hub/concurrency.py)
+            relaxed_commit(self.m.db)
             progress = self.ingest.progress(museum, gate)
             if body["sent_at"] <= progress.hello_sent_at:
                 raise ProtocolError("replayed", "hello is not newer than the last one")
@@ -360,8 +362,10 @@ class HubService:
             progress.save()
             if "software_version" in body:
                 note_software(self.m, museum, gate, body["software_version"], self.now())
-        epoch = body.get("epoch")  # absent: a gate of the format before journal epochs
-        journal = self.ingest.reported(museum, gate, epoch, body["last_seq"])
+            # In the same transaction: a conflict with another worker here rolls back the
+            # hello's mark too, so handling it again does not take it for a replay.
+            epoch = body.get("epoch")  # absent: a gate of the format before journal epochs
+            journal = self.ingest.reported(museum, gate, epoch, body["last_seq"])
         if journal.contiguous_seq and journal.contiguous_seq > body["acked_seq"]:
             self.publish.ack(museum, gate, journal.contiguous_seq, journal.contiguous_hash, epoch)
         if body["acked_seq"] > journal.contiguous_seq:

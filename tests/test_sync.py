@@ -67,6 +67,7 @@ def test_the_hub_exports_entries_of_two_gates_as_csv(hub: Hub, make_gate) -> Non
     ]
 
 
+@both_databases
 def test_an_activation_at_one_gate_reaches_the_other_and_the_earliest_stands(
     hub: Hub, make_gate
 ) -> None:

@@ -23,6 +23,7 @@ from firmware.sync.protocol import (
     parse_topic,
     schema,
     seal,
+    seal_batch,
     unseal,
     unseal_batch,
     validate,
@@ -30,4 +31,5 @@ from firmware.sync.protocol import (
 
 __all__ = ["ANY", "BROADCAST", "DOWN", "ROOT", "UP", "WILL_N", "ProtocolError", "Sealed", "Topic",
            "addressed_to", "broadcast_topic", "gate_topic", "parse_json", "parse_topic", "schema",
-           "seal", "unseal", "unseal_batch", "validate"]  # fmt: skip
+           "seal", "unseal", "validate",
+           "seal_batch", "unseal_batch"]  # batch2 (issue 16)  # fmt: skip
