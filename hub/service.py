@@ -186,8 +186,7 @@ class HubService:
         if done is None:
             self._unpack_due = False
         elif done.result is not None:
-            # Acknowledged when stored raw; a second ack would only reach the gate as stale.
-            self._after_batch(done.museum, done.gate, done.body, done.result, ack=False)
+            self._after_batch(done.museum, done.gate, done.body, done.result)
         with self.handled_event:
             self.handled_event.notify_all()  # tests wait on rows appearing
 
@@ -299,12 +298,11 @@ class HubService:
         self._after_batch(museum, gate, header, self.raw.store(museum, gate, header, records))
         self._unpack_due = True
 
-    def _after_batch(self, museum: str, gate: str, body: dict[str, Any], result: Any,
-                     ack: bool = True) -> None:  # fmt: skip
+    def _after_batch(self, museum: str, gate: str, body: dict[str, Any], result: Any) -> None:
         if result.duplicates and not result.stored:
             log.info("hub: %s/%s batch %d..%d already stored: duplicate, nothing stored",
                      museum, gate, body["first_seq"], body["last_seq"])  # fmt: skip
-        if ack and result.ack_seq:
+        if result.ack_seq:
             self.publish.ack(museum, gate, result.ack_seq, result.ack_hash, result.epoch)
         if result.deltas:
             self.publish.deltas(result.deltas)
