@@ -158,7 +158,10 @@ class RawIngest:
                 body["records"] = self._records(bytes(row.data))
                 validate("batch", body)
                 self._check_ends(row, body["records"])
+                before = self.ingest.incarnation(row.museum, row.gate, row.epoch).contiguous_seq
                 result = self.ingest.batch(row.museum, row.gate, body)
+                if result.ack_seq <= before:
+                    result.ack_seq = 0  # acknowledged when stored raw: no second, stale ack
             except (ProtocolError, BatchRefused, ValueError, TypeError, KeyError) as exc:
                 # Acknowledged already (the gate signed these very bytes): say so, keep them.
                 self.ingest.report(row.museum, row.gate, "bad_batch", row.first_seq,
