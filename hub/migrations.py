@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -133,6 +134,28 @@ def migrate_schema(db: peewee.Database, m: Any, bound: list[type[peewee.Model]])
             log.info("hub: database schema migrated to %d (%s)", number, name)
             applied.append(number)
     return applied
+
+
+# The tables this process made sure of, per database (weak: tests open many).
+_CREATED: weakref.WeakKeyDictionary[peewee.Database, set[str]] = weakref.WeakKeyDictionary()
+
+
+def create_tables(db: peewee.Database, tables: list[type[peewee.Model]]) -> None:
+    """Create a module's own tables if new, one process at a time.
+
+    ``CREATE TABLE IF NOT EXISTS`` is not safe against another process doing
+    the same on PostgreSQL (both may pass the check; one then fails on the
+    catalogue's unique index), and hub workers start together: take the
+    schema's lock as the migrations do. Once per table and database a process.
+    """
+    known = _CREATED.setdefault(db, set())
+    wanted = [t for t in tables if t._meta.table_name not in known]
+    if not wanted:
+        return
+    if not all(db.table_exists(t._meta.table_name) for t in wanted):
+        with _exclusive(db):
+            db.create_tables(wanted, safe=True)
+    known.update(t._meta.table_name for t in wanted)
 
 
 @contextlib.contextmanager

@@ -20,6 +20,7 @@ import peewee
 from firmware.protocol.sales import PASS_ORDER
 from hub.actions import ActionRefused, check_serial
 from hub.activations import new_delta
+from hub.migrations import create_tables
 from hub.models import HubModels, bound_model
 
 RECEIVED, SHIPPED, DELIVERED = "received", "shipped", "delivered"
@@ -41,7 +42,7 @@ class PassOrder(peewee.Model):
 
 def orders_table(m: HubModels) -> type[PassOrder]:
     bound = bound_model(PassOrder, m.db)
-    m.db.create_tables([bound], safe=True)
+    create_tables(m.db, [bound])
     return bound
 
 

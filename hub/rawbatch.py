@@ -33,6 +33,7 @@ from firmware.protocol.messages import ProtocolError, parse_json, validate
 from firmware.protocol.record import ADDED, COLUMNS
 from hub.concurrency import writing
 from hub.ingest import BatchRefused, BatchResult, Ingest
+from hub.migrations import create_tables
 from hub.models import HubModels
 
 log = logging.getLogger("portique.hub")
@@ -67,7 +68,7 @@ class RawBatch(peewee.Model):
 def bind_raw(db: peewee.Database) -> type[RawBatch]:
     meta = type("Meta", (), {"database": db, "table_name": RawBatch._meta.table_name})
     bound = type("RawBatch", (RawBatch,), {"Meta": meta, "__module__": __name__})
-    db.create_tables([bound], safe=True)
+    create_tables(db, [bound])
     return bound
 
 

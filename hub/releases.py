@@ -29,6 +29,7 @@ from packaging.version import InvalidVersion, Version
 from firmware.protocol.messages import ANY
 from hub.actions import ActionRefused
 from hub.keys import HubSigner
+from hub.migrations import create_tables
 from hub.models import HubModels, bound_model
 from hub.publish import Broker, publish_once
 
@@ -72,7 +73,7 @@ class Tables:
 def tables(m: HubModels) -> Tables:
     """This module's tables bound to the hub's database (created if new)."""
     bound = Tables(bound_model(ReleaseNotice, m.db), bound_model(GateSoftware, m.db))
-    m.db.create_tables([bound.notice, bound.software], safe=True)
+    create_tables(m.db, [bound.notice, bound.software])
     return bound
 
 

@@ -22,6 +22,7 @@ import peewee
 
 from firmware.protocol.sales import MONEY_KINDS, format_cents
 from hub.activations import BadDelta, new_delta
+from hub.migrations import create_tables
 from hub.models import HubModels, bound_model
 
 HEADER = ("date", "pass", "tariff", "price", "voucher", "payment", "seller", "gate",
@@ -58,7 +59,7 @@ class Sale(peewee.Model):
 def ledger(m: HubModels) -> type[Sale]:
     """The ``sale`` table bound to the hub's database (created if new)."""
     bound = bound_model(Sale, m.db)
-    m.db.create_tables([bound], safe=True)
+    create_tables(m.db, [bound])
     return bound
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import peewee
 
+from hub.migrations import create_tables
 from hub.models import HubModels, bound_model
 
 ROLES = ("admin", "manager", "viewer")
@@ -90,5 +91,5 @@ class ConsoleModels:
 def open_console(hub: HubModels) -> ConsoleModels:
     """Bind the console's tables to the hub's database (created if new)."""
     bound = [bound_model(base, hub.db) for base in (User, Session, Audit, IssuedCode, ProblemNote)]
-    hub.db.create_tables(bound, safe=True)
+    create_tables(hub.db, bound)
     return ConsoleModels(hub, *bound)

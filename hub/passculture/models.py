@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import peewee
 
+from hub.migrations import create_tables
 from hub.models import bound_model
 
 
@@ -42,7 +43,7 @@ class CounterMark(peewee.Model):
 def open_countermarks(db: peewee.Database) -> type[CounterMark]:
     """The table bound to the hub's database (created if new)."""
     bound = bound_model(CounterMark, db)
-    db.create_tables([bound], safe=True)
+    create_tables(db, [bound])
     return bound
 
 

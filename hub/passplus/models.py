@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import peewee
 
+from hub.migrations import create_tables
 from hub.models import bound_model
 
 
@@ -50,5 +51,5 @@ class Refusal(peewee.Model):
 def open_tables(db: peewee.Database) -> tuple[type[Redemption], type[Refusal]]:
     """The tables bound to the hub's database (created if new)."""
     tables = bound_model(Redemption, db), bound_model(Refusal, db)
-    db.create_tables(list(tables), safe=True)
+    create_tables(db, list(tables))
     return tables
