@@ -220,3 +220,15 @@ def test_a_ship_with_another_persons_csrf_token_is_refused(ordered: HubFolder,
     form = {"order": order_of(ordered, "M1").order, "serials": SERIALS[0], "csrf_token": theirs}
     assert client_of("office").post("/orders/ship", data=form).status_code == 400
     assert stored(ordered) == before
+
+
+def test_a_refusal_is_said_in_the_office_persons_language(ordered: HubFolder,
+                                                          client_of: Any) -> None:  # fmt: skip
+    client = client_of("office")
+    client.get("/orders?lang=fr")
+    order = order_of(ordered, "M1").order
+    post(client, "/orders/ship", order=order, serials=f"{SERIALS[0]} {SERIALS[0]}")
+    assert "Rien n'a été enregistré. Un numéro de série est saisi deux fois." in flash_of(
+        client).replace("&#39;", "'")  # fmt: skip
+    page = client.get("/orders").get_data(as_text=True)
+    assert f'id="ship-{order[:8]}">Expédier</button>' in page

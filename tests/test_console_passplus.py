@@ -127,3 +127,8 @@ def test_a_malformed_period_is_refused_with_a_message(tickets: HubFolder,
     response = client_of("anna").get("/passplus?from=2026-13-01")
     assert response.status_code == 400
     assert "YYYY-MM-DD" in response.get_data(as_text=True)
+
+
+def test_the_pass_plus_page_speaks_german(tickets: HubFolder, client_of: Any) -> None:
+    page = client_of("anna").get(f"/passplus?lang=de&{PERIOD}").get_data(as_text=True)
+    assert "Einlösungen" in page and "zweite Verwendung: bereits eingelöst" in page
