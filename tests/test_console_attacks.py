@@ -53,6 +53,25 @@ def test_a_form_without_its_csrf_token_is_refused_and_audited(
     assert (last_refusal(hub_folder).action, last_refusal(hub_folder).user) == ("csrf", "office")
 
 
+@pytest.mark.parametrize("path, form", [
+    ("/orders/ship", {"order": "0123abcd", "serials": "04A1000000000A"}),
+    ("/orders/deliver", {"order": "0123abcd"}),
+])  # fmt: skip
+def test_the_order_forms_without_or_with_a_forged_csrf_token_are_refused_and_audited(
+    client_of: Any, hub_folder: HubFolder, path: str, form: dict[str, str]
+) -> None:
+    from hub.orders import orders_table
+
+    before = counts(hub_folder), orders_table(hub_folder.m).select().count()
+    forged = "IjRmZWQ1YjQ5ZjkxNGI1MzEwNjJlZTg5YjM1ZDJmNjI2ZTZhYmNkZWYi.ZzZzZw.Zm9yZ2Vk"
+    for fields in (form, {**form, "csrf_token": forged}):
+        response = client_of("office").post(path, data=fields)
+        assert response.status_code == 400
+        assert "not sent from this console" in response.get_data(as_text=True)
+        assert (last_refusal(hub_folder).action, last_refusal(hub_folder).target) == ("csrf", path)
+    assert (counts(hub_folder), orders_table(hub_folder.m).select().count()) == before
+
+
 def test_a_forged_csrf_token_is_refused(client_of: Any, hub_folder: HubFolder) -> None:
     before = counts(hub_folder)
     forged = (

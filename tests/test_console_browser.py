@@ -260,3 +260,46 @@ def test_a_museum_manager_exports_the_counters_sales_as_csv(
     with open(exported, newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["kind"] for row in rows] == ["sale", "sale", "cancellation"]
+
+
+def test_the_office_ships_and_delivers_a_pass_order_and_the_stock_reaches_a_gate(
+    browser: webdriver.Chrome, console: Console, make_gate: Callable[..., SyncGate], hub: Hub,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from test_console_ledgers import counter_day
+
+    from firmware.trust import raw_public
+    from hub.ingest import Ingest
+    from hub.models import register_gate
+    from hub.orders import list_orders
+
+    gate = make_gate("G1")
+    key = Ed25519PrivateKey.generate()
+    register_gate(hub.m, "M1", "desk1", raw_public(key.public_key()), time.time())
+    Ingest(hub.m, time.time).batch("M1", "desk1", counter_day(tmp_path, "M1", key, "01020304"))
+    order = list_orders(hub.m, "M1")[0].order[:8]  # the desk's order for 25 passes
+    serials = ["04E1000000000A", "04E1000000000B"]
+    log_in(browser, console, "office")
+    browser.get(f"{console.url}/orders")
+    # Pasted as a column copied from the supplier's delivery note.
+    browser.find_element(By.ID, f"serials-{order}").send_keys("\n".join(serials))
+    browser.find_element(By.ID, f"ship-{order}").click()
+    flash = WebDriverWait(browser, WAIT_S).until(
+        ec.presence_of_element_located((By.CLASS_NAME, "flash"))
+    )
+    assert "shipped: 2 serials" in flash.text
+    assert "shipped · 2 serials" in browser.find_element(By.ID, f"order-{order}").text
+    browser.find_element(By.ID, f"deliver-{order}").click()
+    # Sent at once: the broker is up, so the flash says so (not "stored; not reachable").
+    WebDriverWait(browser, WAIT_S).until(
+        ec.text_to_be_present_in_element((By.CLASS_NAME, "flash"), "stock on every gate")
+    )
+    assert "delivered" in browser.find_element(By.ID, f"order-{order}").text
+    remote = gate.journal.models.remote_pass
+
+    def in_stock_at_gate() -> bool:
+        row = gate.on_loop(lambda: remote.get_or_none(remote.serial == serials[1]))
+        return row is not None and row.state == "stock"
+
+    wait_until(in_stock_at_gate, "the museum's new stock reached the gate")

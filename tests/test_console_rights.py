@@ -51,6 +51,10 @@ RIGHTS: dict[tuple[str, str], Any] = {
     ("console.orders", "GET"): ALL,
     ("console.passculture", "GET"): ALL,
     ("console.passculture_csv", "GET"): ALL,
+    ("console.ship_order", "POST"): {"admin"},
+    ("console.deliver_order", "POST"): {"admin"},
+    ("console.passplus", "GET"): ALL,
+    ("console.passplus_csv", "GET"): ALL,
 }
 
 # A concrete request for each route: the URL and, for a form, its fields (own museum).
@@ -86,6 +90,11 @@ REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
     "console.orders": ("/orders?museum=M1", {}),
     "console.passculture": ("/passculture?museum=M1", {}),
     "console.passculture_csv": (f"/passculture.csv?museum=M1&from={DAY}&to={DAY}", {}),
+    # No order in this world: the office's request reaches hub/orders.py, which refuses it.
+    "console.ship_order": ("/orders/ship", {"order": "0123abcd", "serials": "04A1000000000A"}),
+    "console.deliver_order": ("/orders/deliver", {"order": "0123abcd"}),
+    "console.passplus": ("/passplus?museum=M1", {}),
+    "console.passplus_csv": (f"/passplus.csv?museum=M1&from={DAY}&to={DAY}", {}),
 }
 ROLE_OF = {"admin": "office", "manager": "anna", "viewer": "victor"}
 
@@ -178,6 +187,8 @@ M2_READS = [
     "/orders?museum=M2",
     "/passculture?museum=M2",
     f"/passculture.csv?museum=M2&from={DAY}&to={DAY}",
+    "/passplus?museum=M2",
+    f"/passplus.csv?museum=M2&from={DAY}&to={DAY}",
 ]
 
 
@@ -230,7 +241,8 @@ def test_pages_of_a_museum_show_nothing_of_another_museum(client_of: Any) -> Non
     client = client_of("anna")
     for url in ("/gates", "/entries", "/billing?month=2026-11", "/lists", "/problems",
                 f"/passes/{SERIAL_M1}", "/audit", "/software", f"/sales?from={DAY}&to={DAY}",
-                "/closures", "/orders", f"/passculture?from={DAY}&to={DAY}"):  # fmt: skip
+                "/closures", "/orders", f"/passculture?from={DAY}&to={DAY}",
+                f"/passplus?from={DAY}&to={DAY}"):  # fmt: skip
         page = client.get(url).get_data(as_text=True)
         assert "M2/" not in page and ">M2<" not in page, url
 

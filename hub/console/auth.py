@@ -3,7 +3,7 @@
 - ``admin``, the central office: everything, every museum.
 - ``manager``, one museum's manager: that museum's data, access codes for its
   gates, resolving its problems; network-wide actions (blocking a pass,
-  publishing a list) stay with the office.
+  publishing a list, shipping and delivering pass orders) stay with the office.
 - ``viewer``: that museum's data, read only.
 
 Passwords are argon2id hashes (argon2-cffi's defaults). A login is a random
@@ -29,7 +29,7 @@ SESSION_IDLE_S = 8 * 3600.0
 
 # What each role may do; every route names the one permission it needs.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"view", "block", "publish", "issue", "resolve", "audit"}),
+    "admin": frozenset({"view", "block", "publish", "issue", "resolve", "audit", "orders"}),
     "manager": frozenset({"view", "issue", "resolve", "audit"}),
     "viewer": frozenset({"view"}),
 }

@@ -1,8 +1,11 @@
-"""The ledgers the counters send to the hub: sales, cash closures, pass orders, pass Culture.
+"""The ledgers the counters send to the hub: sales, cash closures, pass orders, pass Culture,
+Pass+.
 
-Read-only pages over the hub's own tables (``hub/sales.py``,
-``hub/passculture/``), through ``queries.py``; exports are the hub's own
-CSV writers, audited as the entries export is. Every page obeys the rights:
+Pages over the hub's own tables (``hub/sales.py``, ``hub/passculture/``,
+``hub/passplus/``), through ``queries.py``; exports are the hub's own CSV
+writers, audited as the entries export is. The one change made here, shipping
+and delivering pass orders, goes through ``hub/orders.py`` (which checks the
+serials) and is the office's alone. Every page obeys the rights:
 a museum's people see their museum only, and asking for another by address
 is refused and audited (``museum_scope``).
 """
@@ -10,17 +13,25 @@ is refused and audited (``museum_scope``).
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Response, abort, g, render_template, request
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 
+from hub import actions
+from hub import orders as hub_orders
 from hub.console import queries
 from hub.console.context import _, context
 from hub.console.views import _day, audit, museum_scope, needs, pages
 from hub.passculture.export import export_validations
 from hub.passculture.models import open_countermarks
+from hub.passplus.export import export_redemptions
+from hub.passplus.models import open_tables as passplus_tables
 from hub.sales import export_sales
+
+MAX_SERIALS = 1000  # more than any order: a pasted file is refused before it is read
+SEPARATORS = re.compile(r"[\s,;]+")  # one serial a line, or separated by spaces or commas
 
 
 def _period() -> tuple[date, date]:
@@ -87,6 +98,70 @@ def orders() -> Any:
                            museum=museum, museums=_museums())  # fmt: skip
 
 
+def _order_refused(exc: actions.ActionRefused) -> str:
+    """What the office reads when ``hub/orders.py`` refuses: the reason, then its details."""
+    messages = {
+        "no_order": _("There is no such pass order."),
+        "ambiguous_order": _("Several orders start with this: give more of the order's id."),
+        "already_shipped": _("This order was already shipped: it cannot be shipped again."),
+        "bad_count": _("Wrong number of serials for this order."),
+        "duplicate_serial": _("A serial is typed twice."),
+        "bad_serial": _("That is not a chip serial: 8 to 20 hexadecimal digits."),
+        "serial_shipped": _("A serial was already shipped in another order: it belongs to "
+                            "that museum's stock."),
+        "serial_in_use": _("A serial is already activated: it cannot go into a museum's stock."),
+        "not_shipped": _("Only a shipped order can be delivered."),
+    }  # fmt: skip
+    return _("Nothing was stored. %(why)s (%(detail)s)") % {
+        "why": messages.get(exc.code, ""), "detail": exc}  # fmt: skip
+
+
+@pages.route("/orders/ship", methods=["POST"])
+@needs("orders")
+def ship_order() -> Any:
+    ctx = context()
+    text = request.form.get("order", "")[:64]
+    serials = [s for s in SEPARATORS.split(request.form.get("serials", "")) if s]
+    back = redirect(url_for("console.orders"), 303)
+    if len(serials) > MAX_SERIALS:
+        audit("ship", text, "refused", f"{len(serials)} serials")
+        flash(_("Nothing was stored: at most %(n)d serials at once.") % {"n": MAX_SERIALS})
+        return back
+    try:
+        order = hub_orders.ship(ctx.cm.hub, text, serials, ctx.now())
+    except actions.ActionRefused as exc:
+        audit("ship", text, "refused", f"{exc.code}: {exc}")
+        flash(_order_refused(exc))
+        return back
+    audit("ship", order.order, detail=" ".join(order.serials), museum=order.museum)
+    flash(_("Order %(o)s of %(m)s shipped: %(n)d serials.")
+          % {"o": order.order[:8], "m": order.museum, "n": len(order.serials)})  # fmt: skip
+    return back
+
+
+@pages.route("/orders/deliver", methods=["POST"])
+@needs("orders")
+def deliver_order() -> Any:
+    ctx = context()
+    text = request.form.get("order", "")[:64]
+    back = redirect(url_for("console.orders"), 303)
+    try:
+        order, deltas = hub_orders.deliver(ctx.cm.hub, text, ctx.now())
+    except actions.ActionRefused as exc:
+        audit("deliver", text, "refused", f"{exc.code}: {exc}")
+        flash(_order_refused(exc))
+        return back
+    audit("deliver", order.order, detail=f"{len(deltas)} stock deltas", museum=order.museum)
+    try:
+        actions.send_deltas(ctx.settings.broker, ctx.settings.data_dir, ctx.now, deltas)
+        flash(_("Order %(o)s delivered: its %(n)d passes are %(m)s's stock on every gate.")
+              % {"o": order.order[:8], "n": len(deltas), "m": order.museum})  # fmt: skip
+    except OSError as exc:
+        flash(_("Stored; the broker is not reachable (%(e)s): every gate gets it when it "
+                "connects.") % {"e": exc})  # fmt: skip
+    return back
+
+
 @pages.route("/passculture")
 @needs("view")
 def passculture() -> Any:
@@ -112,3 +187,33 @@ def passculture_csv() -> Any:
     audit("export", f"passculture {museum} {first}..{last}", detail=f"{count} validations",
           museum=museum)  # fmt: skip
     return _csv(out.getvalue(), f"passculture-{museum}-{first}-{last}.csv")
+
+
+@pages.route("/passplus")
+@needs("view")
+def passplus() -> Any:
+    ctx = context()
+    museum = museum_scope(request.args.get("museum"), "passplus")
+    first, last = _period()
+    redeemed, refused = queries.passplus(ctx.cm.hub, museum, first, last)
+    return render_template(
+        "passplus.html", redeemed=redeemed, refused=refused, museum=museum, museums=_museums(),
+        first=first, last=last, paid=sum(r.pays_cents or 0 for r in redeemed),
+        second_uses=sum(r.second_use for r in refused),
+    )  # fmt: skip
+
+
+@pages.route("/passplus.csv")
+@needs("view")
+def passplus_csv() -> Any:
+    ctx = context()
+    museum = museum_scope(request.args.get("museum"), "export")
+    if museum is None:
+        abort(400, _("Choose a museum to export."))
+    first, last = _period()
+    out = io.StringIO()
+    used, _refused = passplus_tables(ctx.cm.hub.db)
+    count = export_redemptions(used, museum, first, last, out)  # as `portique-hub passplus export`
+    audit("export", f"passplus {museum} {first}..{last}", detail=f"{count} redemptions",
+          museum=museum)  # fmt: skip
+    return _csv(out.getvalue(), f"passplus-{museum}-{first}-{last}.csv")

@@ -510,3 +510,63 @@ def countermarks(m: HubModels, museum: str | None, first: date, last: date,
                         r.offer_name or "", r.price, r.operator or "", r.at_us / 1_000_000)
         for r in query
     ]  # fmt: skip
+
+
+# -- Pass+ ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PassPlusView:
+    """One Pass+ question the hub answered: a redemption, or a refusal and its reason."""
+
+    museum: str
+    gate: str
+    number: str
+    at: float
+    reason: str  # "ok" for a redemption, else the refusal's stable code
+    wallet: str = ""
+    amount_cents: int | None = None
+    pays_cents: int | None = None
+    price_cents: int | None = None
+    operator: str = ""
+
+    @property
+    def second_use(self) -> bool:
+        return self.reason == "already_used"
+
+
+def _micros_of_days(first: date, last: date) -> tuple[int, int]:
+    """The period's bounds in microseconds: museum-local days, as the partner export counts."""
+    from datetime import datetime, time, timedelta
+
+    from hub.passplus.export import PARIS
+
+    low = int(datetime.combine(first, time(), PARIS).timestamp()) * 1_000_000
+    high = int(datetime.combine(last + timedelta(days=1), time(), PARIS).timestamp()) * 1_000_000
+    return low, high
+
+
+def passplus(m: HubModels, museum: str | None, first: date, last: date,
+             limit: int = 500) -> tuple[list[PassPlusView], list[PassPlusView]]:  # fmt: skip
+    """Pass+ redemptions and refusals of the period, each newest first."""
+    from hub.passplus.models import open_tables
+
+    used, refused = open_tables(m.db)
+    low, high = _micros_of_days(first, last)
+    paid = (
+        used.select()
+        .where(_in(used.museum, museum), used.at_us >= low, used.at_us < high)
+        .order_by(used.at_us.desc(), used.id.desc())
+        .limit(limit)
+    )
+    no = (
+        refused.select()
+        .where(_in(refused.museum, museum), refused.at_us >= low, refused.at_us < high)
+        .order_by(refused.at_us.desc(), refused.id.desc())
+        .limit(limit)
+    )
+    return (
+        [PassPlusView(r.museum, r.gate, r.number, r.at_us / 1_000_000, "ok", r.wallet,
+                      r.amount_cents, r.pays_cents, r.price_cents, r.operator) for r in paid],
+        [PassPlusView(r.museum, r.gate, r.number, r.at_us / 1_000_000, r.reason) for r in no],
+    )  # fmt: skip
