@@ -215,7 +215,7 @@ def _assemble(settings: Settings, reactor: Reactor, clock: FlooredClock, journal
     )  # fmt: skip
     passplus = PassPlus(
         reactor, where=where, time=time, journal=journal, recorder=recorder,
-        publish=views.publish, operator=lambda: desk.member.name if desk.member else None,
+        publish=views.publish, operator=lambda: _taking_staff(desk),
         answer_timeout_s=settings.passculture.answer_timeout_s,
     )  # fmt: skip
     counter = CounterDesk(
@@ -438,3 +438,9 @@ def start_display(gate: Gate) -> Kiosk | None:
     gate.views.on_view.append(kiosk.publish)
     kiosk.start()
     return kiosk
+
+
+def _taking_staff(desk: StaffDesk) -> str | None:
+    """Who may take a Pass+ ticket now: the staff member logged in, unless a visitor tapped
+    meanwhile (the session then acts on that one refused pass only)."""
+    return desk.member.name if desk.member is not None and desk.scope is None else None

@@ -4,6 +4,7 @@ their loop and MQTT client as ``portique run`` has them."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
 from collections.abc import Callable, Iterator
@@ -11,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pygame
 import pytest
 from conftest import DEMO_KEYS
 from fake_passculture import KEY, VENUE, FakePassCulture
@@ -20,6 +22,8 @@ from firmware import config
 from firmware.app import STAFF_FILE
 from firmware.clock import SystemClock
 from firmware.demo import write_demo, write_demo_list
+from firmware.display.kiosk import Kiosk
+from firmware.display.ui import Action
 from firmware.events import PassCultureCode, StaffLogin
 from firmware.gate.culture import CultureOutcome
 from firmware.gate.staff import Role, StaffMember, hash_pin, save_staff
@@ -141,3 +145,47 @@ def today_list(tmp_path: Path) -> Path:
     passes, types = write_demo(tmp_path / "today", datetime.fromtimestamp(now).date(), filler=5)
     return write_demo_list(passes, types, DEMO_KEYS, tmp_path / "today" / "list.pql", now,
                            version=1)  # fmt: skip
+
+
+# -- the touch screen: real pygame events into the kiosk, the gate's loop in its thread -------
+
+
+class Touchscreen:
+    """The gate's screen stepped by the test while the gate's loop runs in its own thread."""
+
+    def __init__(self, gate: CultureGate, mode: str = "gate") -> None:
+        settings = gate.sync.settings
+        display = dataclasses.replace(settings.display, enabled=True, fullscreen=False)
+        self.kiosk = Kiosk(display, "en", settings.zone, gate.sync.loop.post,
+                           gate.sync.gate.clock.source, mode)  # fmt: skip
+        gate.sync.gate.on_view.append(self.kiosk.publish)
+        self.kiosk.open()
+        self.kiosk.step()
+
+    def touch(self, action: Action) -> None:
+        x, y = self.kiosk.button_at(action)
+        size = self.kiosk.context
+        pygame.event.post(pygame.event.Event(
+            pygame.FINGERUP, x=x / size.width, y=y / size.height, touch_id=1, finger_id=0,
+        ))  # fmt: skip
+        self.kiosk.step()
+
+    def key(self, key: int) -> None:
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode=""))
+        self.kiosk.step()
+
+    def close(self) -> None:
+        self.kiosk.close()
+
+
+@pytest.fixture
+def touchscreen() -> Iterator[Callable[..., Touchscreen]]:
+    opened: list[Touchscreen] = []
+
+    def make(gate: CultureGate, mode: str = "gate") -> Touchscreen:
+        opened.append(Touchscreen(gate, mode))
+        return opened[-1]
+
+    yield make
+    for screen in opened:
+        screen.close()

@@ -8,20 +8,19 @@ import io
 import os
 import pty
 import tty
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 import pygame
 import pytest
-from cultureworld import FINAL, MUSEUM, CultureGate
+from cultureworld import FINAL, MUSEUM, CultureGate, Touchscreen
 from fake_passculture import KEY, VENUE, FakePassCulture
 from syncworld import WAIT_S, Hub, LogWatch
 from test_scanner import HAS_UINPUT, NO_UINPUT, events_for
 
 from firmware import config
 from firmware.app import start_scanner
-from firmware.display.kiosk import Kiosk
 from firmware.display.ui import Action, Screen
 from firmware.events import PassCultureCode, PassCultureUndo
 from firmware.gate.culture import CultureOutcome
@@ -282,48 +281,7 @@ def _handler(hub: Hub) -> PassCultureHandler:
     return hub.service.passculture
 
 
-# -- the touch screen: real pygame events into the kiosk, the gate's loop in its thread -------
-
-
-class Touchscreen:
-    """The gate's screen stepped by the test while the gate's loop runs in its own thread."""
-
-    def __init__(self, gate: CultureGate) -> None:
-        settings = gate.sync.settings
-        display = dataclasses.replace(settings.display, enabled=True, fullscreen=False)
-        self.kiosk = Kiosk(display, "en", settings.zone, gate.sync.loop.post,
-                           gate.sync.gate.clock.source)  # fmt: skip
-        gate.sync.gate.on_view.append(self.kiosk.publish)
-        self.kiosk.open()
-        self.kiosk.step()
-
-    def touch(self, action: Action) -> None:
-        x, y = self.kiosk.button_at(action)
-        size = self.kiosk.context
-        pygame.event.post(pygame.event.Event(
-            pygame.FINGERUP, x=x / size.width, y=y / size.height, touch_id=1, finger_id=0,
-        ))  # fmt: skip
-        self.kiosk.step()
-
-    def key(self, key: int) -> None:
-        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode=""))
-        self.kiosk.step()
-
-    def close(self) -> None:
-        self.kiosk.close()
-
-
-@pytest.fixture
-def touchscreen() -> Iterator[Callable[[CultureGate], Touchscreen]]:
-    opened: list[Touchscreen] = []
-
-    def make(gate: CultureGate) -> Touchscreen:
-        opened.append(Touchscreen(gate))
-        return opened[-1]
-
-    yield make
-    for screen in opened:
-        screen.close()
+# -- the touch screen: real pygame events into the kiosk (cultureworld.Touchscreen) ----------
 
 
 def test_a_visitor_types_a_duo_code_on_the_screen_and_two_people_go_through(

@@ -25,7 +25,8 @@ from firmware.display.i18n import words
 from firmware.display.kiosk import Kiosk
 from firmware.display.screens import buttons
 from firmware.display.ui import Action, Screen
-from firmware.events import DisplayFailed, DisplayStarted
+from firmware.events import DisplayFailed, DisplayStarted, PassPlusTicket
+from firmware.gate.passplus import PassPlusOutcome
 from firmware.trust import write_public_key
 
 
@@ -405,6 +406,31 @@ def test_a_visitors_tap_ends_the_staff_screens(gate: Screenful) -> None:
     assert gate.screen is Screen.IDLE
     gate.touch(Action("staff"))  # the way back in asks for a name and PIN again
     assert gate.screen is Screen.STAFF_LOGIN
+
+
+def test_a_visitors_refused_tap_closes_the_pass_plus_form_and_the_loop_takes_no_ticket(
+    gate: Screenful,
+) -> None:
+    answers: list[tuple[str, str]] = []
+    gate.world.gate.on_view.append(
+        lambda v: answers.append((v.outcome, v.reason)) if isinstance(v, PassPlusOutcome) else None
+    )
+    ticket = PassPlusTicket("197199", "culture", 2000, "2026-03-14", 1500)
+    gate.login("Marie", "1234")
+    gate.touch(Action("menu", "passplus"))
+    assert gate.screen is Screen.PASSPLUS
+    gate.loop.post(ticket)  # staff's: asked of the hub (none here)
+    gate.settle()
+    gate.tap(EXPIRED)
+    assert gate.screen is Screen.REFUSED and gate.kiosk.ui.state.scoped
+    with pytest.raises(LookupError):
+        gate.kiosk.button_at(Action("menu", "passplus"))
+    gate.kiosk.ui.act(Action("passplus"))
+    gate.settle()
+    assert gate.screen is Screen.REFUSED
+    gate.loop.post(ticket)  # behind the screen's back, while the session is the visitor's pass
+    gate.settle()
+    assert answers == [("refuse", "hub_offline"), ("refuse", "staff_only")]
 
 
 def test_a_refusal_seen_by_staff_keeps_its_actions_for_20_s_and_more(gate: Screenful) -> None:

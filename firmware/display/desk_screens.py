@@ -27,6 +27,7 @@ from firmware.display.draw import (
     Text,
 )
 from firmware.display.i18n import N_, Words
+from firmware.display.passplus_ui import may_take
 from firmware.display.screens import (
     DESK_PAGES,
     TOP,
@@ -146,6 +147,8 @@ def _home(s: UiState, t: Words, ctx: Context) -> list[object]:
     if "entries" in functions:
         shortcuts.append((t._("Old paper pass"), Action("menu", "paper")))
         shortcuts.append((t._("Force an entry"), Action("menu", "force")))
+    if may_take(s):
+        shortcuts.append((t._("Pass+ ticket"), Action("passplus")))
     shortcuts.append((t._("Status"), Action("menu", "status")))
     if not d.desk_mode:
         shortcuts.append((t._("Staff menu"), Action("back")))

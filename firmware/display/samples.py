@@ -19,6 +19,7 @@ from firmware.display.desk_ui import DeskUi
 from firmware.display.ui import Action, Ui
 from firmware.gate.culture import CultureOutcome
 from firmware.gate.figures import Figures
+from firmware.gate.passplus import PassPlusOutcome
 from firmware.gate.staff import Role
 from firmware.gate.views import (
     AccessCodeRefused,
@@ -139,6 +140,19 @@ def _keypad(ui: Ui, purpose: str, digits: str) -> None:
     _act(ui, ("menu", purpose), *[("digit", d) for d in digits])
 
 
+def _passplus(ui: Ui, printed: str = "19102026", wallet: str = "culture") -> None:
+    _staff(ui, CAISSE)
+    _act(ui, ("menu", "passplus"), *[("digit", d) for d in "197199"], "ok",
+         *[("digit", d) for d in "2000"], "ok", *[("digit", d) for d in "1500"], "ok",
+         *[("digit", d) for d in printed], ("passplus_wallet", wallet))  # fmt: skip
+
+
+def _passplus_answer(ui: Ui, outcome: PassPlusOutcome) -> None:
+    _passplus(ui)
+    _act(ui, "ok")
+    ui.on_view(outcome)
+
+
 SAMPLES: dict[str, Callable[[Ui], None]] = {
     "idle": lambda ui: None,
     "admitted": lambda ui: ui.on_view(_admitted()),
@@ -189,6 +203,18 @@ SAMPLES: dict[str, Callable[[Ui], None]] = {
                                           "must check its key in the hub's passculture.toml")))),
     "culture_pending": lambda ui: (_staff(ui), ui.on_view(_culture("pending", "pending",
                                                                    persons=1))),
+    "passplus_form": _passplus,
+    "passplus_bad_date": lambda ui: _passplus(ui, printed="31022026"),
+    "passplus_waiting": lambda ui: (_passplus(ui), _act(ui, "ok"),
+                                    ui.on_view(PassPlusOutcome("waiting", "asked", "197199"))),
+    "passplus_accepted": lambda ui: _passplus_answer(ui, PassPlusOutcome(
+        "redeemed", "ok", "197199", 1500, 500)),
+    "passplus_refused": lambda ui: _passplus_answer(ui, PassPlusOutcome(
+        "refuse", "hub_offline", "197199", message="the hub cannot be reached: a Pass+ ticket "
+        "needs it (used once network-wide)")),
+    "passplus_sport": lambda ui: _passplus_answer(ui, PassPlusOutcome(
+        "refuse", "sport_wallet", "197199", message="a Pass+ sport ticket cannot pay at a "
+        "museum: only culture")),
 }  # fmt: skip
 
 # The screens the README shows.

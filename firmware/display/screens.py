@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from pygame import Rect
 
 from firmware import access
-from firmware.display import culture_screens, texts
+from firmware.display import culture_screens, passplus_screens, texts
 from firmware.display.draw import (
     AMBER,
     AMBER_LIGHT,
@@ -36,6 +36,7 @@ from firmware.display.draw import (
 )
 from firmware.display.frame import Frame
 from firmware.display.i18n import LANGUAGES, N_, Words, words
+from firmware.display.passplus_ui import may_take
 from firmware.display.ui import (
     Action,
     Purpose,
@@ -503,6 +504,8 @@ def _staff_menu(s: UiState, t: Words, ctx: Context) -> list[object]:
         entries.append(("figures", N_("Today's figures"), "person"))
     if COUNTER_FUNCTIONS & s.session.functions:  # the counter's pages, for the roles that sell
         entries.append(("counter", N_("Counter: sales, till, orders"), "card"))
+    if may_take(s):
+        entries.append(("passplus", N_("Pass+ ticket"), "card"))
     entries.append(("status", N_("Data and sync status"), "info"))
     col_w = (w - 60) // 2
     rows = -(-len(entries) // 2)
@@ -806,4 +809,6 @@ _SCREENS: dict[Screen, Callable[[UiState, Words, Context], list[object]]] = {
     Screen.STATUS: _status,
     Screen.CULTURE: culture_screens.keypad,
     Screen.CULTURE_RESULT: culture_screens.result,
+    Screen.PASSPLUS: passplus_screens.form,
+    Screen.PASSPLUS_RESULT: passplus_screens.result,
 }

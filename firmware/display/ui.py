@@ -17,8 +17,9 @@ from typing import Any
 from firmware import access
 from firmware.clock import Clock
 from firmware.config import DisplaySettings
-from firmware.display import culture_ui
+from firmware.display import culture_ui, passplus_ui
 from firmware.display.culture_ui import CultureActions, CultureInput
+from firmware.display.passplus_ui import PassPlusActions, PassPlusInput
 from firmware.events import (
     AccessCodeEntered,
     ChildrenChosen,
@@ -35,6 +36,7 @@ from firmware.events import (
 )
 from firmware.gate.culture import CultureOutcome
 from firmware.gate.figures import Figures
+from firmware.gate.passplus import PassPlusOutcome
 from firmware.gate.staff import PIN_DIGITS
 from firmware.gate.views import (
     AccessCodeRefused,
@@ -69,12 +71,16 @@ class Screen(StrEnum):
     STATUS = "status"
     CULTURE = culture_ui.CULTURE  # the pass Culture keypad (firmware/display/culture_ui.py)
     CULTURE_RESULT = culture_ui.CULTURE_RESULT
+    PASSPLUS = passplus_ui.PASSPLUS  # staff take a Pass+ ticket (firmware/display/passplus_ui.py)
+    PASSPLUS_RESULT = passplus_ui.PASSPLUS_RESULT
     DESK = "desk"  # the counter's pages (firmware/display/desk_ui.py)
 
 
-RESULT_SCREENS = (Screen.ADMITTED, Screen.REFUSED, Screen.CULTURE_RESULT)
+RESULT_SCREENS = (Screen.ADMITTED, Screen.REFUSED, Screen.CULTURE_RESULT, Screen.PASSPLUS_RESULT)
 LOGIN_SCREENS = (Screen.STAFF_LOGIN, Screen.STAFF_PIN, Screen.ACCESS_CODE)
-VISITOR_SCREENS = (Screen.IDLE, Screen.CULTURE, *RESULT_SCREENS)
+# A Pass+ answer is staff's: it goes when they log out, like the form.
+VISITOR_SCREENS = (Screen.IDLE, Screen.CULTURE, Screen.ADMITTED, Screen.REFUSED,
+                   Screen.CULTURE_RESULT)  # fmt: skip
 # Where a number of children is chosen: the idle screen before a tap, and staff keypads.
 CHILDREN_SCREENS = (Screen.IDLE, Screen.KEYPAD)
 
@@ -120,6 +126,7 @@ class UiState:
     figures: Figures | None = None
     status: StatusView | None = None
     culture: CultureInput = field(default_factory=CultureInput)
+    passplus: PassPlusInput = field(default_factory=PassPlusInput)
     desk: Any = None  # the counter's own state (desk_ui.DeskState) when the screen has one
 
     @property
@@ -147,7 +154,7 @@ class UiState:
         return max(0.0, self.code_locked_until - self.now)
 
 
-class Ui(CultureActions):
+class Ui(CultureActions, PassPlusActions):
     """The screen's state machine; every method runs on the screen's thread."""
 
     def __init__(
@@ -197,6 +204,8 @@ class Ui(CultureActions):
             s.status = view
         elif isinstance(view, CultureOutcome):
             self.culture_view(view, s.now)
+        elif isinstance(view, PassPlusOutcome):
+            self.passplus_view(view, s.now)
 
     def _result_time(self, outcome: Outcome) -> float:
         # Staff acting on a refusal need a person's pace, not a passer-by's glance.
@@ -259,6 +268,9 @@ class Ui(CultureActions):
         if s.screen is Screen.CULTURE:
             self.culture_key(char)
             return
+        if s.screen is Screen.PASSPLUS:
+            self.passplus_key(char)
+            return
         if s.screen is Screen.STAFF_LOGIN:
             if len(s.login_name) < MAX_NAME and (char.isalnum() or char in " -'"):
                 s.login_name += char
@@ -276,7 +288,7 @@ class Ui(CultureActions):
 
     def _do_digit(self, digit: str) -> None:
         s = self.state
-        if s.screen in (Screen.ACCESS_CODE, Screen.CULTURE, Screen.STAFF_LOGIN):
+        if s.screen in (Screen.ACCESS_CODE, Screen.CULTURE, Screen.STAFF_LOGIN, Screen.PASSPLUS):
             self._do_char(digit)
         elif s.screen is Screen.STAFF_PIN and not s.locked_for and len(s.pin) < PIN_DIGITS[1]:
             s.pin += digit
@@ -294,6 +306,8 @@ class Ui(CultureActions):
             s.code, s.code_error = s.code[:-1], ""
         elif s.screen is Screen.CULTURE:
             self.culture_erase()
+        elif s.screen is Screen.PASSPLUS:
+            self.passplus_erase()
         elif s.screen is Screen.STAFF_LOGIN:
             s.login_name = s.login_name[:-1]
 
@@ -312,6 +326,8 @@ class Ui(CultureActions):
             self._do_force("")
         elif s.screen is Screen.CULTURE:
             self.culture_ok()
+        elif s.screen is Screen.PASSPLUS:
+            self.passplus_ok()
 
     def _submit_typed(self) -> None:
         s = self.state
@@ -352,6 +368,8 @@ class Ui(CultureActions):
             s.screen = Screen.KEYPAD
         elif target == "force":
             self._open_force(("none", ""))
+        elif target == "passplus":
+            self._do_passplus("")
         elif target == "figures":
             s.figures = None
             s.screen = Screen.FIGURES
