@@ -38,8 +38,10 @@ run: $(STAMP)
 	$(BIN)/portique demo --out $(SIM)/demo
 	$(BIN)/portique run --config provisioning/simulation.toml
 
+# Test files spread over the machine's cores (at most 4: each worker starts its own
+# mosquitto, PostgreSQL and chromium); a file's tests stay on one worker, in order.
 test: $(STAMP) lint
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses auto --maxprocesses 4 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
