@@ -26,6 +26,20 @@ import pytest
 from conftest import free_port
 
 both_databases = pytest.mark.parametrize("db_kind", ["sqlite", "postgresql"])
+# The sync suite: every test of these files that runs a hub runs it on both databases.
+SYNC_SUITE = ("test_sync", "test_batch2", "test_hub_workers", "test_bridge")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run the sync suite's hub tests on SQLite and PostgreSQL, as ``@both_databases``."""
+    if not metafunc.module.__name__.startswith(SYNC_SUITE):
+        return
+    if "db_url" not in metafunc.fixturenames:
+        return  # no hub database in this test (units, a gate alone)
+    chosen = any("db_kind" in str(mark.args[0])
+                 for mark in metafunc.definition.iter_markers("parametrize"))  # fmt: skip
+    if not chosen:
+        metafunc.parametrize("db_kind", ["sqlite", "postgresql"])
 START_WAIT_S = 60
 
 
