@@ -40,6 +40,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                  for mark in metafunc.definition.iter_markers("parametrize"))  # fmt: skip
     if not chosen:
         metafunc.parametrize("db_kind", ["sqlite", "postgresql"])
+
+
 START_WAIT_S = 60
 
 
