@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
+from typing import IO, Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 
@@ -52,6 +53,18 @@ def _csv(text: str, name: str) -> Response:
                     headers={"Content-Disposition": f"attachment; filename={name}"})  # fmt: skip
 
 
+def _period_export(name: str, unit: str, write: Callable[[str, date, date, IO[str]], int]) -> Any:
+    """One museum's ledger ``name`` over the asked period as CSV, audited with its count."""
+    museum = museum_scope(request.args.get("museum"), "export")
+    if museum is None:
+        abort(400, _("Choose a museum to export."))
+    first, last = _period()
+    out = io.StringIO()
+    count = write(museum, first, last, out)
+    audit("export", f"{name} {museum} {first}..{last}", detail=f"{count} {unit}", museum=museum)
+    return _csv(out.getvalue(), f"{name}-{museum}-{first}-{last}.csv")
+
+
 @pages.route("/sales")
 @needs("view")
 def sales() -> Any:
@@ -69,15 +82,8 @@ def sales() -> Any:
 @pages.route("/sales.csv")
 @needs("view")
 def sales_csv() -> Any:
-    ctx = context()
-    museum = museum_scope(request.args.get("museum"), "export")
-    if museum is None:
-        abort(400, _("Choose a museum to export."))
-    first, last = _period()
-    out = io.StringIO()
-    count = export_sales(ctx.cm.hub, museum, first, last, out)
-    audit("export", f"sales {museum} {first}..{last}", detail=f"{count} lines", museum=museum)
-    return _csv(out.getvalue(), f"sales-{museum}-{first}-{last}.csv")
+    hub = context().cm.hub
+    return _period_export("sales", "lines", lambda *args: export_sales(hub, *args))
 
 
 @pages.route("/closures")
@@ -177,16 +183,9 @@ def passculture() -> Any:
 @pages.route("/passculture.csv")
 @needs("view")
 def passculture_csv() -> Any:
-    ctx = context()
-    museum = museum_scope(request.args.get("museum"), "export")
-    if museum is None:
-        abort(400, _("Choose a museum to export."))
-    first, last = _period()
-    out = io.StringIO()
-    count = export_validations(open_countermarks(ctx.cm.hub.db), museum, first, last, out)
-    audit("export", f"passculture {museum} {first}..{last}", detail=f"{count} validations",
-          museum=museum)  # fmt: skip
-    return _csv(out.getvalue(), f"passculture-{museum}-{first}-{last}.csv")
+    marks = open_countermarks(context().cm.hub.db)
+    return _period_export("passculture", "validations",
+                          lambda *args: export_validations(marks, *args))  # fmt: skip
 
 
 @pages.route("/passplus")
@@ -206,14 +205,7 @@ def passplus() -> Any:
 @pages.route("/passplus.csv")
 @needs("view")
 def passplus_csv() -> Any:
-    ctx = context()
-    museum = museum_scope(request.args.get("museum"), "export")
-    if museum is None:
-        abort(400, _("Choose a museum to export."))
-    first, last = _period()
-    out = io.StringIO()
-    used, _refused = passplus_tables(ctx.cm.hub.db)
-    count = export_redemptions(used, museum, first, last, out)  # as `portique-hub passplus export`
-    audit("export", f"passplus {museum} {first}..{last}", detail=f"{count} redemptions",
-          museum=museum)  # fmt: skip
-    return _csv(out.getvalue(), f"passplus-{museum}-{first}-{last}.csv")
+    used, _refused = passplus_tables(context().cm.hub.db)
+    # The very function of `portique-hub passplus export`.
+    return _period_export("passplus", "redemptions",
+                          lambda *args: export_redemptions(used, *args))  # fmt: skip
